@@ -1,0 +1,51 @@
+"""Typed routing policies: tiers, deployments, thresholds, overrides, objectives."""
+
+from __future__ import annotations
+
+from policies._errors import (
+    BackendError,
+    ClassifierError,
+    LabelingError,
+    PolicyError,
+    PolicyProblem,
+    PromptError,
+    RegistryError,
+    TierrouteError,
+)
+from policies._loader import default_policy, default_policy_path, load_policy, parse_policy
+from policies._model import (
+    DETECTOR_NAMES,
+    CascadeConfig,
+    ClassifierConfig,
+    Deployment,
+    Matcher,
+    Objective,
+    OverrideRule,
+    Policy,
+    RuleActions,
+    Tier,
+)
+
+__all__ = [
+    "DETECTOR_NAMES",
+    "BackendError",
+    "CascadeConfig",
+    "ClassifierConfig",
+    "ClassifierError",
+    "Deployment",
+    "LabelingError",
+    "Matcher",
+    "Objective",
+    "OverrideRule",
+    "Policy",
+    "PolicyError",
+    "PolicyProblem",
+    "PromptError",
+    "RegistryError",
+    "Tier",
+    "TierrouteError",
+    "default_policy",
+    "default_policy_path",
+    "load_policy",
+    "parse_policy",
+]

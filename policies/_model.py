@@ -1,0 +1,294 @@
+"""Typed policy models.
+
+A policy says which model tiers exist (cheapest first), what each deployment costs
+and how fast it is, how classifier scores map to tiers, which override rules apply,
+and the objective knobs (budget, latency SLO, quality/cost weight).
+
+Every model is frozen and rejects unknown keys; validators reject the foot-guns
+(empty matchers, unknown tier names, duplicate tiers, tiers with no deployments,
+negative prices) with messages that name the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "DETECTOR_NAMES",
+    "CascadeConfig",
+    "ClassifierConfig",
+    "Deployment",
+    "Matcher",
+    "Objective",
+    "OverrideRule",
+    "Policy",
+    "RuleActions",
+    "Tier",
+]
+
+DETECTOR_NAMES = ("sql", "code", "math", "pii", "long_context")
+DetectorName = Literal["sql", "code", "math", "pii", "long_context"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Deployment(_Frozen):
+    """One litellm deployment that can serve a tier."""
+
+    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable that holds the API key"
+    )
+    input_cost_per_mtok: float = Field(ge=0, description="USD per 1M input tokens")
+    output_cost_per_mtok: float = Field(ge=0, description="USD per 1M output tokens")
+    ttft_ms: float = Field(ge=0, description="expected time to first token")
+    tpot_ms: float = Field(ge=0, description="expected time per output token")
+    context_window: int = Field(gt=0, description="max input + output tokens")
+    speculative: bool = Field(
+        default=False, description="runs speculative decoding (e.g. vLLM with a draft model)"
+    )
+
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * self.input_cost_per_mtok + output_tokens * self.output_cost_per_mtok
+        ) / 1e6
+
+    def latency_ms(self, output_tokens: int) -> float:
+        return self.ttft_ms + output_tokens * self.tpot_ms
+
+
+class Tier(_Frozen):
+    """A model tier: one or more deployments of comparable strength."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    deployments: tuple[Deployment, ...]
+    expected_output_tokens: int = Field(
+        default=256, gt=0, description="output tokens assumed when estimating cost and latency"
+    )
+
+    @field_validator("deployments")
+    @classmethod
+    def _has_deployments(cls, value: tuple[Deployment, ...]) -> tuple[Deployment, ...]:
+        if not value:
+            raise ValueError("a tier needs at least one deployment")
+        return value
+
+
+class ClassifierConfig(_Frozen):
+    """How classifier scores become a tier.
+
+    ``threshold``: complexity (0..1) at or above ``thresholds[tier]`` picks that tier
+    (the highest one reached wins; the first tier takes the rest).
+    ``utility``: pick the tier that maximises
+    ``w * P(tier suffices) - (1 - w) * cost / max_cost`` with ``w = objective.quality_weight``.
+    """
+
+    strategy: Literal["threshold", "utility"] = "threshold"
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    target_tier_share: dict[str, float] = Field(
+        default_factory=dict,
+        description="calibration target, e.g. {frontier: 0.3}; written by `tierroute calibrate`",
+    )
+
+    @field_validator("thresholds", "target_tier_share")
+    @classmethod
+    def _unit_interval(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, number in value.items():
+            if not 0.0 <= number <= 1.0:
+                raise ValueError(f"{name}: must be between 0 and 1, got {number}")
+        return value
+
+
+class Matcher(_Frozen):
+    """When a rule applies. Every field that is set must match (AND)."""
+
+    detector: DetectorName | None = None
+    min_tokens: int | None = Field(default=None, gt=0)
+    regex: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Matcher:
+        if self.detector is None and self.regex is None and not self.metadata:
+            if self.min_tokens is None:
+                raise ValueError(
+                    "empty matcher: set at least one of detector, regex, metadata "
+                    "(an empty matcher would match every request)"
+                )
+        if self.detector == "long_context" and self.min_tokens is None:
+            raise ValueError("detector long_context needs min_tokens")
+        if self.min_tokens is not None and self.detector not in (None, "long_context"):
+            raise ValueError("min_tokens only goes with detector long_context")
+        if self.regex is not None:
+            if not self.regex:
+                raise ValueError("regex: empty pattern matches every request")
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex: invalid pattern: {exc}") from exc
+        return self
+
+
+class RuleActions(_Frozen):
+    """What a matching rule does. Rules can only switch speculation and cascade off."""
+
+    force_tier: str | None = None
+    min_tier: str | None = None
+    max_tier: str | None = None
+    speculation: Literal[False] | None = None
+    cascade: Literal[False] | None = None
+
+    @model_validator(mode="after")
+    def _some_action(self) -> RuleActions:
+        if all(getattr(self, f) is None for f in type(self).model_fields):
+            raise ValueError("a rule needs at least one action")
+        if self.force_tier is not None and (self.min_tier or self.max_tier):
+            raise ValueError("force_tier cannot be combined with min_tier or max_tier")
+        return self
+
+    def tier_names(self) -> dict[str, str]:
+        pairs = {"force_tier": self.force_tier, "min_tier": self.min_tier}
+        pairs["max_tier"] = self.max_tier
+        return {key: value for key, value in pairs.items() if value is not None}
+
+
+class OverrideRule(_Frozen):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    description: str = ""
+    match: Matcher
+    actions: RuleActions
+
+
+class CascadeConfig(_Frozen):
+    """Try-cheaper-first: start one tier below when the cheaper tier likely suffices."""
+
+    enabled: bool = True
+    try_cheaper_min_p: float = Field(
+        default=0.35,
+        ge=0,
+        le=1,
+        description="start one tier lower when P(that tier suffices) is at least this",
+    )
+    max_escalations: int = Field(default=2, ge=0)
+
+
+class Objective(_Frozen):
+    max_cost_usd_per_request: float | None = Field(default=None, gt=0)
+    latency_slo_ms: float | None = Field(default=None, gt=0)
+    quality_weight: float = Field(default=0.7, ge=0, le=1)
+
+
+class Policy(_Frozen):
+    """A complete routing policy."""
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+    classifier: ClassifierConfig = ClassifierConfig()
+    overrides: tuple[OverrideRule, ...] = ()
+    cascade: CascadeConfig = CascadeConfig()
+    objective: Objective = Objective()
+    max_prompt_chars: int = Field(default=4_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo) -> Policy:
+        if info.context and info.context.get("defer_cross_checks"):
+            return self  # the YAML loader reports these itself, each with its line
+        problems = self.cross_reference_problems()
+        if problems:
+            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
+        return self
+
+    def cross_reference_problems(self) -> list[tuple[str, str]]:
+        """Problems that span fields, as (dotted field path, message) pairs."""
+        names = [tier.name for tier in self.tiers]
+        problems = [
+            (f"tiers.{i}.name", f"duplicate tier name {name!r}")
+            for i, name in enumerate(names)
+            if name in names[:i]
+        ]
+        problems += self._check_tier_keys("classifier.thresholds", self.classifier.thresholds)
+        problems += self._check_tier_keys(
+            "classifier.target_tier_share", self.classifier.target_tier_share
+        )
+        problems += self._check_thresholds()
+        problems += self._check_rules()
+        return problems
+
+    def _check_tier_keys(self, where: str, mapping: dict[str, float]) -> list[tuple[str, str]]:
+        names = self.tier_names
+        return [
+            (f"{where}.{key}", f"unknown tier {key!r} (tiers are {list(names)})")
+            for key in mapping
+            if key not in names
+        ]
+
+    def _check_thresholds(self) -> list[tuple[str, str]]:
+        cfg = self.classifier
+        if cfg.strategy != "threshold":
+            return []
+        names = self.tier_names
+        problems = []
+        if names[0] in cfg.thresholds:
+            problems.append((
+                f"classifier.thresholds.{names[0]}",
+                "the first tier takes every score below the next threshold; do not give it one",
+            ))
+        missing = [n for n in names[1:] if n not in cfg.thresholds]
+        if missing:
+            problems.append(("classifier.thresholds", f"missing thresholds for tiers {missing}"))
+        ordered = [cfg.thresholds[n] for n in names[1:] if n in cfg.thresholds]
+        if ordered != sorted(ordered):
+            problems.append(("classifier.thresholds", "must increase with tier order"))
+        return problems
+
+    def _check_rules(self) -> list[tuple[str, str]]:
+        names = self.tier_names
+        problems = []
+        seen: set[str] = set()
+        for i, rule in enumerate(self.overrides):
+            if rule.name in seen:
+                problems.append((f"overrides.{i}.name", f"duplicate rule name {rule.name!r}"))
+            seen.add(rule.name)
+            for key, tier in rule.actions.tier_names().items():
+                if tier not in names:
+                    problems.append((
+                        f"overrides.{i}.actions.{key}",
+                        f"unknown tier {tier!r} (tiers are {list(names)})",
+                    ))
+            lo, hi = rule.actions.min_tier, rule.actions.max_tier
+            if lo in names and hi in names and names.index(lo) > names.index(hi):
+                problems.append(
+                    (f"overrides.{i}.actions", f"min_tier {lo!r} is above max_tier {hi!r}")
+                )
+        return problems
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(tier.name for tier in self.tiers)
+
+    def tier_index(self, name: str) -> int:
+        return self.tier_names.index(name)
+
+    @property
+    def fingerprint(self) -> str:
+        """Short content hash: two policies with the same fingerprint route the same."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:8]
+
+    @property
+    def version_string(self) -> str:
+        return f"{self.name}@{self.version}#{self.fingerprint}"

@@ -1,0 +1,63 @@
+"""Routing decisions: prompt features + classifier scores + policy -> Decision.
+
+    >>> from router import route
+    >>> decision = route("SELECT name FROM users WHERE id = 3; why is this slow?")
+    >>> decision.speculative
+    False
+
+Nothing here imports torch, transformers, mlflow, litellm or fastapi.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from policies import PolicyError, PromptError, TierrouteError
+from router._decision import Decision
+from router._detectors import DETECTORS, detect_code, detect_math, detect_pii, detect_sql
+from router._engine import Prompt, Router, default_scorer
+from router._prompt import estimate_tokens
+from router._scorer import ComplexityScorer
+
+__all__ = [
+    "DETECTORS",
+    "ComplexityScorer",
+    "Decision",
+    "PolicyError",
+    "PromptError",
+    "Router",
+    "TierrouteError",
+    "default_router",
+    "default_scorer",
+    "detect_code",
+    "detect_math",
+    "detect_pii",
+    "detect_sql",
+    "estimate_tokens",
+    "route",
+    "route_batch",
+]
+
+_default: Router | None = None
+_default_lock = threading.Lock()
+
+
+def default_router() -> Router:
+    """The Router behind :func:`route`: default policy and scorer, built on first use."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Router()
+    return _default
+
+
+def route(prompt: Prompt, *, metadata: Mapping[str, object] | None = None) -> Decision:
+    """Route one prompt (a string or OpenAI-style messages) with the default Router."""
+    return default_router().route(prompt, metadata=metadata)
+
+
+def route_batch(prompts: list[Prompt]) -> list[Decision]:
+    """Route many prompts with the default Router (one classifier call)."""
+    return default_router().route_batch(prompts)

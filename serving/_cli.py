@@ -1,0 +1,163 @@
+"""The ``tierroute`` command line.
+
+Each command imports its package inside the function, so ``tierroute route`` does
+not pay for FastAPI, litellm or mlflow. Every :class:`TierrouteError` ends the
+program with exit code 2 and its message (file:line, field or JSON path), never a
+bare traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from policies import PromptError, TierrouteError
+
+app = typer.Typer(
+    name="tierroute",
+    help="Route each LLM request to the cheapest model tier that answers it well.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+policy_app = typer.Typer(help="Check routing policies.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
+]
+
+
+@policy_app.command("validate")
+def policy_validate(path: Annotated[Path, typer.Argument(help="policy YAML file")]) -> None:
+    """Exit 0 with a summary if PATH is a valid policy; else exit 2, one line per problem."""
+    from policies import PolicyError, load_policy
+
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from exc
+    tiers = ", ".join(f"{t.name}({len(t.deployments)})" for t in policy.tiers)
+    typer.echo(
+        f"{path}: valid policy {policy.version_string}: tiers {tiers}; "
+        f"{len(policy.overrides)} override rules; strategy {policy.classifier.strategy}"
+    )
+
+
+@app.command("route")
+def route_command(
+    prompt: Annotated[str | None, typer.Argument(help="prompt text ('-' reads stdin)")] = None,
+    messages: Annotated[
+        Path | None, typer.Option("--messages", help="JSON file with OpenAI-style messages")
+    ] = None,
+    policy: PolicyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the Decision as JSON")] = False,
+    meta: Annotated[
+        list[str] | None, typer.Option("--meta", help="request metadata KEY=VALUE (repeatable)")
+    ] = None,
+) -> None:
+    """Decide which tier and model should answer PROMPT, and why."""
+    from router import Router
+
+    request = _read_prompt(prompt, messages)
+    router = Router.from_policy(policy) if policy else Router()
+    decision = router.route(request, metadata=_parse_meta(meta or []))
+    if as_json:
+        typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        return
+    from serving._render import decision_panel
+
+    decision_panel(decision)
+
+
+@app.command("baseline")
+def baseline_command(
+    out: Annotated[Path | None, typer.Option(help="artifact path (default: the shipped one)")] = None,
+) -> None:
+    """Retrain the TF-IDF + logistic-regression baseline scorer on RouterBench."""
+    from classifier import DEFAULT_TFIDF_PATH, train_routerbench_baseline
+
+    target = out or DEFAULT_TFIDF_PATH
+    metrics = train_routerbench_baseline(target)
+    typer.echo(f"wrote {target}: {json.dumps(metrics)}")
+
+
+@app.command("demo")
+def demo_command(
+    prompts: Annotated[Path, typer.Option(help="JSONL with a 'prompt' field per line")] = Path(
+        "examples/prompts.jsonl"
+    ),
+    policy: PolicyOption = None,
+) -> None:
+    """Route the example prompts and print the decisions as a table."""
+    from router import Router
+    from serving._render import decisions_table
+
+    rows = _read_jsonl_prompts(prompts)
+    router = Router.from_policy(policy) if policy else Router()
+    decisions = router.route_batch([r["prompt"] for r in rows])
+    decisions_table([r.get("source", "") for r in rows], [r["prompt"] for r in rows], decisions)
+
+
+def _read_prompt(prompt: str | None, messages: Path | None) -> Any:
+    if messages is not None:
+        raw = _read_text(messages)
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PromptError(f"{messages}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    if prompt is None:
+        raise PromptError("give a PROMPT argument, '-' for stdin, or --messages FILE")
+    return sys.stdin.read() if prompt == "-" else prompt
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PromptError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PromptError(f"{path}:{line}: invalid UTF-8 at byte {exc.start}") from exc
+
+
+def _read_jsonl_prompts(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PromptError(f"{path}:{line_no}: invalid JSON: {exc.msg}") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
+            raise PromptError(f"{path}:{line_no}: prompt: expected a string field")
+        rows.append(row)
+    return rows
+
+
+def _parse_meta(pairs: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PromptError(f"--meta {pair!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def main() -> None:
+    """Console entry point: run the app, turning TierrouteError into exit code 2."""
+    try:
+        app()
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
