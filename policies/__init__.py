@@ -42,6 +42,7 @@ __all__ = [
     "PolicyProblem",
     "PromptError",
     "RegistryError",
+    "RuleActions",
     "Tier",
     "TierrouteError",
     "default_policy",

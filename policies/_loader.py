@@ -40,7 +40,9 @@ def load_policy(path: str | Path) -> Policy:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise PolicyError([PolicyProblem(source, None, "", f"cannot read: {exc.strerror}")]) from exc
+        raise PolicyError(
+            [PolicyProblem(source, None, "", f"cannot read: {exc.strerror}")]
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

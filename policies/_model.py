@@ -244,10 +244,12 @@ class Policy(_Frozen):
         names = self.tier_names
         problems = []
         if names[0] in cfg.thresholds:
-            problems.append((
-                f"classifier.thresholds.{names[0]}",
-                "the first tier takes every score below the next threshold; do not give it one",
-            ))
+            problems.append(
+                (
+                    f"classifier.thresholds.{names[0]}",
+                    "the first tier takes every score below the next threshold; do not give it one",
+                )
+            )
         missing = [n for n in names[1:] if n not in cfg.thresholds]
         if missing:
             problems.append(("classifier.thresholds", f"missing thresholds for tiers {missing}"))
@@ -266,10 +268,12 @@ class Policy(_Frozen):
             seen.add(rule.name)
             for key, tier in rule.actions.tier_names().items():
                 if tier not in names:
-                    problems.append((
-                        f"overrides.{i}.actions.{key}",
-                        f"unknown tier {tier!r} (tiers are {list(names)})",
-                    ))
+                    problems.append(
+                        (
+                            f"overrides.{i}.actions.{key}",
+                            f"unknown tier {tier!r} (tiers are {list(names)})",
+                        )
+                    )
             lo, hi = rule.actions.min_tier, rule.actions.max_tier
             if lo in names and hi in names and names.index(lo) > names.index(hi):
                 problems.append(

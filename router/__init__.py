@@ -17,11 +17,23 @@ from policies import PolicyError, PromptError, TierrouteError
 from router._decision import Decision
 from router._detectors import DETECTORS, detect_code, detect_math, detect_pii, detect_sql
 from router._engine import Prompt, Router, default_scorer
+from router._log import (
+    LOG_SCHEMA_VERSION,
+    Attempt,
+    DecisionRecord,
+    FeedbackRecord,
+    parse_log_record,
+)
 from router._prompt import estimate_tokens
 from router._scorer import ComplexityScorer
 
 __all__ = [
     "DETECTORS",
+    "LOG_SCHEMA_VERSION",
+    "Attempt",
+    "DecisionRecord",
+    "FeedbackRecord",
+    "parse_log_record",
     "ComplexityScorer",
     "Decision",
     "PolicyError",

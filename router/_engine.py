@@ -106,8 +106,10 @@ class Router:
         features = RequestFeatures(hits, prompt.input_tokens, prompt.detector_text, metadata)
         constraints = collect_constraints(policy, features)
         tier, reason = self._strategy.choose(probs, policy)
-        reasons = [f"classifier:{policy.tier_names[int(np.argmax(probs))]} "
-                   f"p={float(probs.max()):.2f}", reason]
+        reasons = [
+            f"classifier:{policy.tier_names[int(np.argmax(probs))]} p={float(probs.max()):.2f}",
+            reason,
+        ]
         tier = self._apply_objective(tier, prompt.input_tokens, reasons)
         tier = _apply_rules(tier, constraints, policy, reasons)
         cascade = constraints.cascade and policy.cascade.enabled
@@ -188,7 +190,9 @@ class Router:
             speculative=pick.deployment.speculative,
             cascade=cascade and pick.tier < len(policy.tiers) - 1,
             complexity=round(complexity_of(probs), 4),
-            scores={name: round(float(p), 4) for name, p in zip(policy.tier_names, probs)},
+            scores={
+                name: round(float(p), 4) for name, p in zip(policy.tier_names, probs, strict=True)
+            },
             reasons=tuple(reasons + [f"rule:{name}" for name in constraints.rules]),
             rules=tuple(constraints.rules),
             est_cost_usd=pick.deployment.cost_usd(prompt.input_tokens, out_tokens),
@@ -237,7 +241,10 @@ def _check_deployable(policy: Policy) -> None:
     has_plain = any(not d.speculative for t in policy.tiers for d in t.deployments)
     if switches_off and not has_plain:
         problem = PolicyProblem(
-            policy.name, None, "tiers", "a rule switches speculation off but every "
-            "deployment is speculative, so such requests could go nowhere"
+            policy.name,
+            None,
+            "tiers",
+            "a rule switches speculation off but every "
+            "deployment is speculative, so such requests could go nowhere",
         )
         raise PolicyError([problem])

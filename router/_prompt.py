@@ -104,6 +104,5 @@ def _content_text(message: Mapping[str, Any], i: int) -> str:
                 parts.append(part["text"])
         return "\n".join(parts)
     raise PromptError(
-        f"messages[{i}].content: expected a string or a list of parts, "
-        f"got {type(content).__name__}"
+        f"messages[{i}].content: expected a string or a list of parts, got {type(content).__name__}"
     )

@@ -78,7 +78,9 @@ def route_command(
 
 @app.command("baseline")
 def baseline_command(
-    out: Annotated[Path | None, typer.Option(help="artifact path (default: the shipped one)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="artifact path (default: the shipped one)")
+    ] = None,
 ) -> None:
     """Retrain the TF-IDF + logistic-regression baseline scorer on RouterBench."""
     from classifier import DEFAULT_TFIDF_PATH, train_routerbench_baseline

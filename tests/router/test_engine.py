@@ -109,7 +109,11 @@ def test_utility_strategy_weighs_quality_against_cost() -> None:
 
 def test_rule_actions_force_min_max_and_metadata() -> None:
     rules = [
-        {"name": "vip", "match": {"metadata": {"tenant": "acme"}}, "actions": {"min_tier": "medium"}},
+        {
+            "name": "vip",
+            "match": {"metadata": {"tenant": "acme"}},
+            "actions": {"min_tier": "medium"},
+        },
         {"name": "cap", "match": {"regex": "(?i)haiku"}, "actions": {"max_tier": "small"}},
         {"name": "legal", "match": {"regex": "contract"}, "actions": {"force_tier": "frontier"}},
     ]
@@ -168,8 +172,10 @@ def test_speculation_off_skips_a_speculative_only_tier() -> None:
 
 
 def test_policy_that_cannot_serve_sql_is_rejected() -> None:
-    tiers = [dict(t, deployments=[dict(d, speculative=True) for d in t["deployments"]])
-             for t in POLICY_DATA["tiers"]]
+    tiers = [
+        dict(t, deployments=[dict(d, speculative=True) for d in t["deployments"]])
+        for t in POLICY_DATA["tiers"]
+    ]
     with pytest.raises(PolicyError, match="every deployment is speculative"):
         _router([1, 0, 0], tiers=tiers)
 

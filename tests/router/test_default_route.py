@@ -1,0 +1,124 @@
+"""The out-of-the-box path: ``route()`` with the shipped policy and TF-IDF baseline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier import TfidfScorer, TfidfTrainer
+from router import Decision, default_router, route
+
+
+def test_route_uses_shipped_baseline() -> None:
+    decision = route("SELECT name FROM users WHERE id = 3; why is this slow?")
+    assert isinstance(decision, Decision)
+    assert decision.speculative is False
+    assert "rule:sql-no-speculation" in decision.reasons
+    assert decision.classifier_version.startswith("tfidf-lr-")
+    assert sum(decision.scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_baseline_is_not_constant() -> None:
+    texts = [
+        "What is 2 + 2?",
+        "Write a python function to merge k sorted linked lists in O(n log k).",
+        "Please answer with the letter of the correct answer. The trophy doesn't fit "
+        "into the suitcase because it is too small. A) trophy B) suitcase",
+    ]
+    probs = default_router().score(texts)
+    assert probs.shape == (3, 3)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert np.ptp(probs, axis=0).max() > 0.01
+
+
+def test_tfidf_numpy_scores_equal_sklearn(tmp_path: Path) -> None:
+    texts = [
+        "select the rows",
+        "write a function",
+        "sort a list in python",
+        "what is love",
+        "explain quantum physics simply",
+        "write a function to sort",
+        "prove the theorem",
+        "the rows of a table",
+        "love and physics",
+        "a list of functions",
+    ] * 3
+    labels = ["small", "medium", "frontier"] * 10
+    trainer = TfidfTrainer(("small", "medium", "frontier"), min_df=1).fit(texts, labels)
+    path = trainer.save(tmp_path / "m.json", {"note": "test"})
+    scorer = TfidfScorer.load(path)
+    probe = ["write a python function that sorts rows", "", "unseen words only", "LOVE love"]
+    np.testing.assert_allclose(scorer.score(probe), trainer.predict_proba(probe), atol=1e-6)
+    assert scorer.metadata == {"note": "test"}
+
+
+def test_corrupt_artifact_is_a_classifier_error(tmp_path: Path) -> None:
+    from policies import ClassifierError
+
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"labels": ["a"], "version": "x"}))
+    with pytest.raises(ClassifierError, match="missing or invalid field"):
+        TfidfScorer.load(path)
+    path.write_text("{not json")
+    with pytest.raises(ClassifierError, match="cannot load tfidf artifact"):
+        TfidfScorer.load(path)
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from serving import main; main()", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=False,
+    )
+
+
+def test_cli_route_json() -> None:
+    result = _cli("route", "Write a SQL query that returns the top customers by revenue", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["speculative"] is False
+    assert "sql-no-speculation" in data["rules"]
+
+
+def test_cli_route_reads_messages_and_stdin(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps([{"role": "user", "content": "hello there"}]))
+    assert _cli("route", "--messages", str(path), "--json").returncode == 0
+    assert json.loads(_cli("route", "-", "--json", stdin="hi").stdout)["tier"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("route", ""), "error: prompt: is empty"),
+        (("route", "hi", "--meta", "novalue"), "expected KEY=VALUE"),
+        (
+            ("route", "hi", "--policy", "/nonexistent.yaml"),
+            "/nonexistent.yaml: <root>: cannot read",
+        ),
+    ],
+)
+def test_cli_errors_exit_2_without_traceback(args: tuple[str, ...], expected: str) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_bad_messages_file(tmp_path: Path) -> None:
+    bad_utf8 = tmp_path / "bad.json"
+    bad_utf8.write_bytes(b'[{"role": "user",\n "content": "\xff"}]')
+    result = _cli("route", "--messages", str(bad_utf8))
+    assert result.returncode == 2 and f"{bad_utf8}:2: invalid UTF-8" in result.stderr
+    wrong_type = tmp_path / "wrong.json"
+    wrong_type.write_text(json.dumps([{"role": "user", "content": {"a": 1}}]))
+    result = _cli("route", "--messages", str(wrong_type))
+    assert result.returncode == 2 and "messages[0].content: expected a string" in result.stderr

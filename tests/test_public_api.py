@@ -1,0 +1,106 @@
+"""Guard each package's public surface: a change here is a change for users."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+PUBLIC = {
+    "policies": [
+        "DETECTOR_NAMES",
+        "BackendError",
+        "CascadeConfig",
+        "ClassifierConfig",
+        "ClassifierError",
+        "Deployment",
+        "LabelingError",
+        "Matcher",
+        "Objective",
+        "OverrideRule",
+        "Policy",
+        "PolicyError",
+        "PolicyProblem",
+        "PromptError",
+        "RegistryError",
+        "RuleActions",
+        "Tier",
+        "TierrouteError",
+        "default_policy",
+        "default_policy_path",
+        "load_policy",
+        "parse_policy",
+    ],
+    "router": [
+        "DETECTORS",
+        "ComplexityScorer",
+        "Decision",
+        "PolicyError",
+        "PromptError",
+        "Router",
+        "TierrouteError",
+        "default_router",
+        "default_scorer",
+        "detect_code",
+        "detect_math",
+        "detect_pii",
+        "detect_sql",
+        "estimate_tokens",
+        "route",
+        "route_batch",
+    ],
+    "classifier": [
+        "DEFAULT_TFIDF_PATH",
+        "ROUTERBENCH_TIER_MODELS",
+        "RouterBenchRow",
+        "TfidfScorer",
+        "TfidfTrainer",
+        "cheapest_sufficient_tier",
+        "read_routerbench",
+        "shared_data_dir",
+        "train_routerbench_baseline",
+    ],
+    "labeling": [],
+    "serving": ["app", "main"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_public_names(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(PUBLIC[package])
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_errors_share_one_hierarchy() -> None:
+    import policies
+
+    for name in (
+        "PolicyError",
+        "PromptError",
+        "ClassifierError",
+        "LabelingError",
+        "RegistryError",
+        "BackendError",
+    ):
+        assert issubclass(getattr(policies, name), policies.TierrouteError)
+
+
+def test_router_stays_light() -> None:
+    """Routing imports no torch, transformers, mlflow, litellm, fastapi or sklearn."""
+    code = (
+        "import sys\n"
+        "from router import route\n"
+        "d = route('SELECT name FROM users WHERE id = 3; why is this slow?')\n"
+        "assert d.speculative is False, d\n"
+        "heavy = {'torch', 'transformers', 'mlflow', 'litellm', 'fastapi', 'sklearn'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
