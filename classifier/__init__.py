@@ -6,6 +6,7 @@ and torch inside the functions that need them.
 
 from __future__ import annotations
 
+from classifier._contract import LABEL_COLUMNS, REQUIRED_LABEL_COLUMNS, SPLITS
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
     RouterBenchRow,
@@ -17,6 +18,9 @@ from classifier._tfidf import DEFAULT_TFIDF_PATH, TfidfScorer
 from classifier._tfidf_train import TfidfTrainer, train_routerbench_baseline
 
 __all__ = [
+    "LABEL_COLUMNS",
+    "REQUIRED_LABEL_COLUMNS",
+    "SPLITS",
     "DEFAULT_TFIDF_PATH",
     "ROUTERBENCH_TIER_MODELS",
     "RouterBenchRow",

@@ -52,7 +52,7 @@ PUBLIC = {
         "route_batch",
     ],
     "classifier": [
-        "DEFAULT_TFIDF_PATH",
+        "LABEL_COLUMNS", "REQUIRED_LABEL_COLUMNS", "SPLITS", "DEFAULT_TFIDF_PATH",
         "ROUTERBENCH_TIER_MODELS",
         "RouterBenchRow",
         "TfidfScorer",
