@@ -2,7 +2,7 @@
 
 Routing looks at three things: the text the classifier scores (the last user turn),
 the text the detectors scan (system prompt + last user turn, cut to a bounded
-window so a 1 MB prompt costs the same as a 32 kB one), and a token estimate of the
+head+tail window so a 1 MB prompt costs the same as a 16 kB one), and a token estimate of the
 whole conversation (for cost, latency and context-window checks).
 """
 
@@ -16,8 +16,10 @@ from policies import PromptError
 
 __all__ = ["PromptInput", "estimate_tokens", "normalize_prompt", "window"]
 
-# Detectors and the classifier see at most this many characters: head + tail.
-WINDOW_CHARS = 32_000
+# Detectors see at most this many characters (head + tail); the classifier fewer:
+# its features saturate long before, and its cost grows with the text.
+WINDOW_CHARS = 16_000
+CLASSIFIER_CHARS = 4_000
 _TEXT_ROLES = ("system", "developer", "user", "assistant", "tool")
 
 
@@ -53,8 +55,9 @@ def normalize_prompt(prompt: str | Sequence[Mapping[str, Any]], max_chars: int) 
         _check_size(len(prompt), max_chars, "prompt")
         if not prompt.strip():
             raise PromptError("prompt: is empty")
-        text = window(prompt)
-        return PromptInput(text, text, estimate_tokens(prompt), 1)
+        return PromptInput(
+            window(prompt, CLASSIFIER_CHARS), window(prompt), estimate_tokens(prompt), 1
+        )
     if isinstance(prompt, (bytes, bytearray)) or not isinstance(prompt, Sequence):
         raise PromptError(
             f"prompt: expected a string or a list of messages, got {type(prompt).__name__}"
@@ -67,10 +70,9 @@ def normalize_prompt(prompt: str | Sequence[Mapping[str, Any]], max_chars: int) 
     if not users:
         raise PromptError("messages: no user message with text content")
     system = "\n".join(t for role, t in texts if role in ("system", "developer"))
-    last_user = window(users[-1])
-    detector_text = window(f"{system}\n{users[-1]}") if system else last_user
+    detector_text = window(f"{system}\n{users[-1]}" if system else users[-1])
     tokens = sum(estimate_tokens(t) + 4 for _, t in texts)
-    return PromptInput(last_user, detector_text, tokens, len(users))
+    return PromptInput(window(users[-1], CLASSIFIER_CHARS), detector_text, tokens, len(users))
 
 
 def _check_size(n_chars: int, max_chars: int, what: str) -> None:

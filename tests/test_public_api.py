@@ -34,6 +34,11 @@ PUBLIC = {
         "parse_policy",
     ],
     "router": [
+        "Attempt",
+        "DecisionRecord",
+        "FeedbackRecord",
+        "LOG_SCHEMA_VERSION",
+        "parse_log_record",
         "DETECTORS",
         "ComplexityScorer",
         "Decision",
@@ -63,7 +68,17 @@ PUBLIC = {
         "train_routerbench_baseline",
     ],
     "labeling": [],
-    "serving": ["app", "main"],
+    "serving": [
+        "BackendConfig",
+        "BackendProcess",
+        "SimModel",
+        "app",
+        "create_backend_app",
+        "default_backend_config",
+        "main",
+        "replay_table_from_routerbench",
+        "run_backends",
+    ],
 }
 
 

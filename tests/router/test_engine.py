@@ -182,7 +182,7 @@ def test_policy_that_cannot_serve_sql_is_rejected() -> None:
 
 def test_messages_route_on_the_last_user_turn() -> None:
     messages = [
-        {"role": "system", "content": "You write PostgreSQL for the analytics team."},
+        {"role": "system", "content": "You are a PostgreSQL expert. Reply with one SQL query."},
         {"role": "user", "content": "hello"},
         {"role": "assistant", "content": "Hi! What do you need?"},
         {"role": "user", "content": [{"type": "text", "text": "top customers by revenue"}]},
