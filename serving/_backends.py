@@ -1,0 +1,378 @@
+"""Simulated OpenAI-compatible LLM backends (FastAPI), for tests, demos and the judge.
+
+    tierroute backends --port 8790 --latency-scale 0
+
+``POST /v1/chat/completions`` answers like an OpenAI server (streaming or not), with
+latency ``ttft_ms + tokens * tpot_ms`` (times ``latency_scale``) and deterministic text
+(see :mod:`serving._backends_sim`). Faults are injected per model in the config
+(``fail_rate``, ``fail_times``, ``fault``) or per request with the ``x-sim-fault`` /
+``x-sim-fail-times`` headers or ``metadata.sim_fault`` / ``metadata.sim_fail_times``:
+
+- ``429``: rate-limit error with ``retry-after``;  ``500``: internal server error;
+- ``timeout``: hangs ``timeout_s`` (config) before answering 504;
+- ``drop_stream``: a stream's connection is cut half-way (no finish reason, no ``[DONE]``);
+  clients see a protocol error (httpx ``RemoteProtocolError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from policies import BackendError
+from serving._backends_sim import (
+    BackendConfig,
+    FaultKind,
+    SimModel,
+    answer_for,
+    completion_body,
+    default_backend_config,
+    prompt_sha256,
+    sse_chunk,
+    usage_of,
+)
+
+__all__ = ["BackendProcess", "create_backend_app", "run_backends"]
+
+_PIECE = re.compile(r"\S+\s*|\s+")
+
+
+class _DroppedStream(Exception):
+    """Raised inside a streaming response so the server aborts the connection mid-way."""
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class _ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # OpenAI has many parameters; ignore the rest
+    model: str = Field(min_length=1)
+    messages: list[_Message] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    stream_options: dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass
+class _SimState:
+    config: BackendConfig
+    rng: random.Random
+    requests: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    failed_so_far: Counter[str] = field(default_factory=Counter)
+
+
+def _prompt_text(messages: list[_Message]) -> str:
+    parts: list[str] = []
+    for message in messages:
+        if isinstance(message.content, str):
+            parts.append(message.content)
+        elif message.content:
+            parts += [str(p.get("text", "")) for p in message.content if p.get("type") == "text"]
+    return "\n".join(parts)
+
+
+def _error(
+    status: int, message: str, kind: str, code: str | None, param: str | None = None
+) -> JSONResponse:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def _pick_fault(
+    state: _SimState, model: SimModel, prompt: str, req: _ChatRequest, headers: Mapping[str, str]
+) -> FaultKind | None:
+    """Per-request fault first, then fail-first-N, then the model's seeded fail_rate."""
+    meta = req.metadata or {}
+    asked = headers.get("x-sim-fault") or meta.get("sim_fault")
+    if asked is not None:
+        if str(asked) not in _FAULT_RESPONSES:
+            raise ValueError(
+                f"sim_fault: expected one of {sorted(_FAULT_RESPONSES)}, got {asked!r}"
+            )
+        return cast(FaultKind, str(asked))
+    times = headers.get("x-sim-fail-times") or meta.get("sim_fail_times") or model.fail_times
+    if int(times) > 0:
+        key = f"{model.name}\0{prompt_sha256(prompt)}"
+        if state.failed_so_far[key] < int(times):
+            state.failed_so_far[key] += 1
+            return model.fault
+    if model.fail_rate > 0 and state.rng.random() < model.fail_rate:
+        return model.fault
+    return None
+
+
+async def _stream(
+    req: _ChatRequest,
+    model: SimModel,
+    prompt: str,
+    pieces: list[str],
+    finish: str,
+    scale: float,
+    *,
+    drop: bool,
+) -> AsyncIterator[str]:
+    rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    await asyncio.sleep(model.ttft_ms * scale / 1000)
+    yield sse_chunk(rid, model.name, {"role": "assistant", "content": ""}, None)
+    cut = len(pieces) // 2 if drop else len(pieces)
+    for piece in pieces[:cut]:
+        yield sse_chunk(rid, model.name, {"content": piece}, None)
+        await asyncio.sleep(model.tpot_ms * scale / 1000)
+    if drop:  # abort the HTTP response: no finish_reason, no [DONE], no final chunk
+        raise _DroppedStream("simulated drop_stream fault")
+    yield sse_chunk(rid, model.name, {}, finish)
+    if (req.stream_options or {}).get("include_usage"):
+        body = json.loads(sse_chunk(rid, model.name, {}, None)[len("data: ") :])
+        body["choices"] = []
+        body["usage"] = usage_of(prompt, pieces)
+        yield f"data: {json.dumps(body)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+async def _rate_limited(state: _SimState) -> Response:
+    response = _error(429, "Rate limit reached (simulated)", "rate_limit_error", "rate_limit")
+    response.headers["retry-after"] = str(state.config.retry_after_s)
+    return response
+
+
+async def _hang(state: _SimState) -> Response:
+    await asyncio.sleep(state.config.timeout_s)
+    return _error(504, "Upstream timed out (simulated)", "timeout", "timeout")
+
+
+async def _server_error(state: _SimState) -> Response:
+    return _error(500, "Internal server error (simulated)", "server_error", None)
+
+
+# How each fault answers a request; drop_stream only cuts streams (else it is a 500).
+_FAULT_RESPONSES: dict[str, Callable[[_SimState], Awaitable[Response]]] = {
+    "429": _rate_limited,
+    "timeout": _hang,
+    "500": _server_error,
+    "drop_stream": _server_error,
+}
+
+
+async def _chat(state: _SimState, req: _ChatRequest, headers: Mapping[str, str]) -> Response:
+    model = state.config.model(req.model)
+    if model is None:
+        return _error(
+            404,
+            f"The model `{req.model}` does not exist",
+            "invalid_request_error",
+            "model_not_found",
+            "model",
+        )
+    state.requests[model.name] += 1
+    prompt = _prompt_text(req.messages)
+    try:
+        fault = _pick_fault(state, model, prompt, req, headers)
+    except ValueError as exc:
+        return _error(400, str(exc), "invalid_request_error", None, "metadata")
+    if fault is not None:
+        state.faults[model.name] += 1
+    drop = fault == "drop_stream" and req.stream
+    if fault is not None and not drop:
+        return await _FAULT_RESPONSES[fault](state)
+    pieces = _PIECE.findall(answer_for(model, prompt, state.config.replay))
+    limit = req.max_completion_tokens or req.max_tokens
+    finish = "stop"
+    if limit is not None and len(pieces) > limit:
+        pieces, finish = pieces[:limit], "length"
+    scale = state.config.latency_scale
+    if req.stream:
+        return StreamingResponse(
+            _stream(req, model, prompt, pieces, finish, scale, drop=drop),
+            media_type="text/event-stream",
+        )
+    await asyncio.sleep((model.ttft_ms + len(pieces) * model.tpot_ms) * scale / 1000)
+    rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    return JSONResponse(completion_body(model, prompt, pieces, finish, rid))
+
+
+def create_backend_app(config: BackendConfig | None = None) -> FastAPI:
+    """The simulated backend server (default: :func:`default_backend_config`)."""
+
+    config = config or default_backend_config()
+    state = _SimState(config, random.Random(config.seed))
+    app = FastAPI(title="tierroute simulated backends", docs_url=None, redoc_url=None)
+    app.state.sim = state
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"{loc or 'body'}: {first.get('msg', 'invalid request')}"
+        return _error(400, message, "invalid_request_error", "invalid_request", loc or None)
+
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat_completions(body: _ChatRequest, request: Request) -> Response:
+        return await _chat(state, body, request.headers)
+
+    @app.get("/v1/models")
+    async def list_models() -> dict[str, Any]:
+        data = [
+            {"id": m.name, "object": "model", "created": 0, "owned_by": "tierroute-sim"}
+            for m in state.config.models
+        ]
+        return {"object": "list", "data": data}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/sim/stats")
+    async def stats() -> dict[str, dict[str, int]]:
+        return {"requests": dict(state.requests), "faults": dict(state.faults)}
+
+    return app
+
+
+def run_backends(
+    host: str = "127.0.0.1", port: int = 8790, config: BackendConfig | None = None
+) -> None:
+    """Serve the simulated backends with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(
+        create_backend_app(config),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+
+
+class BackendProcess:
+    """The simulated backends in a child process on a free loopback port (for tests).
+
+        with BackendProcess(config) as backend:
+            client = openai.OpenAI(base_url=backend.base_url, api_key="x")
+
+    The child runs ``tierroute backends --config FILE`` bound to 127.0.0.1 and is
+    always terminated (then killed) on exit.
+    """
+
+    def __init__(
+        self,
+        config: BackendConfig | None = None,
+        *,
+        port: int | None = None,
+        startup_timeout_s: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.port = port or _free_port()
+        self.startup_timeout_s = startup_timeout_s
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI ``base_url`` / litellm ``api_base``."""
+        return f"{self.url}/v1"
+
+    def start(self) -> BackendProcess:
+        self._tmp = tempfile.TemporaryDirectory(prefix="tierroute-sim-")
+        tmp = Path(self._tmp.name)
+        args = ["backends", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.config is not None:
+            (tmp / "config.json").write_text(self.config.model_dump_json(), encoding="utf-8")
+            args += ["--config", str(tmp / "config.json")]
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        with (tmp / "server.log").open("wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", "from serving._cli import main; main()", *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        try:
+            self._wait_healthy(tmp / "server.log")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, log: Path) -> None:
+        import httpx
+
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            assert self._proc is not None
+            if self._proc.poll() is not None:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise BackendError(f"simulated backends exited ({self._proc.returncode}): {tail}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.05)
+        raise BackendError(f"simulated backends: no /healthz on {self.url} within timeout")
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """``GET /sim/stats``: requests and injected faults per model."""
+        import httpx
+
+        data: dict[str, dict[str, int]] = httpx.get(f"{self.url}/sim/stats", timeout=5).json()
+        return data
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=5)
+        self._proc = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> BackendProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
