@@ -1,5 +1,44 @@
-"""Labeling toolkit: production LLM logs -> complexity labels (not built yet; see issue 3)."""
+"""Labeling toolkit: production LLM logs -> complexity labels (``labels.parquet``).
+
+    >>> from labeling import run_labeling
+    >>> result = run_labeling([Path("examples/logs/openai_chat.jsonl")], Path("out/labels"))
+
+Adapters (``ADAPTERS``) read OpenAI request/response logs, litellm
+StandardLoggingPayload logs, tierroute decision logs and RouterBench-style outcome
+tables into one schema (``RECORD_SCHEMA``); labeling functions (``LABELING_FUNCTIONS``)
+vote a tier per distinct prompt; a weighted vote gives the soft label.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from labeling._adapters import ADAPTERS, Adapter, Batch, ReadContext, detect_format
+from labeling._aggregate import aggregate_votes, split_of
+from labeling._functions import LABELING_FUNCTIONS, JudgeFunction, JudgeLike, LabelingFunction
+from labeling._pipeline import LabelConfig, LabelResult, run_labeling
+from labeling._reader import Quarantine, RecordError
+from labeling._schema import FEEDBACK_SCHEMA, RECORD_SCHEMA, TierMap
+from labeling._scrub import PII_PATTERNS, scrub_frame
+
+__all__ = [
+    "ADAPTERS",
+    "FEEDBACK_SCHEMA",
+    "LABELING_FUNCTIONS",
+    "PII_PATTERNS",
+    "RECORD_SCHEMA",
+    "Adapter",
+    "Batch",
+    "JudgeFunction",
+    "JudgeLike",
+    "LabelConfig",
+    "LabelResult",
+    "LabelingFunction",
+    "Quarantine",
+    "ReadContext",
+    "RecordError",
+    "TierMap",
+    "aggregate_votes",
+    "detect_format",
+    "run_labeling",
+    "scrub_frame",
+    "split_of",
+]

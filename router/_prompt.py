@@ -62,9 +62,10 @@ def normalize_prompt(prompt: str | Sequence[Mapping[str, Any]], max_chars: int) 
         raise PromptError(
             f"prompt: expected a string or a list of messages, got {type(prompt).__name__}"
         )
-    if not prompt:
+    messages: Sequence[Any] = prompt
+    if not messages:
         raise PromptError("messages: is empty")
-    texts = [(_role(m, i), _content_text(m, i)) for i, m in enumerate(prompt)]
+    texts = [(_role(m, i), _content_text(m, i)) for i, m in enumerate(messages)]
     _check_size(sum(len(t) for _, t in texts), max_chars, "messages")
     users = [t for role, t in texts if role == "user" and t.strip()]
     if not users:

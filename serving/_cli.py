@@ -107,6 +107,76 @@ def demo_command(
     decisions_table([r.get("source", "") for r in rows], [r["prompt"] for r in rows], decisions)
 
 
+@app.command("backends")
+def backends_command(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8790,
+    latency_scale: Annotated[
+        float | None, typer.Option(help="multiply simulated latencies (0 = none)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="BackendConfig JSON (default: policy models)")
+    ] = None,
+) -> None:
+    """Serve simulated OpenAI-compatible backends for the default policy's models."""
+    from pydantic import ValidationError
+
+    from policies import BackendError
+    from serving._backends import run_backends
+    from serving._backends_sim import BackendConfig, default_backend_config
+
+    try:
+        sim = (
+            BackendConfig.model_validate_json(_read_text(config))
+            if config
+            else default_backend_config()
+        )
+    except ValidationError as exc:
+        raise BackendError(f"{config}: invalid backend config: {exc}") from exc
+    if latency_scale is not None:
+        sim = sim.model_copy(update={"latency_scale": latency_scale})
+    typer.echo(f"simulated backends: http://{host}:{port}/v1 ({len(sim.models)} models)", err=True)
+    run_backends(host, port, sim)
+
+
+@app.command("label")
+def label_command(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="log files (JSONL, .jsonl.gz, CSV, Parquet)")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="output dataset directory")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto|openai|litellm|decisions|outcomes")
+    ] = "auto",
+    policy: PolicyOption = None,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="litellm model string of an LLM judge")
+    ] = None,
+    judge_api_base: Annotated[
+        str | None, typer.Option("--judge-api-base", help="API base URL for the judge")
+    ] = None,
+    no_pii_scrub: Annotated[
+        bool, typer.Option("--no-pii-scrub", help="keep emails, phones, cards, keys")
+    ] = False,
+) -> None:
+    """Turn production logs into a labeled dataset (labels.parquet + data card)."""
+    from labeling._cli import run_label_command
+
+    try:
+        run_label_command(
+            inputs,
+            out,
+            fmt=fmt,
+            policy_path=policy,
+            judge_model=judge,
+            judge_api_base=judge_api_base,
+            scrub_pii=not no_pii_scrub,
+        )
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _read_prompt(prompt: str | None, messages: Path | None) -> Any:
     if messages is not None:
         raw = _read_text(messages)

@@ -1,0 +1,90 @@
+"""The body of ``tierroute label``: progress bar, judge wiring and the summary table.
+
+Lives in ``labeling`` (not ``serving``) so the CLI module stays a thin command list;
+rich output is the CLI's job, so it is allowed here and nowhere else in the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labeling._functions import JudgeLike
+from labeling._pipeline import LabelConfig, LabelResult, run_labeling
+from policies import LabelingError, load_policy
+
+__all__ = ["make_judge", "run_label_command"]
+
+
+def make_judge(
+    model: str, tiers: tuple[str, ...], cache_dir: Path, api_base: str | None
+) -> JudgeLike:
+    """Build ``labeling._judge.Judge`` (imported only when a judge is asked for)."""
+    try:
+        from labeling._judge import Judge
+    except ImportError as exc:
+        raise LabelingError(f"--judge {model}: the judge module is unavailable: {exc}") from exc
+    judge: JudgeLike = Judge(model, tiers=tiers, cache_dir=cache_dir, api_base=api_base)
+    return judge
+
+
+def run_label_command(
+    inputs: list[Path],
+    out: Path,
+    *,
+    fmt: str,
+    policy_path: Path | None,
+    judge_model: str | None,
+    judge_api_base: str | None,
+    scrub_pii: bool,
+) -> LabelResult:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from policies import default_policy
+
+    policy = load_policy(policy_path) if policy_path else default_policy()
+    config = LabelConfig(
+        format=fmt, scrub_pii=scrub_pii, judge_model=judge_model, judge_api_base=judge_api_base
+    )
+    judge = None
+    if judge_model:
+        judge = make_judge(judge_model, policy.tier_names, out / "judge_cache", judge_api_base)
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("reading", total=None)
+        seen = {"n": 0}
+
+        def progress(name: str, n: int) -> None:
+            seen["n"] += n
+            bar.update(task, description=f"reading {name}: {seen['n']:,} records")
+
+        result = run_labeling(inputs, out, config, policy=policy, judge=judge, progress=progress)
+    _summary(Console(), result)
+    return result
+
+
+def _summary(console: Any, result: LabelResult) -> None:
+    from rich.table import Table
+
+    card = result.card
+    counts = card["counts"]
+    table = Table(title=f"labeled dataset {card['dataset_version']} -> {result.out_dir}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("input_records", "labeled_groups", "unlabeled_groups", "duplicates"):
+        table.add_row(key, f"{counts[key]:,}")
+    table.add_row("feedback_joined", f"{counts['feedback_joined']:,}")
+    table.add_row("quarantined", f"{counts['quarantined']:,}")
+    table.add_row("rejected files", str(card["rejected_files"]))
+    for label, n in card["labels"].items():
+        table.add_row(f"label {label}", f"{n:,}")
+    for kind, n in card["pii_redactions"].items():
+        table.add_row(f"pii {kind}", f"{n:,}")
+    if "judge" in card:
+        judge = card["judge"]
+        table.add_row("judge", f"{judge['calls']} calls, ${judge['cost_usd']:.4f}")
+    console.print(table)
+    holds = "holds" if counts["holds"] else "BROKEN"
+    console.print(f"{counts['equation']}: {holds}")

@@ -1,0 +1,238 @@
+"""Labeling functions: each votes a tier (an index into the policy's tiers) or abstains.
+
+A :class:`LabelingFunction` may look at records and at groups:
+
+- ``record_vote`` returns a polars expression over the normalized records giving a tier
+  index per record (null = abstain); the pipeline aggregates it per dedup group with
+  ``max`` (the most capable tier any record asks for: the safe side);
+- ``group_vote`` returns, per group, ``vote`` (Int32, null = abstain) and ``conf``.
+
+Record-based functions read outcomes, escalations, feedback and errors; heuristic ones
+read only the text and vote with low confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import polars as pl
+
+from labeling._schema import TierMap
+from router import detect_code, detect_math, detect_sql
+
+__all__ = [
+    "LABELING_FUNCTIONS",
+    "JudgeFunction",
+    "JudgeLike",
+    "LabelingFunction",
+    "record_vote_column",
+]
+
+
+class LabelingFunction(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def weight(self) -> float:
+        """Default weight in the vote; the config may override it."""
+        ...
+
+    def record_vote(self, tiers: TierMap) -> pl.Expr | None: ...
+
+    def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame: ...
+
+
+def record_vote_column(name: str) -> str:
+    return f"rv_{name}"
+
+
+def _tier_index(expr: pl.Expr, tiers: TierMap) -> pl.Expr:
+    mapping = {t: i for i, t in enumerate(tiers.tiers)}
+    return expr.replace_strict(mapping, default=None, return_dtype=pl.Int32)
+
+
+def _votes(vote: pl.Series, conf: float) -> pl.DataFrame:
+    frame = pl.DataFrame({"vote": vote.cast(pl.Int32)})
+    given = pl.when(pl.col("vote").is_not_null()).then(pl.lit(conf, pl.Float64))
+    return frame.with_columns(given.alias("conf"))
+
+
+@dataclass(frozen=True)
+class _RecordFunction:
+    """Shared ``group_vote`` of record-based functions: the aggregated column, fixed conf."""
+
+    name: str
+    weight: float
+    confidence: float
+    build: Callable[[TierMap], pl.Expr]
+
+    def record_vote(self, tiers: TierMap) -> pl.Expr | None:
+        return self.build(tiers)
+
+    def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame:
+        return _votes(groups[record_vote_column(self.name)], self.confidence)
+
+
+def _outcome_vote(tiers: TierMap) -> pl.Expr:
+    """Cheapest tier whose model scored >= 0.5; top tier if none did (needs >= 2 tiers)."""
+    element = pl.element()
+    index = _tier_index(element.struct.field("tier"), tiers)
+    correct = pl.col("outcomes").list.eval(
+        pl.when(element.struct.field("score") >= 0.5).then(index)
+    )
+    seen = pl.col("outcomes").list.eval(index.drop_nulls()).list.n_unique()
+    cheapest = correct.list.drop_nulls().list.min()
+    top = len(tiers.tiers) - 1
+    return (
+        pl.when(seen.fill_null(0) < 2)
+        .then(None)
+        .when(cheapest.is_not_null())
+        .then(cheapest)
+        .otherwise(top)
+    ).cast(pl.Int32)
+
+
+def _escalation_vote(tiers: TierMap) -> pl.Expr:
+    """Served by a higher tier than first attempted: that tier was needed."""
+    first, final = _tier_index(pl.col("first_tier"), tiers), _tier_index(pl.col("tier"), tiers)
+    return pl.when(final > first).then(final).cast(pl.Int32)
+
+
+def _feedback_vote(tiers: TierMap) -> pl.Expr:
+    """Thumbs up on tier t: t suffices. Thumbs down on t: one tier up."""
+    index = _tier_index(pl.col("tier"), tiers)
+    top = len(tiers.tiers) - 1
+    up = pl.when(pl.col("feedback") == 1).then(index)
+    return up.when(pl.col("feedback") == -1).then(pl.min_horizontal(index + 1, top)).cast(pl.Int32)
+
+
+def _failure_vote(tiers: TierMap) -> pl.Expr:
+    """An error or a truncated answer (finish_reason "length") below the top: one tier up."""
+    index = _tier_index(pl.col("tier"), tiers)
+    failed = (pl.col("status") == "error") | (pl.col("finish_reason") == "length")
+    return pl.when(failed & (index < len(tiers.tiers) - 1)).then(index + 1).cast(pl.Int32)
+
+
+def _token_estimate() -> pl.Expr:
+    """``router.estimate_tokens``, vectorized: max(ceil(utf8 bytes / 4), words)."""
+    words = pl.col("text").str.count_matches(r"\S+")
+    return pl.max_horizontal((pl.col("text").str.len_bytes() + 3) // 4, words)
+
+
+@dataclass(frozen=True)
+class _TextFunction:
+    """A heuristic on the prompt text: ``build`` gives the tier name (null = abstain)."""
+
+    name: str
+    weight: float
+    confidence: float
+    build: Callable[[pl.DataFrame, TierMap], pl.Series]
+
+    def record_vote(self, tiers: TierMap) -> pl.Expr | None:
+        return None
+
+    def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame:
+        names = self.build(groups, tiers)
+        mapping = {t: i for i, t in enumerate(tiers.tiers)}
+        index = names.replace_strict(mapping, default=None, return_dtype=pl.Int32)
+        return _votes(index, self.confidence)
+
+
+def _tier_at(tiers: TierMap, position: int) -> str:
+    return tiers.tiers[min(position, len(tiers.tiers) - 1)]
+
+
+def _length(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
+    tokens = groups.select(_token_estimate()).to_series()
+    small, medium, top = _tier_at(tiers, 0), _tier_at(tiers, 1), tiers.tiers[-1]
+    frame = pl.DataFrame({"t": tokens})
+    bucket = pl.when(pl.col("t") < 64).then(pl.lit(small)).when(pl.col("t") <= 1024)
+    return frame.select(bucket.then(pl.lit(medium)).otherwise(pl.lit(top))).to_series()
+
+
+def _clip(text: str, head: int = 1500, tail: int = 500) -> str:
+    """Head and tail of a long prompt: bounds the detectors' cost per prompt."""
+    return text if len(text) <= head + tail else text[:head] + "\n" + text[-tail:]
+
+
+def _detector(detect: Callable[[str], bool]) -> Callable[[pl.DataFrame, TierMap], pl.Series]:
+    def build(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
+        medium = _tier_at(tiers, 1)
+        votes = [medium if detect(_clip(t)) else None for t in groups["text"]]
+        return pl.Series(votes, dtype=pl.String)
+
+    return build
+
+
+_MULTISTEP = (
+    r"(?im)(^[ \t]*[0-9]+[.)][ \t])|step[ -]by[ -]step"
+    r"|(?-u:\b)(?:then|after that|finally)(?-u:\b)"
+)
+
+
+def _multistep(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
+    hits = groups.select(pl.col("text").str.count_matches(_MULTISTEP)).to_series()
+    return (
+        hits.to_frame("h")
+        .select(pl.when(pl.col("h") >= 3).then(pl.lit(tiers.tiers[-1])))
+        .to_series()
+    )
+
+
+def _language(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
+    share = groups.select(
+        pl.col("text").str.count_matches(r"[^\x00-\x7F]") / pl.col("text").str.len_chars().clip(1)
+    ).to_series()
+    medium = _tier_at(tiers, 1)
+    return share.to_frame("s").select(pl.when(pl.col("s") > 0.3).then(pl.lit(medium))).to_series()
+
+
+class JudgeLike(Protocol):
+    """What :class:`JudgeFunction` needs of ``labeling._judge.Judge``."""
+
+    total_cost_usd: float
+    calls: int
+    cache_hits: int
+
+    def judge(self, prompts: Sequence[str]) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class JudgeFunction:
+    """An LLM judge's verdict per distinct prompt (``JudgeVerdict.tier``; None abstains)."""
+
+    judge: JudgeLike
+    name: str = "llm_judge"
+    weight: float = 1.0
+
+    def record_vote(self, tiers: TierMap) -> pl.Expr | None:
+        return None
+
+    def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame:
+        verdicts = self.judge.judge(groups["text"].to_list())
+        votes = [tiers.index(v.tier) for v in verdicts]
+        confs = [
+            float(v.confidence) if i is not None else None
+            for v, i in zip(verdicts, votes, strict=True)
+        ]
+        return pl.DataFrame(
+            {"vote": votes, "conf": confs}, schema={"vote": pl.Int32, "conf": pl.Float64}
+        )
+
+
+_ALL: tuple[LabelingFunction, ...] = (
+    _RecordFunction("outcome", 2.0, 0.9, _outcome_vote),
+    _RecordFunction("escalation", 1.5, 0.7, _escalation_vote),
+    _RecordFunction("feedback", 1.0, 0.6, _feedback_vote),
+    _RecordFunction("failure", 1.0, 0.5, _failure_vote),
+    _TextFunction("length", 0.3, 0.3, _length),
+    _TextFunction("code", 0.3, 0.4, _detector(detect_code)),
+    _TextFunction("sql", 0.3, 0.4, _detector(detect_sql)),
+    _TextFunction("math", 0.3, 0.4, _detector(detect_math)),
+    _TextFunction("multistep", 0.3, 0.4, _multistep),
+    _TextFunction("language", 0.2, 0.3, _language),
+)
+LABELING_FUNCTIONS: dict[str, LabelingFunction] = {f.name: f for f in _ALL}

@@ -1,0 +1,118 @@
+"""PII finder: emails, phone numbers, Luhn-valid card numbers and API keys.
+
+Used by the ``pii`` override matcher and by the labeling toolkit's scrubber.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from router._textscan import boundary_before
+
+__all__ = ["PiiMatch", "detect_pii", "find_pii"]
+
+
+# --- PII -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PiiMatch:
+    """A span of personal or secret data: ``text[start:end]`` is of kind ``kind``."""
+
+    kind: str  # "email", "phone", "credit_card" or "api_key"
+    start: int
+    end: int
+
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+/-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\."
+    r"(?:[a-z]{2,24}|[A-Z]{2,24})\b"
+)
+_API_KEYS = tuple(  # (gate, pattern, group holding the secret)
+    (gate, re.compile(pattern), group)
+    for gate, pattern, group in (
+        ("sk-", r"sk-(?:ant-(?:api\d\d-)?|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", 0),
+        ("AKIA", r"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])", 0),
+        ("ASIA", r"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])", 0),
+        ("gh", r"gh[pousr]_[A-Za-z0-9]{36,255}", 0),
+        ("github_pat_", r"github_pat_[A-Za-z0-9_]{22,255}", 0),
+        ("xox", r"xox[abposr]-[A-Za-z0-9-]{10,}", 0),
+        ("AIza", r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", 0),
+        ("Bearer", r"Bearer\s+([A-Za-z0-9._~+/=-]{19,}[A-Za-z0-9_~+/=-])", 1),
+    )
+)
+# 13-19 digits in one run, 4-4-4-4(-x) groups with one kind of separator, or Amex 4-6-5
+_CARD = re.compile(
+    r"[2-6]\d{3}(?:\d{9,15}|([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|([ -])\d{6}\2\d{5})"
+)
+_PHONES = (
+    re.compile(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"),  # +44 20 7946 0958, +1-415-555-2671
+    re.compile(r"[\d(](?:\d{3}\)\s?|\d{2}[ .-])\d{3}[ .-]\d{4}"),  # (415) 555-2671, 415.555.2671
+    re.compile(r"0\d{1,4}[ .-]\d{3,4}[ .-]?\d{3,4}"),  # 020 7946 0958
+)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _isolated(text: str, start: int, end: int) -> bool:
+    """Not glued to more digits or letters on either side."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "+-_.") and not (after.isalnum() or after == "_")
+
+
+def _find_keys(text: str) -> list[PiiMatch]:
+    found = []
+    for gate, pattern, group in _API_KEYS:
+        for m in pattern.finditer(text) if gate in text else ():
+            secret = m.group(group)  # a key mixes digits and letters: not "sk-learn-tutorial"
+            if (
+                boundary_before(text, m.start())
+                and any(c.isdigit() for c in secret)
+                and any(c.isalpha() for c in secret)
+            ):
+                found.append(PiiMatch("api_key", m.start(group), m.end(group)))
+    return found
+
+
+def _find_numbers(text: str, taken: list[PiiMatch]) -> list[PiiMatch]:
+    if sum(map(text.count, "0123456789")) < 8:  # phones and cards have 8 digits or more
+        return []
+    found = [
+        PiiMatch("credit_card", m.start(), m.end())
+        for m in _CARD.finditer(text)
+        if _isolated(text, m.start(), m.end()) and _luhn(re.sub(r"\D", "", m.group()))
+    ]
+    covered = bytearray(len(text))  # a phone may not overlap a key, an email or a card
+    for p in taken + found:
+        covered[p.start : p.end] = b"\x01" * (p.end - p.start)
+    for pattern in _PHONES:
+        for m in pattern.finditer(text):
+            digits = sum(c.isdigit() for c in m.group())
+            if (
+                8 <= digits <= 15
+                and _isolated(text, *m.span())
+                and not any(covered[m.start() : m.end()])
+            ):
+                found.append(PiiMatch("phone", m.start(), m.end()))
+                covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return found
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """Emails, phone numbers, Luhn-valid card numbers and API keys, in text order."""
+    found = _find_keys(text)
+    if "@" in text:
+        found += [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    found += _find_numbers(text, found)
+    return sorted(found, key=lambda p: (p.start, p.end))
+
+
+def detect_pii(text: str) -> bool:
+    """True when ``text`` holds an email address, phone number, card number or API key."""
+    return bool(find_pii(text))

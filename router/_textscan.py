@@ -1,0 +1,70 @@
+"""Word sets and anchored pattern matching shared by the prompt detectors.
+
+A pattern runs only where ``str.find`` found its leading literal (its anchor), with
+``Pattern.match`` there, at the first few anchors only: bounded work per anchor, linear in
+the text length whatever the input. The word set of a text is cached, so the four detectors
+of one routing decision split the text once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
+ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 characters
+_SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
+
+
+@functools.lru_cache(maxsize=8)
+def words_of(text: str) -> frozenset[str]:
+    """Lower-cased words of ``text``, split on punctuation; cached for the next detector."""
+    s = text.lower()
+    for c in _SEPARATORS:
+        if c in s:
+            s = s.replace(c, " ")
+    return frozenset(s.split())
+
+
+def wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+def anchor(pattern: str) -> str:
+    """The literal a pattern starts with: its anchor for ``str.find``."""
+    return re.split(r"[\\\[(.*+?{|^$]", pattern, maxsplit=1)[0]
+
+
+def boundary_before(s: str, i: int) -> bool:
+    return i == 0 or not (s[i - 1].isalnum() or s[i - 1] == "_")
+
+
+def positions(s: str, sub: str, word: bool = True, limit: int = MAX_ANCHORS) -> list[int]:
+    """Starts of ``sub`` (word-initial ones if ``word``: "table" also finds "tables")."""
+    out: list[int] = []
+    i = s.find(sub)
+    while i != -1 and len(out) < limit:
+        if not word or boundary_before(s, i):
+            out.append(i)
+        i = s.find(sub, i + 1)
+    return out
+
+
+def has_word(s: str, word: str) -> bool:
+    n = len(word)
+    return any(not s[i + n : i + n + 1].isalnum() for i in positions(s, word))
+
+
+def at(s: str, anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    """``pattern`` matches at a word-initial occurrence of one of ``anchors``."""
+    return any(pattern.match(s, i) for a in anchors for i in positions(s, a))
+
+
+def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
+    """``pattern`` (ending in ``\\Z``) ends where the word ``word`` or its plural starts."""
+    n = len(word)
+    return any(
+        pattern.search(s, max(0, i - span), i)
+        for i in positions(s, word)
+        if not s[i + n : i + n + 1].isalnum() or s[i + n : i + n + 2].rstrip(" ,.") == "s"
+    )

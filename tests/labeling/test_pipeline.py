@@ -1,0 +1,216 @@
+"""Scrubbing, dedup, labeling functions, aggregation, splits, judge and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from classifier import LABEL_COLUMNS
+from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
+from router import estimate_tokens
+from tests.labeling._records import openai_record, write_jsonl
+from tests.labeling.test_adapters import decision_log
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
+
+
+def test_pii_is_scrubbed_per_kind() -> None:
+    text = (
+        "mail jane.doe@example.com, call +1 415-555-0134, card 4111 1111 1111 1111, "
+        "key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t"
+    )
+    frame = pl.DataFrame(
+        {"prompt": [text], "response": [None], "messages": ["[]"]},
+        schema={"prompt": pl.String, "response": pl.String, "messages": pl.String},
+    )
+    counts: Counter[str] = Counter()
+    out = scrub_frame(frame, counts)["prompt"][0]
+    assert out == "mail <EMAIL>, call <PHONE>, card <CREDIT_CARD>, key <API_KEY>"
+    assert counts == {"email": 1, "phone": 1, "credit_card": 1, "api_key": 1}
+
+
+def test_pipeline_scrubs_by_default_and_can_keep_pii(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "l.jsonl", [openai_record("Email bob@corp.io now")])
+    scrubbed = run_labeling([path], tmp_path / "a")
+    kept = run_labeling([path], tmp_path / "b", LabelConfig(scrub_pii=False))
+    assert pl.read_parquet(scrubbed.labels_path)["text"][0] == "Email <EMAIL> now"
+    assert scrubbed.card["pii_redactions"] == {"email": 2}  # prompt + messages
+    assert pl.read_parquet(kept.labels_path)["text"][0] == "Email bob@corp.io now"
+
+
+def test_dedup_groups_case_and_whitespace_variants(tmp_path: Path) -> None:
+    records = [
+        openai_record("What is  the\ncapital of France?"),
+        openai_record("what is the capital of france?"),
+    ]
+    path = write_jsonl(tmp_path / "l.jsonl", [*records, openai_record("Something else")])
+    result = run_labeling([path], tmp_path / "out")
+    labels = pl.read_parquet(result.labels_path)
+    assert sorted(labels["n_records"].to_list()) == [1, 2]
+    assert result.card["counts"]["duplicates"] == 1
+    first = labels.filter(pl.col("n_records") == 2)["text"][0]
+    assert first == "What is  the\ncapital of France?"  # the first record's text
+
+
+def test_labels_have_exactly_the_contract_columns(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "l.jsonl", [openai_record("hi there")])
+    labels = pl.read_parquet(run_labeling([path], tmp_path / "out").labels_path)
+    assert labels.columns == list(LABEL_COLUMNS)
+    assert str(labels.schema["tier_probs"]) == "List(Float64)"
+
+
+def test_split_is_stable_across_runs_and_input_order(tmp_path: Path) -> None:
+    prompts = [f"question number {i} about topic {i % 7}" for i in range(200)]
+    a = write_jsonl(tmp_path / "a.jsonl", [openai_record(p) for p in prompts])
+    b = write_jsonl(tmp_path / "b.jsonl", [openai_record(p) for p in reversed(prompts)])
+    first = pl.read_parquet(run_labeling([a], tmp_path / "o1").labels_path)
+    second = pl.read_parquet(run_labeling([b], tmp_path / "o2").labels_path)
+    assert dict(zip(first["group_id"], first["split"], strict=True)) == dict(
+        zip(second["group_id"], second["split"], strict=True)
+    )
+    shares = Counter(split_of(f"g{i}") for i in range(10_000))
+    assert 7600 < shares["train"] < 8400 and 800 < shares["val"] < 1200
+
+
+def test_weighted_vote_math() -> None:
+    votes = {
+        "strong": pl.DataFrame({"vote": [0, 2, None], "conf": [0.9, 0.9, None]}),
+        "weak": pl.DataFrame({"vote": [1, 2, None], "conf": [0.3, 0.3, None]}),
+    }
+    votes = {k: v.cast({"vote": pl.Int32, "conf": pl.Float64}) for k, v in votes.items()}
+    out = aggregate_votes(votes, {"strong": 2.0, "weak": 1.0}, n_groups=3, n_tiers=3)
+    probs = out["tier_probs"][0].to_list()
+    assert probs == pytest.approx([1.8 / 2.1, 0.3 / 2.1, 0.0])
+    assert out["label_index"].to_list()[:2] == [0, 2]
+    assert out["confidence"][0] == pytest.approx(1.8 / 2.1 * (1 - math.exp(-2.1)))
+    assert out["voters"].to_list() == [["strong", "weak"], ["strong", "weak"], []]
+    tie = aggregate_votes(
+        {"a": votes["strong"].with_columns(vote=pl.lit(0, pl.Int32)), "b": votes["strong"]},
+        {"a": 1.0, "b": 1.0},
+        n_groups=3,
+        n_tiers=3,
+    )
+    assert tie["label_index"][1] == 2  # tie between small and frontier -> frontier
+
+
+def test_record_functions_vote_from_feedback_errors_and_escalations(tmp_path: Path) -> None:
+    log = write_jsonl(
+        tmp_path / "l.jsonl",
+        [
+            openai_record("thumbs down on small", feedback=-1),
+            openai_record("thumbs up on medium", model="mixtral-8x7b-chat", feedback=1),
+            openai_record("truncated on small", finish_reason="length"),
+            openai_record("failed on medium", model="mixtral-8x7b-chat", error="Timeout"),
+        ],
+    )
+    result = run_labeling([log, decision_log(tmp_path / "d.jsonl")], tmp_path / "out")
+    labels = pl.read_parquet(result.labels_path)
+    got = dict(zip(labels["text"], labels["label"], strict=True))
+    assert got == {
+        "thumbs down on small": "medium",
+        "thumbs up on medium": "medium",
+        "truncated on small": "medium",
+        "failed on medium": "frontier",
+        # escalation (1.5 x 0.7 for medium) outweighs a thumbs down (1.0 x 0.6 for frontier)
+        "Prove the lemma.": "medium",
+    }
+    assert result.card["counts"]["feedback_joined"] == 1
+
+
+def test_token_estimate_is_router_estimate_tokens() -> None:
+    from labeling._functions import _token_estimate
+
+    texts = ["hi", "a b c d e f", "naïve café " * 30, "x" * 999]
+    got = pl.DataFrame({"text": texts}).select(_token_estimate()).to_series().to_list()
+    assert got == [estimate_tokens(t) for t in texts]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    prompt_sha256: str
+    tier: str | None
+    confidence: float
+    cost_usd: float
+    cached: bool
+
+
+class FakeJudge:
+    def __init__(self) -> None:
+        self.total_cost_usd, self.calls, self.cache_hits = 0.0, 0, 0
+        self.seen: list[str] = []
+
+    def judge(self, prompts: list[str]) -> list[Verdict]:
+        self.seen.extend(prompts)
+        self.calls += len(prompts)
+        self.total_cost_usd += 0.001 * len(prompts)
+        return [
+            Verdict("", None if "skip" in p else "frontier", 0.95, 0.001, False) for p in prompts
+        ]
+
+
+def test_judge_function_votes_once_per_distinct_prompt(tmp_path: Path) -> None:
+    records = [openai_record("hard one"), openai_record("HARD one"), openai_record("skip me")]
+    path = write_jsonl(tmp_path / "l.jsonl", records)
+    judge = FakeJudge()
+    result = run_labeling([path], tmp_path / "out", judge=judge)
+    assert sorted(judge.seen) == ["hard one", "skip me"]
+    labels = pl.read_parquet(result.labels_path)
+    assert dict(zip(labels["text"], labels["label"], strict=True))["hard one"] == "frontier"
+    assert result.card["judge"] == {"cost_usd": pytest.approx(0.002), "calls": 2, "cache_hits": 0}
+    assert result.card["labeling_functions"]["llm_judge"]["coverage"] == 0.5
+
+
+def test_cli_labels_the_example_logs(tmp_path: Path) -> None:
+    from serving._cli import app
+
+    out = tmp_path / "ds"
+    inputs = [str(p) for p in sorted(EXAMPLES.iterdir())]
+    result = CliRunner().invoke(app, ["label", *inputs, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    labels = pl.read_parquet(out / "labels.parquet")
+    assert labels.columns == list(LABEL_COLUMNS)
+    card = json.loads((out / "datacard.json").read_text())
+    assert card["counts"]["holds"] and card["counts"]["quarantined"] == 10
+    assert set(card["records_by_source"]) >= {"openai_chat", "litellm_payload", "decisions"}
+    assert {p.name for p in out.iterdir()} >= {"datacard.md", "label_distribution.png"}
+
+
+def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
+    from serving._cli import app
+
+    result = CliRunner().invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--out", "x"])
+    assert result.exit_code == 2
+    assert "input not found" in result.output
+
+
+def test_cli_judge_option_builds_the_judge_lazily(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import labeling._cli as label_cli
+    from serving._cli import app
+
+    built: dict[str, object] = {}
+
+    def fake_make_judge(model: str, tiers: tuple[str, ...], cache_dir: Path, api_base: str | None):
+        built.update(model=model, tiers=tiers, api_base=api_base)
+        return FakeJudge()
+
+    monkeypatch.setattr(label_cli, "make_judge", fake_make_judge)
+    log = write_jsonl(tmp_path / "l.jsonl", [openai_record("hard question")])
+    args = ["label", str(log), "--out", str(tmp_path / "o"), "--judge", "openai/gpt-4o"]
+    result = CliRunner().invoke(app, [*args, "--judge-api-base", "http://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert built == {
+        "model": "openai/gpt-4o",
+        "tiers": ("small", "medium", "frontier"),
+        "api_base": "http://127.0.0.1:9",
+    }
+    card = json.loads((tmp_path / "o" / "datacard.json").read_text())
+    assert card["judge"]["calls"] == 1

@@ -1,0 +1,370 @@
+"""Prompt detectors: unit behaviour, linear time on hostile input, and measured quality.
+
+The data-backed tests read ../shared/data (skipped when it is absent) through the
+evaluation in bench/detector_eval.py, the same code that writes docs/detectors.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from router._detectors import (
+    DETECTORS,
+    PiiMatch,
+    detect_code,
+    detect_math,
+    detect_pii,
+    detect_sql,
+    find_pii,
+)
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "detector_eval.py"
+
+# --- SQL -------------------------------------------------------------------------------------
+
+SQL_TEXT = [
+    "SELECT name FROM users WHERE id = 3; why is this slow?",
+    "select name, email from users where id = 3",
+    "select count(*) from orders group by customer_id",
+    "SELECT T2.name FROM singer_in_concert AS T1 JOIN singer AS T2 ON T1.singer_id = T2.singer_id",
+    "CREATE TABLE accounts (id INT PRIMARY KEY, email VARCHAR(255) NOT NULL);",
+    "create table if not exists events (id serial primary key, payload jsonb)",
+    "WITH recent AS (SELECT * FROM orders WHERE day > now() - interval '7 days') "
+    "SELECT count(*) FROM recent",
+    "INSERT INTO users (name, email) VALUES ('Ann', 'ann@example.org')",
+    "UPDATE accounts SET balance = balance - 10 WHERE id = 7",
+    "delete from sessions where expires_at < now();",
+    "ALTER TABLE replay ADD COLUMN rank varchar(20); what is the syntax error?",
+    "Can you explain this?\nselect a.id from a left join b on a.id = b.a_id where b.id is null",
+    "### SQLite SQL tables, with their properties:\n#\n# singer(id, name, age)\n#\n"
+    "### How many singers are there?\nSELECT",
+    'check this code: $stmt = "SELECT \\* FROM tbl\\_task ORDER BY task\\_id DESC";',
+]
+SQL_REQUESTS = [
+    "write a query that returns the top customers by revenue",
+    "give me a postgres query to count orders per day",
+    "how do I join these two tables on customer id?",
+    "what's the difference between a left join and an inner join?",
+    "Write a SQL query to find the second highest salary",
+    "how do I find duplicate email addresses in my users table?",
+    "I have tables orders(id, customer_id, total) and customers(id, name). Total per customer?",
+    "explain window functions with an example in sql",
+    "how do I grant read-only access on a schema to a new role in postgres?",
+    "How do you disable and enable constraints in a sql server database?",
+    "write a trigger that sets the updated_at column on every update",
+]
+NOT_SQL = [
+    "select the best answer from the options below",
+    "Select all that apply: which of these are mammals?",
+    "What is the national animal of Canada?",
+    "Which team won the 2018 world cup?",
+    "best pizza near me open now",
+    "Web search results: [1] ... Query: what is a spot VM?",
+    "query { user(id: 3) { name email } } -- why does this GraphQL query return null?",
+    "$('#menu').find('li').first().addClass('active'); jQuery select the first item",
+    "update me on the news",
+    "drop the table from the presentation, it is too busy",
+    "Create a table comparing the iPhone 15 and the Pixel 8",
+    "Give me a table of contents for a book about meditation",
+    "Write a YouTube video script about push-ups",
+    "Skills: Python, SQL, Tableau. Please improve my resume summary.",
+    "df.groupby('region')['sales'].sum() -- how do I sort this pandas result?",
+    "Write an Elasticsearch query that finds documents where title matches 'hvac'",
+    "In Excel, how do I join two columns with a space?",
+    "Which insert should I buy for my running shoes?",
+    "I need to delete from my calendar all the meetings with Bob",
+    "create trigger reels that make people stop scrolling",
+]
+
+
+@pytest.mark.parametrize("text", SQL_TEXT + SQL_REQUESTS)
+def test_sql_detects_sql_and_requests_for_sql(text: str) -> None:
+    assert detect_sql(text)
+
+
+@pytest.mark.parametrize("text", NOT_SQL)
+def test_sql_ignores_ordinary_and_look_alike_prompts(text: str) -> None:
+    assert not detect_sql(text)
+
+
+def test_sql_vetoes_other_query_languages_unless_sql_is_named() -> None:
+    cypher = "In neo4j, MATCH (p:Person) RETURN p.name; and in couchbase SELECT name FROM b"
+    assert not detect_sql(cypher)
+    assert detect_sql(cypher + " -- how would I write the same in SQL?")
+
+
+def test_sql_long_prompt_needs_the_request_near_its_head_or_tail() -> None:
+    filler = "The quarterly report covers revenue, churn and hiring plans. " * 60
+    mention = "Our team stores everything in a mysql database with many tables. "
+    assert not detect_sql(filler + mention + filler)
+    assert detect_sql(filler + "Write a mysql query that lists the tables in the database.")
+
+
+# --- code ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```python\nprint('hi')\n```",
+        "def add(a, b):\n    return a + b\n\nwhy does this fail?",
+        "const isPrime = (n) => {\n",
+        "#include <stdio.h>\nint main() { return 0; }",
+        "public static void main(String[] args) { System.out.println(1); }",
+        'Traceback (most recent call last):\n  File "app.py", line 3',
+        "I get TypeError: cannot read properties of undefined",
+        "write a function that reverses a linked list",
+        "Write a python script that renames files by date",
+        "How do I reverse a list in python?",
+        "fn main() {\n    let mut v = Vec::new();\n}",
+    ],
+)
+def test_code_detects_code_and_requests_for_code(text: str) -> None:
+    assert detect_code(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write a script for a YouTube video about healthy breakfasts",
+        "Generate a discount code idea for our spring sale",
+        "Create a training program for a beginner runner",
+        "What is the capital of Australia?",
+        "Summarize the main ideas of Atomic Habits in five bullet points",
+        "Let me know what you think of this poem about the sea",
+    ],
+)
+def test_code_ignores_prose(text: str) -> None:
+    assert not detect_code(text)
+
+
+# --- math ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Solve 2x + 3 = 11 for x.",
+        "Compute $\\int_0^1 x^2 \\, dx$.",
+        "What is \\frac{3}{4} of 48?",
+        "Find the derivative of f(x) = 3x^2 + 2x.",
+        "Natalia sold clips to 48 of her friends in April, and then she sold half as many "
+        "clips in May. How many clips did Natalia sell altogether in April and May?",
+        "What is the probability of rolling two sixes with 2 dice?",
+        "What is 17 * 23?",
+    ],
+)
+def test_math_detects_equations_and_word_problems(text: str) -> None:
+    assert detect_math(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write a poem about autumn leaves",
+        "Which gas do plants absorb during photosynthesis?",
+        "Our meeting moved to 3 pm on Friday, room 204.",
+        "How much does the average person sleep?",
+        "Summarize the history of the Roman Empire in 200 words",
+    ],
+)
+def test_math_ignores_prose_with_incidental_numbers(text: str) -> None:
+    assert not detect_math(text)
+
+
+# --- PII -------------------------------------------------------------------------------------
+
+
+def _spans(text: str) -> list[tuple[str, str]]:
+    return [(m.kind, text[m.start : m.end]) for m in find_pii(text)]
+
+
+def test_pii_finds_each_kind_with_offsets() -> None:
+    text = (
+        "Mail ann.lee+work@example.co.uk or call +44 20 7946 0958 / (415) 555-2671; "
+        "card 4111 1111 1111 1111; key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t."
+    )
+    assert _spans(text) == [
+        ("email", "ann.lee+work@example.co.uk"),
+        ("phone", "+44 20 7946 0958"),
+        ("phone", "(415) 555-2671"),
+        ("credit_card", "4111 1111 1111 1111"),
+        ("api_key", "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t"),
+    ]
+    first = find_pii(text)[0]
+    assert first == PiiMatch("email", 5, 31)
+
+
+@pytest.mark.parametrize(
+    ("secret", "text"),
+    [
+        (
+            "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2",
+            "ANTHROPIC_API_KEY=sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2",
+        ),
+        (
+            "sk-1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuV",
+            "openai.api_key = 'sk-1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuV'",
+        ),
+        ("AKIAIOSFODNN7EXAMPLE", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE"),
+        (
+            "ghp_1234567890abcdefghijABCDEFGHIJ123456",
+            "token: ghp_1234567890abcdefghijABCDEFGHIJ123456",
+        ),
+        ("github_pat_11ABCDEFG0123456789_abcdefXYZ", "GH=github_pat_11ABCDEFG0123456789_abcdefXYZ"),
+        ("xoxb-123456789012-abcdefABCDEF", "SLACK_TOKEN=xoxb-123456789012-abcdefABCDEF"),
+        (
+            "AIzaSyD-1234567890abcdefghijklmnopqrstu",
+            "key=AIzaSyD-1234567890abcdefghijklmnopqrstu&q=x",
+        ),
+        (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.abc123",
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.abc123",
+        ),
+    ],
+)
+def test_pii_finds_api_keys(secret: str, text: str) -> None:
+    assert _spans(text) == [("api_key", secret)]
+
+
+def test_pii_checks_card_numbers_with_luhn() -> None:
+    assert _spans("pay with 4242-4242-4242-4242 today") == [("credit_card", "4242-4242-4242-4242")]
+    assert _spans("amex 3782 822463 10005") == [("credit_card", "3782 822463 10005")]
+    assert detect_pii("4111111111111111")
+    assert not detect_pii("pay with 4242-4242-4242-4241 today")  # fails the Luhn check
+    assert not detect_pii("order 1234567812345678")  # fails the Luhn check
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pip install scikit-learn; see the sk-learn-tutorial-for-beginners page",
+        "Released 2023-01-08, version 4.11.1111, build 20230108",
+        "Meet at 10:30 on 2024-05-06 in room 1204",
+        "ISBN 978-0-13-468599-1 and order #000123",
+        "uses: actions/cache@v3.When the cache misses, rebuild",
+        "The population grew from 1,234,567 to 2,345,678",
+        "Bearer tokens are sent in the Authorization header",
+    ],
+)
+def test_pii_ignores_numbers_and_words_that_only_look_sensitive(text: str) -> None:
+    assert find_pii(text) == []
+
+
+# --- registry and linear time ----------------------------------------------------------------
+
+
+def test_registry_names_every_detector() -> None:
+    assert DETECTORS == {
+        "sql": detect_sql,
+        "code": detect_code,
+        "math": detect_math,
+        "pii": detect_pii,
+    }
+
+
+MB = 1_000_000
+ADVERSARIAL = {
+    "letters": "a" * MB,
+    "at-signs": "a@" * (MB // 2),
+    "email-like": ("a" * 63 + "@" + "b" * 63 + ".") * (MB // 128),
+    "digits": "1" * MB,
+    "digit-groups": "4111 1111 1111 1111 " * (MB // 20),
+    "phones": "415-555-2671 " * (MB // 13),
+    "select-from": "select a from " * (MB // 14),
+    "SELECT-no-FROM": "SELECT a, " * (MB // 10),
+    "join-on": "join t on " * (MB // 10),
+    "open-parens": "(" * MB,
+    "backslashes": "\\" * MB,
+    "dollar-math": "$x^" * (MB // 3),
+    "key-prefix": "sk-" + "a1" * (MB // 2),
+    "mixed": "SELECT * FROM t; sk-ab12 x@y.com 415-555-2671 $x^2$ def f(: " * (MB // 60),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+@pytest.mark.parametrize("detector", sorted(DETECTORS))
+def test_detectors_finish_on_hostile_megabyte_input(detector: str, name: str) -> None:
+    # A guard against catastrophic backtracking: this must simply return (bench times it).
+    assert DETECTORS[detector](ADVERSARIAL[name]) in (True, False)
+
+
+# --- measured on the shared data -------------------------------------------------------------
+
+
+def _load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("detector_eval", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while defining classes
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    module = _load_bench()
+    if not module.data_available():
+        pytest.skip(f"shared data not found at {module.DATA.resolve()} (see shared/data/README.md)")
+    return module
+
+
+@pytest.fixture(scope="module")
+def sql_results(bench: ModuleType) -> dict[str, Any]:
+    return {res.name: res for res in bench.evaluate_sql()}
+
+
+def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
+    overall = sql_results["overall"].counts["test"]
+    real = sql_results["real_traffic"].counts["test"]
+    assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
+    # Regression guard at the measured level (0.871, 8 false positives in 5,731 prompts).
+    assert real.precision >= 0.85, f"real-traffic held-out precision {real.precision:.3f}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="target not met: held-out real-traffic precision is 0.871 (8 FP, mostly app code "
+    "that embeds SQL while asking about something else); see docs/detectors.md",
+)
+def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
+    real = sql_results["real_traffic"].counts["test"]
+    assert real.precision >= 0.95
+
+
+def test_docs_table_matches_the_harness(bench: ModuleType, sql_results: dict[str, Any]) -> None:
+    docs = bench.DOCS.read_text(encoding="utf-8")
+    table = bench.sql_table_markdown(list(sql_results.values()))
+    assert f"{bench.TABLE_START}\n{table}\n{bench.TABLE_END}" in docs, (
+        "docs/detectors.md is stale: run python bench/detector_eval.py --write-docs"
+    )
+
+
+def test_docs_other_detectors_table_matches_the_harness(bench: ModuleType) -> None:
+    docs = bench.DOCS.read_text(encoding="utf-8")
+    table = bench.other_detectors_markdown()
+    assert f"{bench.OTHER_START}\n{table}\n{bench.OTHER_END}" in docs, (
+        "docs/detectors.md is stale: run python bench/detector_eval.py --write-docs"
+    )
+
+
+def test_every_labeled_prompt_exists_in_the_shared_data(bench: ModuleType) -> None:
+    data = bench.DATA
+    ids = {
+        str(r["id"])
+        for r in bench.read_jsonl(
+            data / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
+        )
+    }
+    for version in ("v0.1", "v2.0"):
+        path = data / "arena_hard_questions" / f"arena-hard-{version}_question.jsonl"
+        ids |= {str(r["uid"]) for r in bench.read_jsonl(path)}
+    labels = list(bench.read_jsonl(bench.LABELS))
+    assert {str(r["id"]) for r in labels} <= ids
+    assert len({str(r["id"]) for r in labels}) == len(labels)
