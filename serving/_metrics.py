@@ -1,0 +1,167 @@
+"""Prometheus metrics of one app, in a registry of its own.
+
+Each :class:`Metrics` owns a ``CollectorRegistry`` (not the process-global default),
+so several apps in one process or test never clash. Times are observed in seconds,
+money in USD. Label values come from the policy (tiers, models, rules) and from route
+templates, so their number stays bounded; pass ``"/v1/route"``, never a raw URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from router import Attempt, Decision, DecisionRecord
+
+__all__ = ["Metrics"]
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1)
+
+
+class Metrics:
+    """The service's counters and histograms; :meth:`render` serves ``GET /metrics``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, namespace: str = "tierroute"):
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        ns, reg = namespace, self.registry
+        self.requests = Counter(
+            "requests", "HTTP requests by endpoint and status code.",
+            ["endpoint", "status"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.request_seconds = Histogram(
+            "request_duration_seconds", "HTTP request duration by endpoint.",
+            ["endpoint"], namespace=ns, registry=reg, buckets=_LATENCY_BUCKETS,
+        )  # fmt: skip
+        self.decisions = Counter(
+            "decisions", "Routing decisions by chosen tier and speculation.",
+            ["tier", "speculative"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.rule_matches = Counter(
+            "rule_matches", "Override rules that matched a decision.",
+            ["rule"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.reasons = Counter(
+            "decision_reasons", "Reason codes given for decisions.",
+            ["reason"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self._attempt_metrics(ns, reg)
+        self.classifier_seconds = Histogram(
+            "classifier_duration_seconds", "Classifier (scorer) call duration.",
+            namespace=ns, registry=reg, buckets=_FAST_BUCKETS,
+        )  # fmt: skip
+        self.classifier_batch = Histogram(
+            "classifier_batch_size", "Prompts scored per classifier call.",
+            namespace=ns, registry=reg, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+        )  # fmt: skip
+        self.log_write_seconds = Histogram(
+            "decision_log_write_seconds", "Time to append one decision-log record.",
+            namespace=ns, registry=reg, buckets=_FAST_BUCKETS,
+        )  # fmt: skip
+        self.reloads = Counter(
+            "policy_reloads", "Policy reload attempts by result (ok/error).",
+            ["result"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.policy_info = Gauge(
+            "policy_info", "The policy and classifier being served (value 1).",
+            ["policy_version", "classifier_version"], namespace=ns, registry=reg,
+        )  # fmt: skip
+
+    def _attempt_metrics(self, ns: str, reg: CollectorRegistry) -> None:
+        self.escalations = Counter(
+            "escalations", "Cascade escalations to a higher tier, by the tier escalated to.",
+            ["tier"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.fallbacks = Counter(
+            "fallbacks", "Fallbacks to another deployment, by the tier of the fallback.",
+            ["tier"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.backend_calls = Counter(
+            "backend_calls", "Backend calls by model, tier and outcome.",
+            ["model", "tier", "outcome"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.backend_seconds = Histogram(
+            "backend_latency_seconds", "Backend call latency (whole answer).",
+            ["model", "tier"], namespace=ns, registry=reg, buckets=_LATENCY_BUCKETS,
+        )  # fmt: skip
+        self.backend_ttft = Histogram(
+            "backend_ttft_seconds", "Backend time to first token.",
+            ["model", "tier"], namespace=ns, registry=reg, buckets=_LATENCY_BUCKETS,
+        )  # fmt: skip
+        self.tokens = Counter(
+            "tokens", "Tokens by model and direction (input/output).",
+            ["model", "direction"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.cost = Counter(
+            "cost_usd", "Backend cost in USD by model and tier.",
+            ["model", "tier"], namespace=ns, registry=reg,
+        )  # fmt: skip
+
+    # -- observations ---------------------------------------------------------------
+
+    def observe_request(self, endpoint: str, status: int, seconds: float | None = None) -> None:
+        self.requests.labels(endpoint, str(status)).inc()
+        if seconds is not None:
+            self.request_seconds.labels(endpoint).observe(seconds)
+
+    def observe_decision(self, decision: Decision | Mapping[str, Any]) -> None:
+        data = decision.to_dict() if isinstance(decision, Decision) else decision
+        self.decisions.labels(str(data["tier"]), str(bool(data["speculative"])).lower()).inc()
+        for rule in data.get("rules", ()):
+            self.rule_matches.labels(str(rule)).inc()
+        for reason in data.get("reasons", ()):
+            self.reasons.labels(str(reason)).inc()
+
+    def observe_attempts(self, attempts: Sequence[Attempt]) -> None:
+        for attempt in attempts:
+            self.backend_calls.labels(attempt.model, attempt.tier, attempt.outcome).inc()
+            self.backend_seconds.labels(attempt.model, attempt.tier).observe(
+                attempt.latency_ms / 1000
+            )
+            if attempt.ttft_ms is not None:
+                self.backend_ttft.labels(attempt.model, attempt.tier).observe(
+                    attempt.ttft_ms / 1000
+                )
+            if attempt.kind == "escalation":
+                self.escalations.labels(attempt.tier).inc()
+            elif attempt.kind == "fallback":
+                self.fallbacks.labels(attempt.tier).inc()
+            if attempt.input_tokens:
+                self.tokens.labels(attempt.model, "input").inc(attempt.input_tokens)
+            if attempt.output_tokens:
+                self.tokens.labels(attempt.model, "output").inc(attempt.output_tokens)
+            if attempt.cost_usd:
+                self.cost.labels(attempt.model, attempt.tier).inc(attempt.cost_usd)
+
+    def observe_record(self, record: DecisionRecord) -> None:
+        """A finished proxied request: its decision and every backend attempt."""
+        self.observe_decision(record.decision)
+        self.observe_attempts(record.attempts)
+
+    def observe_classifier(self, seconds: float, batch_size: int = 1) -> None:
+        self.classifier_seconds.observe(seconds)
+        self.classifier_batch.observe(batch_size)
+
+    def observe_log_write(self, seconds: float) -> None:
+        self.log_write_seconds.observe(seconds)
+
+    def observe_reload(self, ok: bool) -> None:
+        self.reloads.labels("ok" if ok else "error").inc()
+
+    def set_policy(self, policy_version: str, classifier_version: str) -> None:
+        """Record the policy now served (the previous one's series is removed)."""
+        self.policy_info.clear()
+        self.policy_info.labels(policy_version, classifier_version).set(1)
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition body and its content type, for ``GET /metrics``."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
