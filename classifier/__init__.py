@@ -1,4 +1,4 @@
-"""Complexity classifiers: the TF-IDF baseline now; training, ONNX and registry later.
+"""Complexity classifiers: TF-IDF baseline, ONNX INT8 student (export, calibration, inference).
 
 Importing this package stays light (numpy only); training code imports scikit-learn
 and torch inside the functions that need them.
@@ -6,7 +6,12 @@ and torch inside the functions that need them.
 
 from __future__ import annotations
 
+from classifier._artifact import set_temperature
+from classifier._calibration import expected_calibration_error, fit_temperature, softmax
 from classifier._contract import LABEL_COLUMNS, REQUIRED_LABEL_COLUMNS, SPLITS
+from classifier._encoding import encode, load_tokenizer
+from classifier._export import ParityReport, parity_check, write_artifact
+from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer, load_default_scorer
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
     RouterBenchRow,
@@ -18,6 +23,18 @@ from classifier._tfidf import DEFAULT_TFIDF_PATH, TfidfScorer
 from classifier._tfidf_train import TfidfTrainer, train_routerbench_baseline
 
 __all__ = [
+    "DEFAULT_MODEL_DIR",
+    "OnnxComplexityScorer",
+    "ParityReport",
+    "encode",
+    "expected_calibration_error",
+    "fit_temperature",
+    "load_default_scorer",
+    "load_tokenizer",
+    "parity_check",
+    "set_temperature",
+    "softmax",
+    "write_artifact",
     "LABEL_COLUMNS",
     "REQUIRED_LABEL_COLUMNS",
     "SPLITS",

@@ -1,0 +1,151 @@
+"""ONNX inference: the served complexity scorer (onnxruntime + `tokenizers`, no torch).
+
+Loads an artifact directory (:mod:`classifier._artifact`), encodes texts with the same
+:func:`classifier._encoding.encode` that training used, runs the INT8 graph and turns
+the logits into calibrated tier probabilities with the stored temperature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from classifier._artifact import (
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    ArtifactConfig,
+    read_artifact_config,
+)
+from classifier._calibration import softmax
+from classifier._encoding import encode, load_tokenizer
+from classifier._tfidf import TfidfScorer
+from policies import ClassifierError
+
+__all__ = ["DEFAULT_MODEL_DIR", "OnnxComplexityScorer", "load_default_scorer"]
+
+# The committed default model (INT8 student), shipped as package data.
+DEFAULT_MODEL_DIR = Path(__file__).with_name("_model")
+
+
+class OnnxComplexityScorer:
+    """Scores prompt complexity with an ONNX artifact; implements ``ComplexityScorer``.
+
+    Build it with :meth:`load`. ``threads`` is onnxruntime's intra-op thread count
+    (1 is fastest per request for these tiny models and leaves cores to the server).
+    ``score`` runs texts in batches of ``batch_size`` (each padded to its longest text).
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        tokenizer: Any,
+        config: ArtifactConfig,
+        *,
+        batch_size: int = 32,
+        artifact_dir: Path | None = None,
+    ) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self._config = config
+        self._batch_size = max(1, batch_size)
+        self.artifact_dir = artifact_dir
+        names = {i.name for i in session.get_inputs()}
+        missing = {"input_ids", "attention_mask"} - names
+        if missing:
+            raise ClassifierError(f"{artifact_dir}: ONNX graph lacks inputs {sorted(missing)}")
+        self._token_types = "token_type_ids" in names
+
+    @classmethod
+    def load(
+        cls, artifact_dir: str | Path, *, threads: int = 1, batch_size: int = 32
+    ) -> OnnxComplexityScorer:
+        import onnxruntime as ort
+
+        folder = Path(artifact_dir)
+        config = read_artifact_config(folder)
+        model_path = folder / MODEL_FILE
+        if not model_path.is_file():
+            raise ClassifierError(f"{model_path}: missing (not a classifier artifact directory?)")
+        tokenizer = load_tokenizer(folder / TOKENIZER_FILE)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ClassifierError(f"{model_path}: cannot load ONNX model: {exc}") from exc
+        return cls(session, tokenizer, config, batch_size=batch_size, artifact_dir=folder)
+
+    @property
+    def version(self) -> str:
+        return self._config.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._config.labels
+
+    @property
+    def max_tokens(self) -> int:
+        return self._config.max_tokens
+
+    @property
+    def temperature(self) -> float:
+        return self._config.temperature
+
+    @property
+    def config(self) -> ArtifactConfig:
+        return self._config
+
+    def encode(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``(input_ids, attention_mask)`` exactly as the model sees them."""
+        c = self._config
+        return encode(
+            self._tokenizer,
+            texts,
+            c.max_tokens,
+            head_fraction=c.head_fraction,
+            chars_per_token=c.chars_per_token,
+        )
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Raw (uncalibrated) logits, shape ``(len(texts), len(labels))``."""
+        if isinstance(texts, str):
+            raise TypeError("logits takes a list of texts, not one string")
+        out = np.empty((len(texts), len(self.labels)), dtype=np.float64)
+        for start in range(0, len(texts), self._batch_size):
+            chunk = texts[start : start + self._batch_size]
+            out[start : start + len(chunk)] = self._run(chunk)
+        return out
+
+    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated tier probabilities (``softmax(logits / temperature)``); rows sum to 1."""
+        return softmax(self.logits(texts), self._config.temperature)
+
+    def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        input_ids, attention_mask = self.encode(texts)
+        feed = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if self._token_types:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        logits: NDArray[np.float32] = self._session.run(None, feed)[0]
+        if logits.shape != (len(texts), len(self.labels)):
+            raise ClassifierError(
+                f"{self.artifact_dir}: model returned logits of shape {logits.shape}, "
+                f"expected {(len(texts), len(self.labels))} (labels.json: {list(self.labels)})"
+            )
+        return logits
+
+
+def load_default_scorer(*, threads: int = 1) -> OnnxComplexityScorer | TfidfScorer:
+    """The shipped ONNX student when ``classifier/_model/model.onnx`` exists, else TF-IDF."""
+    if (DEFAULT_MODEL_DIR / MODEL_FILE).is_file():
+        return OnnxComplexityScorer.load(DEFAULT_MODEL_DIR, threads=threads)
+    return TfidfScorer.load()
