@@ -1,7 +1,11 @@
-"""The tierroute service layer: the ``tierroute`` CLI and simulated LLM backends.
+"""The tierroute service layer: the ``tierroute`` CLI, simulated LLM backends, the
+HTTP client SDK and the decision log.
 
-The backend names load lazily (on first attribute access), so importing ``serving``
-for the CLI does not import FastAPI or uvicorn.
+    >>> from serving import Client
+    >>> Client("http://127.0.0.1:8080", api_key="tr-...").route("Why is this query slow?")
+
+Names load lazily (on first attribute access), so importing ``serving`` for the CLI
+does not import FastAPI, uvicorn or httpx.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from serving._cli import app, main
 
 if TYPE_CHECKING:
+    from serving._auth import generate_key, hash_key
     from serving._backends import BackendProcess, create_backend_app, run_backends
     from serving._backends_sim import (
         BackendConfig,
@@ -18,15 +23,36 @@ if TYPE_CHECKING:
         default_backend_config,
         replay_table_from_routerbench,
     )
+    from serving._client import (
+        AsyncClient,
+        Client,
+        InvalidRequestError,
+        ServiceAuthError,
+        ServiceConnectionError,
+        ServiceError,
+        ServiceUnavailableError,
+    )
+    from serving._decision_log import DecisionLogWriter, read_decision_log
 
 __all__ = [
+    "AsyncClient",
     "BackendConfig",
     "BackendProcess",
+    "Client",
+    "DecisionLogWriter",
+    "InvalidRequestError",
+    "ServiceAuthError",
+    "ServiceConnectionError",
+    "ServiceError",
+    "ServiceUnavailableError",
     "SimModel",
     "app",
     "create_backend_app",
     "default_backend_config",
+    "generate_key",
+    "hash_key",
     "main",
+    "read_decision_log",
     "replay_table_from_routerbench",
     "run_backends",
 ]
@@ -39,6 +65,17 @@ _LAZY = {
     "SimModel": "serving._backends_sim",
     "default_backend_config": "serving._backends_sim",
     "replay_table_from_routerbench": "serving._backends_sim",
+    "AsyncClient": "serving._client",
+    "Client": "serving._client",
+    "InvalidRequestError": "serving._client",
+    "ServiceAuthError": "serving._client",
+    "ServiceConnectionError": "serving._client",
+    "ServiceError": "serving._client",
+    "ServiceUnavailableError": "serving._client",
+    "DecisionLogWriter": "serving._decision_log",
+    "read_decision_log": "serving._decision_log",
+    "generate_key": "serving._auth",
+    "hash_key": "serving._auth",
 }
 
 
