@@ -1,0 +1,311 @@
+"""The tierroute HTTP service: ``create_app(settings)``.
+
+    uvicorn --factory serving._app:create_app      # or: tierroute serve
+
+Endpoints: ``POST /v1/route``, ``POST /v1/chat/completions`` (see
+:mod:`serving._chat`), ``GET /v1/models``, ``/healthz``, ``/readyz``, ``/metrics``.
+The policy (hot-reloaded), scorer, litellm Router, decision log, metrics and API keys
+live in the lifespan state (:class:`Runtime`), never in module globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from numpy.typing import NDArray
+
+from policies import ClassifierError, Policy
+from router import ComplexityScorer, Router, default_scorer
+from serving._answer_checks import AnswerChecks
+from serving._auth import Authenticator, KeyStore, Principal
+from serving._cascade import Cascade, CompletionFn
+from serving._chat import add_chat_routes, principal_of, request_id_of, route_record
+from serving._decision_log import DecisionLogWriter
+from serving._metrics import Metrics
+from serving._openai_api import (
+    ApiError,
+    BodyLimitMiddleware,
+    RouteRequest,
+    install_error_handlers,
+)
+from serving._reload import PolicyReloader, PolicyState
+from serving._settings import Settings
+
+__all__ = ["Runtime", "create_app", "load_scorer"]
+
+_log = logging.getLogger("tierroute.serving")
+
+
+def _load_registered(uri: str) -> ComplexityScorer:
+    import classifier
+
+    download = getattr(classifier, "load_registered", None)
+    if download is None:
+        raise ClassifierError(f"--model {uri}: this build has no MLflow registry support")
+    return _load_artifact(str(download(uri)))
+
+
+def _load_artifact(spec: str) -> ComplexityScorer:
+    path = Path(spec)
+    if not path.is_dir():
+        raise ClassifierError(f"--model {spec}: not a directory (expected a classifier artifact)")
+    from classifier import OnnxComplexityScorer
+
+    scorer: ComplexityScorer = OnnxComplexityScorer.load(path)
+    return scorer
+
+
+# How each --model form loads (by URI scheme; a plain path is an artifact directory).
+SCORER_LOADERS: dict[str, Callable[[str], ComplexityScorer]] = {
+    "models:/": _load_registered,
+    "": _load_artifact,
+}
+
+
+def load_scorer(spec: str | None) -> ComplexityScorer:
+    """The scorer for ``--model``: none = the router's default scorer."""
+    if not spec:
+        return default_scorer()
+    scheme = next(s for s in SCORER_LOADERS if spec.startswith(s))
+    return SCORER_LOADERS[scheme](spec)
+
+
+class _TimedScorer:
+    """Wraps a scorer so every classifier call shows up in the metrics."""
+
+    def __init__(self, scorer: ComplexityScorer, metrics: Metrics) -> None:
+        self.inner = scorer
+        self.metrics = metrics
+
+    @property
+    def version(self) -> str:
+        return self.inner.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.inner.labels
+
+    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        t0 = time.perf_counter()
+        scores = self.inner.score(texts)
+        self.metrics.observe_classifier(time.perf_counter() - t0, len(texts))
+        return scores
+
+
+@dataclass
+class Runtime:
+    """Everything a request needs; built in the lifespan, one per app."""
+
+    settings: Settings
+    reloader: PolicyReloader
+    metrics: Metrics
+    checks: AnswerChecks
+    authenticator: Authenticator
+    log: DecisionLogWriter | None
+    completion: CompletionFn | None = None  # injected (tests); else a litellm Router
+    ready: bool = False
+    _cascades: dict[str, Cascade] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, completion: CompletionFn | None) -> Runtime:
+        metrics = Metrics()
+        scorer = _TimedScorer(load_scorer(settings.model), metrics)
+        reloader = PolicyReloader(
+            settings.policy,
+            build_router=lambda policy: Router(policy, scorer),
+            poll_interval_s=settings.policy_poll_s,
+            on_reload=metrics.observe_reload,
+        )
+        if settings.api_keys_file is not None:
+            store = KeyStore.load(settings.api_keys_file)
+        else:
+            store = KeyStore.parse_spec(settings.api_keys or "")
+        log = None
+        if settings.decision_log is not None:
+            log = DecisionLogWriter(
+                settings.decision_log, redact=settings.log_redact, fsync=settings.log_fsync
+            )
+        runtime = cls(
+            settings,
+            reloader,
+            metrics,
+            AnswerChecks(settings.refusal_patterns),
+            Authenticator(store),
+            log,
+            completion,
+        )
+        runtime.cascade_for(reloader.policy)  # build the litellm Router before serving
+        return runtime
+
+    def snapshot(self) -> PolicyState:
+        if not self.ready:
+            raise ApiError(
+                503, "the service is not ready", code="not_ready", error_type="api_error"
+            )
+        return self.reloader.state
+
+    def cascade_for(self, policy: Policy) -> Cascade:
+        """The executor for ``policy`` (one litellm Router per policy version)."""
+        key = policy.version_string
+        cascade = self._cascades.get(key)
+        if cascade is None:
+            complete = self.completion
+            if complete is None:
+                from serving._litellm_router import build_completion
+
+                complete = build_completion(policy, self.settings)
+            cascade = Cascade(complete, self.checks, timeout_s=self.settings.backend_timeout_s)
+            self._cascades = {key: cascade, **dict(list(self._cascades.items())[:1])}
+        return cascade
+
+    def readiness(self) -> dict[str, Any]:
+        state = self.reloader.state
+        return {
+            "status": "ready" if self.ready else "not_ready",
+            "classifier_version": state.router.scorer.version,
+            "decision_log": str(self.log.path) if self.log else None,
+            "auth": "on" if self.authenticator_enabled else "off",
+            **self.reloader.status(),
+        }
+
+    @property
+    def authenticator_enabled(self) -> bool:
+        store = self.authenticator._store
+        return isinstance(store, KeyStore) and store.enabled
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+class _RequestMetrics:
+    """ASGI middleware: count and time every request by its route template."""
+
+    def __init__(self, app: Any, metrics: Callable[[], Metrics | None]) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        t0 = time.perf_counter()
+
+        async def send_status(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            metrics = self.metrics()
+            route = scope.get("route")
+            if metrics is not None:
+                path = getattr(route, "path", "unmatched")
+                metrics.observe_request(path, status, time.perf_counter() - t0)
+
+
+def create_app(
+    settings: Settings | None = None, *, completion: CompletionFn | None = None
+) -> FastAPI:
+    """The service. ``completion`` replaces the litellm Router (tests inject fakes)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await asyncio.to_thread(Runtime.start, settings, completion)
+        state = runtime.reloader.state
+        runtime.metrics.set_policy(state.version, state.router.scorer.version)
+        app.state.runtime = runtime
+        await runtime.reloader.start()
+        runtime.ready = True
+        _log.info("tierroute serving policy %s", state.version)
+        try:
+            yield
+        finally:
+            runtime.ready = False
+            await runtime.reloader.stop()
+            if runtime.log is not None:
+                await runtime.log.aclose()
+
+    app = FastAPI(
+        title="tierroute",
+        summary="Routes each LLM request to the cheapest model tier that answers it well.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    _add_routes(app)
+
+    add_chat_routes(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_RequestMetrics, metrics=lambda: _metrics_of(app))
+    return app
+
+
+def _metrics_of(app: FastAPI) -> Metrics | None:
+    runtime = getattr(app.state, "runtime", None)
+    return runtime.metrics if runtime is not None else None
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.post("/v1/route", response_model=None)
+    async def route(
+        body: RouteRequest, request: Request, principal: Annotated[Principal, Depends(principal_of)]
+    ) -> Response:
+        runtime = runtime_of(request)
+        router = runtime.snapshot().router
+        batch = body.prompts is not None
+        prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
+        meta = body.metadata or {}
+        decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+        rid = request_id_of(request)
+        for decision in decisions:
+            runtime.metrics.observe_decision(decision)
+        if runtime.log is not None and runtime.settings.log_route_requests:
+            for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
+                record = route_record(f"{rid}-{i}" if batch else rid, prompt, decision, principal)
+                await runtime.log.awrite(record)
+        headers = {"x-tierroute-request-id": rid}
+        if batch:
+            return JSONResponse({"decisions": [d.to_dict() for d in decisions]}, headers=headers)
+        return JSONResponse(decisions[0].to_dict(), headers=headers)
+
+    @app.get("/v1/models")
+    async def models(
+        request: Request, principal: Annotated[Principal, Depends(principal_of)]
+    ) -> Any:
+        policy = runtime_of(request).snapshot().policy
+        names = ["tierroute/auto", *(f"tierroute/{t}" for t in policy.tier_names)]
+        names += list(dict.fromkeys(d.model for t in policy.tiers for d in t.deployments))
+        data = [{"id": n, "object": "model", "created": 0, "owned_by": "tierroute"} for n in names]
+        return {"object": "list", "data": data}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", response_model=None)
+    async def readyz(request: Request) -> Response:
+        runtime = runtime_of(request)
+        return JSONResponse(runtime.readiness(), status_code=200 if runtime.ready else 503)
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        body, content_type = runtime_of(request).metrics.render()
+        return Response(body, media_type=content_type)

@@ -1,0 +1,241 @@
+"""The HTTP boundary: request models, OpenAI-style error bodies, one error handler.
+
+Every error leaves the service as ``{"error": {"message", "type", "param", "code"}}``
+with a fitting status: bad input is a 4xx that names the field, never a 500.
+
+    TierrouteError subclass        status  type
+    PromptError / bad JSON/schema  400     invalid_request_error
+    AuthError (serving._auth)      401/403 its own (``exc.status_code``)
+    ApiError                       its own (404 unknown model, 413 too large, 503 not ready)
+    BackendError                   502 (504 when every attempt timed out; 4xx if upstream said so)
+    ClassifierError / other        500     server_error
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from policies import BackendError, PolicyError, PromptError, TierrouteError
+
+__all__ = [
+    "ApiError",
+    "BodyLimitMiddleware",
+    "ChatCompletionRequest",
+    "RouteRequest",
+    "error_body",
+    "install_error_handlers",
+]
+
+_log = logging.getLogger("tierroute.serving")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ApiError(TierrouteError):
+    """An HTTP-level refusal that is not bad prompt content (unknown model, too large...)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        code: str | None = None,
+        error_type: str = "invalid_request_error",
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.error_type = error_type
+        self.param = param
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI chat request. Unknown parameters are kept and sent to the backend."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1)
+    messages: list[_Message] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    n: int | None = Field(default=None, ge=1, le=1, description="only one choice is supported")
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    response_format: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="routing metadata for policy rules; not sent to backends"
+    )
+
+    def backend_params(self) -> dict[str, Any]:
+        """Parameters for the backend call (everything but what tierroute consumes)."""
+        skip = {"model", "messages", "stream", "stream_options", "metadata", "n"}
+        params = self.model_dump(exclude_none=True, exclude=skip)
+        return params
+
+    def message_dicts(self) -> list[dict[str, Any]]:
+        return [m.model_dump(exclude_none=True) for m in self.messages]
+
+    @property
+    def wants_usage_chunk(self) -> bool:
+        return bool((self.stream_options or {}).get("include_usage"))
+
+
+class RouteRequest(BaseModel):
+    """``POST /v1/route``: exactly one of prompt, messages or prompts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    prompts: list[str | list[dict[str, Any]]] | None = Field(default=None, min_length=1)
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RouteRequest:
+        given = [k for k in ("prompt", "messages", "prompts") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of prompt, messages, prompts (got {given or 'none'})"
+            )
+        return self
+
+
+def error_body(
+    message: str, error_type: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def _json_error(
+    status: int,
+    message: str,
+    error_type: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    # ensure_ascii: an error may quote input with lone surrogates; still valid JSON bytes.
+    content = json.dumps(error_body(message, error_type, code, param), ensure_ascii=True)
+    return Response(content, status, headers=headers, media_type="application/json")
+
+
+# Status, type and code of each TierrouteError subclass (the nearest base class wins).
+_STATUS: dict[type[BaseException], tuple[int, str, str]] = {
+    PromptError: (400, "invalid_request_error", "invalid_prompt"),
+    PolicyError: (400, "invalid_request_error", "invalid_policy"),
+    BackendError: (502, "api_error", "upstream_error"),
+    TierrouteError: (500, "server_error", "internal_error"),
+}
+
+
+def error_response(exc: TierrouteError) -> Response:
+    """The OpenAI-style response for any TierrouteError."""
+    status, error_type, code = next(_STATUS[cls] for cls in type(exc).__mro__ if cls in _STATUS)
+    status = int(getattr(exc, "status_code", status))
+    error_type = str(getattr(exc, "error_type", error_type))
+    code = getattr(exc, "code", code) or code
+    param = getattr(exc, "param", None)
+    headers = getattr(exc, "headers", None)
+    if status >= 500:
+        _log.warning("%s: %s", type(exc).__name__, exc)
+    return _json_error(status, str(exc), error_type, code, param, headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    if first.get("type") == "json_invalid":
+        return f"body: invalid JSON: {first.get('ctx', {}).get('error', 'cannot parse')}", None
+    where = ".".join(loc) or "body"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid request')}{more}", where if loc else None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One handler per error family, all producing OpenAI-style bodies."""
+
+    @app.exception_handler(TierrouteError)
+    async def _tierroute(request: Request, exc: TierrouteError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        message, param = _validation_message(exc)
+        return _json_error(400, message, "invalid_request_error", "invalid_request", param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        code = codes.get(exc.status_code)
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        message = str(exc.detail)
+        if exc.status_code in (404, 405):
+            message = f"{request.method} {request.url.path}: {message}"
+        return _json_error(exc.status_code, message, kind, code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        _log.exception("unhandled error on %s %s", request.method, request.url.path)
+        message = f"internal error ({type(exc).__name__}); see the service log"
+        return _json_error(500, message, "server_error", "internal_error")
+
+
+class BodyLimitMiddleware:
+    """Answer 413 for request bodies over ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:  # FastAPI re-raises HTTPException from body reads
+                raise StarletteHTTPException(413, self._error_message())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _error_message(self) -> str:
+        return f"body: larger than the limit of {self.max_bytes} bytes"
+
+    async def _too_large(self, send: Send) -> None:
+        error = error_body(self._error_message(), "invalid_request_error", "request_too_large")
+        body = json.dumps(error).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,95 @@
+"""Service settings: environment variables with a ``TIERROUTE_`` prefix, then CLI flags.
+
+    TIERROUTE_POLICY=policies/default.yaml TIERROUTE_PORT=8080 tierroute serve
+    tierroute serve --policy my.yaml --model artifacts/minilm-int8 --port 8080
+
+Every field can be set as ``TIERROUTE_<FIELD>`` (case-insensitive); ``tierroute serve``
+flags override the environment. Invalid values stop the service at start with the
+field name in the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_REFUSAL_PATTERNS", "Settings"]
+
+# Openings of an answer that declines the task: the cascade escalates such answers.
+DEFAULT_REFUSAL_PATTERNS: tuple[str, ...] = (
+    r"^\s*(?:I'?m|I am) (?:sorry|afraid)\b",
+    r"^\s*(?:Sorry|Unfortunately),? (?:but )?I (?:can(?:no|')?t|am unable|'m unable)",
+    r"^\s*I (?:can(?:no|')?t|am unable to|'m unable to|won'?t) (?:help|assist|answer|comply|do)",
+    r"^\s*I apologi[sz]e\b",
+    r"^\s*As an AI(?: language model)?,? I (?:can(?:no|')?t|am unable|don'?t)",
+)
+
+
+class Settings(BaseSettings):
+    """What ``create_app`` needs; see the module docstring for how to set it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TIERROUTE_", frozen=True, extra="forbid", validate_default=True
+    )
+
+    policy: Path | None = Field(default=None, description="policy YAML (default: shipped one)")
+    model: str | None = Field(
+        default=None,
+        description="classifier artifact directory or models:/NAME@ALIAS (default: TF-IDF)",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+    decision_log: Path | None = Field(
+        default=Path("tierroute-logs/decisions.jsonl"),
+        description="JSON-lines decision log; empty string switches logging off",
+    )
+    log_redact: Literal["none", "hash", "full"] = "none"
+    log_fsync: Literal["always", "interval", "never"] = "interval"
+    log_route_requests: bool = Field(
+        default=False, description="also log /v1/route decisions (no attempts)"
+    )
+
+    api_keys: str | None = Field(
+        default=None, description="'sha256:<hex>=tenant,...' (hashed keys); unset = no auth"
+    )
+    api_keys_file: Path | None = Field(default=None, description="YAML/JSON key store")
+    policy_poll_s: float | None = Field(
+        default=2.0, description="seconds between policy-file checks; unset = SIGHUP only"
+    )
+
+    max_body_bytes: int = Field(default=8 << 20, gt=0, description="request body limit")
+    backend_timeout_s: float = Field(default=60.0, gt=0, description="per attempt")
+    num_retries: int = Field(default=1, ge=0, description="litellm retries per deployment")
+    allowed_fails: int = Field(default=2, ge=0, description="fails/minute before cooldown")
+    cooldown_s: float = Field(default=30.0, ge=0, description="0 disables cooldowns")
+    passthrough: bool = Field(
+        default=True, description="send models the policy does not know to litellm as-is"
+    )
+    fallback_down: bool = Field(
+        default=True, description="when every tier above failed, try the tiers below"
+    )
+    refusal_patterns: tuple[str, ...] = DEFAULT_REFUSAL_PATTERNS
+    stream_holdback_chars: int = Field(
+        default=48, ge=0, description="streamed characters checked before the first is sent"
+    )
+
+    @field_validator("decision_log", "api_keys_file", "policy", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("refusal_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for i, pattern in enumerate(value):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"refusal_patterns[{i}]: invalid pattern: {exc}") from exc
+        return value
