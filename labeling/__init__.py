@@ -7,6 +7,7 @@ Adapters (``ADAPTERS``) read OpenAI request/response logs, litellm
 StandardLoggingPayload logs, tierroute decision logs and RouterBench-style outcome
 tables into one schema (``RECORD_SCHEMA``); labeling functions (``LABELING_FUNCTIONS``)
 vote a tier per distinct prompt; a weighted vote gives the soft label.
+``build_shared_dataset`` builds the default training set from the shared public data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from labeling._pipeline import LabelConfig, LabelResult, run_labeling
 from labeling._reader import Quarantine, RecordError
 from labeling._schema import FEEDBACK_SCHEMA, RECORD_SCHEMA, TierMap
 from labeling._scrub import PII_PATTERNS, scrub_frame
+from labeling._shared_data import SharedDataConfig, build_shared_dataset
+from labeling._soft_labels import SoftLabelConfig
 
 __all__ = [
     "ADAPTERS",
@@ -35,8 +38,11 @@ __all__ = [
     "Quarantine",
     "ReadContext",
     "RecordError",
+    "SharedDataConfig",
+    "SoftLabelConfig",
     "TierMap",
     "aggregate_votes",
+    "build_shared_dataset",
     "detect_format",
     "run_labeling",
     "scrub_frame",

@@ -1,0 +1,201 @@
+"""Per-model outcomes -> 3-tier soft labels, through one item-response model.
+
+Every source observes a different set of models: RouterBench 11 (including the three
+tier models), small_models7 seven 7-8B models, RouterArena two cheap API models,
+Arena-Hard none. One Rasch model puts them on one scale:
+
+    P(model m solves prompt i) = sigmoid(theta_m - d_i)
+
+``theta`` (ability per model) and ``d`` (difficulty per prompt) are fitted jointly by
+penalised maximum likelihood on every observed outcome (fractional scores count as
+fractional successes). small_models7 and RouterBench share ~1,000 ARC/MBPP questions
+(linked before fitting), which puts the seven small models on RouterBench's scale;
+RouterArena's models share no prompt with anyone, so their abilities are *anchored*
+to a tier model (claude-3-haiku = Mixtral-8x7B, gemini-2.0-flash = GPT-4-1106, a
+conservative reading of public leaderboards) instead of fitted.
+
+For each prompt, the posterior over ``d`` (grid, normal prior) gives each tier
+model's success probability ``p_t = E[sigmoid(theta_t - d)]``: one prompt that only
+small models saw still gets calibrated medium/frontier probabilities, because the
+linked questions taught the model how the tiers' abilities relate. Where a tier model
+was observed itself, ``observed_weight`` mixes its own outcome in.
+
+Success probabilities become *cheapest sufficient tier* probabilities under a nested
+difficulty model (a prompt the small tier solves, the larger tiers solve too):
+``small = p_s``, ``medium = p_m - p_s``, ``frontier = p_f - p_m``; the remaining
+``1 - p_f`` (no tier solves it) goes to ``unsolved``: the frontier tier (the
+classic "top tier if none did"), the small tier (nothing is gained by paying more),
+or spread in proportion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from policies import LabelingError
+
+__all__ = ["SoftLabelConfig", "SoftLabels", "fit_abilities", "soft_labels"]
+
+TIER_MODELS = (
+    "routerbench:mistralai/mistral-7b-chat",
+    "routerbench:mistralai/mixtral-8x7b-chat",
+    "routerbench:gpt-4-1106-preview",
+)
+ANCHORS = {
+    "routerarena:claude-3-haiku-20240307": TIER_MODELS[1],
+    "routerarena:gemini-2.0-flash-001": TIER_MODELS[2],
+}
+UNSOLVED = ("frontier", "small", "spread")
+_GRID = np.linspace(-8.0, 8.0, 161)
+
+
+@dataclass(frozen=True)
+class SoftLabelConfig:
+    """How outcomes become soft labels (all of it is recorded in the data card)."""
+
+    method: str = "irt"  # irt | tier_models (cheapest correct of the 3 tier models, 0/1)
+    unsolved: str = "frontier"
+    observed_weight: float = 0.5
+    difficulty_prior_sd: float = 2.0
+    ability_l2: float = 0.01
+    no_outcome_probs: tuple[float, float, float] = (0.1, 0.3, 0.6)  # Arena-Hard prompts
+    tier_models: tuple[str, str, str] = TIER_MODELS
+    anchors: Mapping[str, str] = field(default_factory=lambda: dict(ANCHORS))
+
+    def __post_init__(self) -> None:
+        if self.method not in ("irt", "tier_models"):
+            raise LabelingError(f"method: unknown {self.method!r}; expected irt or tier_models")
+        if self.unsolved not in UNSOLVED:
+            raise LabelingError(f"unsolved: unknown {self.unsolved!r}; expected one of {UNSOLVED}")
+        if not 0.0 <= self.observed_weight <= 1.0:
+            raise LabelingError(f"observed_weight: {self.observed_weight} is not in [0, 1]")
+        if abs(sum(self.no_outcome_probs) - 1.0) > 1e-6:
+            raise LabelingError(f"no_outcome_probs: {self.no_outcome_probs} must sum to 1")
+
+
+@dataclass(frozen=True)
+class SoftLabels:
+    tier_probs: NDArray[np.float64]  # (n, 3), rows sum to 1; NaN rows = no label
+    success: NDArray[np.float64]  # (n, 3) estimated P(tier model solves it)
+    confidence: NDArray[np.float64]  # (n,)
+    abilities: dict[str, float]  # fitted theta per model (empty for tier_models)
+
+
+def _matrix(
+    outcomes: Sequence[Mapping[str, float]],
+) -> tuple[list[str], NDArray[np.float64], NDArray[np.bool_]]:
+    models = sorted({m for row in outcomes for m in row})
+    column = {m: j for j, m in enumerate(models)}
+    values = np.zeros((len(outcomes), len(models)))
+    mask = np.zeros((len(outcomes), len(models)), dtype=bool)
+    for i, row in enumerate(outcomes):
+        for model, value in row.items():
+            values[i, column[model]] = value
+            mask[i, column[model]] = True
+    return models, values, mask
+
+
+def fit_abilities(
+    outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig, iterations: int = 200
+) -> dict[str, float]:
+    """Joint penalised ML of model abilities (Newton steps, alternating d and theta)."""
+    models, values, mask = _matrix(outcomes)
+    anchored = {j: config.anchors[m] for j, m in enumerate(models) if m in config.anchors}
+    free = np.array([j not in anchored for j in range(len(models))])
+    observed = mask.any(axis=1)
+    values, mask = values[observed], mask[observed]
+    theta = np.zeros(len(models))
+    difficulty = np.zeros(len(values))
+    prior = 1.0 / config.difficulty_prior_sd**2
+    for _ in range(iterations):
+        for j, target in anchored.items():
+            theta[j] = theta[models.index(target)] if target in models else 0.0
+        p = _sigmoid(theta[None, :] - difficulty[:, None])
+        info = np.where(mask, p * (1 - p), 0.0)
+        residual = np.where(mask, values - p, 0.0)
+        difficulty -= (residual.sum(axis=1) + prior * difficulty) / (info.sum(axis=1) + prior)
+        p = _sigmoid(theta[None, :] - difficulty[:, None])
+        info = np.where(mask, p * (1 - p), 0.0)
+        residual = np.where(mask, values - p, 0.0)
+        step = (residual.sum(axis=0) - config.ability_l2 * theta) / (
+            info.sum(axis=0) + config.ability_l2
+        )
+        theta = np.where(free, theta + step, theta)
+    for j, target in anchored.items():
+        theta[j] = theta[models.index(target)] if target in models else 0.0
+    return {m: float(t) for m, t in zip(models, theta, strict=True)}
+
+
+def soft_labels(outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig) -> SoftLabels:
+    """Tier probabilities for each prompt from the outcomes observed for it."""
+    if config.method == "tier_models":
+        return _tier_model_labels(outcomes, config)
+    abilities = fit_abilities(outcomes, config)
+    missing = [m for m in config.tier_models if m not in abilities]
+    if missing:
+        raise LabelingError(f"tier_models: no outcome recorded for {missing}")
+    tier_theta = np.array([abilities[m] for m in config.tier_models])
+    success = np.empty((len(outcomes), 3))
+    spread = np.empty(len(outcomes))
+    prior = np.exp(-0.5 * (_GRID / config.difficulty_prior_sd) ** 2)
+    for i, row in enumerate(outcomes):
+        post = prior.copy()
+        for model, value in row.items():
+            p = _sigmoid(abilities[model] - _GRID)
+            post *= p**value * (1 - p) ** (1 - value)
+        post /= post.sum()
+        success[i] = _sigmoid(tier_theta[None, :] - _GRID[:, None]).T @ post
+        mean = post @ _GRID
+        spread[i] = np.sqrt(post @ (_GRID - mean) ** 2)
+        for t, model in enumerate(config.tier_models):
+            if model in row:
+                w = config.observed_weight
+                success[i, t] = (1 - w) * success[i, t] + w * row[model]
+    probs = _nested_probs(success, config.unsolved)
+    has = np.array([bool(row) for row in outcomes])
+    probs[~has] = np.asarray(config.no_outcome_probs)
+    # confidence: how much the outcomes narrowed the difficulty, times how peaked the label is
+    certainty = np.clip(1.0 - spread / config.difficulty_prior_sd, 0.0, 1.0)
+    confidence = np.where(has, probs.max(axis=1) * (0.5 + 0.5 * certainty), 0.3)
+    return SoftLabels(probs, success, confidence, abilities)
+
+
+def _nested_probs(success: NDArray[np.float64], unsolved: str) -> NDArray[np.float64]:
+    cumulative = np.maximum.accumulate(np.clip(success, 0.0, 1.0), axis=1)
+    probs = np.diff(np.concatenate([np.zeros((len(success), 1)), cumulative], axis=1), axis=1)
+    rest = 1.0 - cumulative[:, -1]
+    if unsolved == "frontier":
+        probs[:, -1] += rest
+    elif unsolved == "small":
+        probs[:, 0] += rest
+    else:
+        solved = probs.sum(axis=1, keepdims=True)
+        share = np.where(solved > 0, probs / np.where(solved > 0, solved, 1.0), 1.0 / 3)
+        probs += share * rest[:, None]
+    result: NDArray[np.float64] = probs / probs.sum(axis=1, keepdims=True)
+    return result
+
+
+def _tier_model_labels(
+    outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig
+) -> SoftLabels:
+    """The hard baseline: cheapest tier model that was right, the top tier if none; else NaN."""
+    probs = np.full((len(outcomes), 3), np.nan)
+    success = np.full((len(outcomes), 3), np.nan)
+    for i, row in enumerate(outcomes):
+        if not all(m in row for m in config.tier_models):
+            continue
+        success[i] = [row[m] for m in config.tier_models]
+        first = next((t for t in range(3) if success[i, t] >= 0.5), 2)
+        probs[i] = np.eye(3)[first]
+    confidence = np.where(np.isnan(probs[:, 0]), np.nan, 1.0)
+    return SoftLabels(probs, success, confidence, {})
+
+
+def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-x))
+    return result
