@@ -117,12 +117,17 @@ class Runtime:
     _cascades: dict[str, Cascade] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, settings: Settings, completion: CompletionFn | None) -> Runtime:
+    def start(
+        cls,
+        settings: Settings,
+        completion: CompletionFn | None = None,
+        scorer: ComplexityScorer | None = None,
+    ) -> Runtime:
         metrics = Metrics()
-        scorer = _TimedScorer(load_scorer(settings.model), metrics)
+        timed = _TimedScorer(scorer or load_scorer(settings.model), metrics)
         reloader = PolicyReloader(
             settings.policy,
-            build_router=lambda policy: Router(policy, scorer),
+            build_router=lambda policy: Router(policy, timed),
             poll_interval_s=settings.policy_poll_s,
             on_reload=metrics.observe_reload,
         )
@@ -220,14 +225,18 @@ class _RequestMetrics:
 
 
 def create_app(
-    settings: Settings | None = None, *, completion: CompletionFn | None = None
+    settings: Settings | None = None,
+    *,
+    completion: CompletionFn | None = None,
+    scorer: ComplexityScorer | None = None,
 ) -> FastAPI:
-    """The service. ``completion`` replaces the litellm Router (tests inject fakes)."""
+    """The service. ``completion`` replaces the litellm Router (tests inject fakes);
+    ``scorer`` replaces the one ``settings.model`` names (already loaded)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await asyncio.to_thread(Runtime.start, settings, completion)
+        runtime = await asyncio.to_thread(Runtime.start, settings, completion, scorer)
         state = runtime.reloader.state
         runtime.metrics.set_policy(state.version, state.router.scorer.version)
         app.state.runtime = runtime

@@ -1,0 +1,93 @@
+"""``tierroute serve``: run the HTTP service with uvicorn.
+
+    tierroute backends &                      # simulated models on :8790
+    tierroute serve --port 8080               # the default policy points at them
+    curl localhost:8080/v1/route -d '{"prompt": "SELECT 1"}'
+
+Flags override ``TIERROUTE_*`` environment variables (see :mod:`serving._settings`).
+The policy and the classifier are loaded before the server binds its port, so a bad
+policy or model stops the command with exit code 2 and the problem, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the ``tierroute`` app."""
+
+    @app.command("serve")
+    def serve_command(
+        policy: Annotated[
+            Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
+        ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option("--model", help="classifier artifact DIR or models:/NAME@ALIAS"),
+        ] = None,
+        host: Annotated[str | None, typer.Option(help="interface (default 127.0.0.1)")] = None,
+        port: Annotated[int | None, typer.Option(help="TCP port (default 8080)")] = None,
+        decision_log: Annotated[
+            str | None,
+            typer.Option("--decision-log", help="JSONL decision log path ('' = off)"),
+        ] = None,
+        api_keys_file: Annotated[
+            Path | None, typer.Option("--api-keys-file", help="YAML/JSON hashed API keys")
+        ] = None,
+    ) -> None:
+        """Serve /v1/route and the OpenAI-compatible /v1/chat/completions."""
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+        from pydantic import ValidationError
+
+        from policies import TierrouteError, load_policy
+        from serving._app import create_app, load_scorer
+        from serving._settings import Settings
+
+        flags = {
+            "policy": policy,
+            "model": model,
+            "host": host,
+            "port": port,
+            "decision_log": decision_log,
+            "api_keys_file": api_keys_file,
+        }
+        try:
+            settings = Settings(**{k: v for k, v in flags.items() if v is not None})
+        except ValidationError as exc:
+            raise TierrouteError(f"invalid settings: {_problems(exc)}") from exc
+        if settings.policy is not None:
+            load_policy(settings.policy)  # PolicyError: exit 2 with file:line problems
+        scorer = load_scorer(settings.model)
+        typer.echo(
+            f"tierroute: serving on http://{settings.host}:{settings.port} "
+            f"(policy {settings.policy or 'default'}, classifier {scorer.version}, "
+            f"decision log {settings.decision_log or 'off'})",
+            err=True,
+        )
+        import uvicorn
+
+        uvicorn.run(
+            create_app(settings, scorer=scorer),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+
+
+def _problems(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+    )
