@@ -19,6 +19,7 @@ from serving._settings import Settings
 from tests.serving.test_cascade import SMALL, FakeBackends, UpstreamError, reply
 
 SQL = "SELECT name FROM users WHERE id = 3; why is this slow?"
+UNICODE = "日本語 🎉 \u0000 \u202e e\u0301"
 HELLO = [{"role": "user", "content": "Say hello in French"}]
 
 
@@ -196,7 +197,9 @@ def test_backend_failure_is_a_502_with_a_logged_record(tmp_path: Path) -> None:
         (b'{"model": "auto", "messages": [{"role": "system", "content": "x"}]}', 400, "user"),
         (b'["not", "an", "object"]', 400, "body"),
         (
-            '{"model": "auto", "messages": [{"role": "user", "content": "日本語 🎉 \\u0000"}]}'.encode(),
+            json.dumps(
+                {"model": "auto", "messages": [{"role": "user", "content": UNICODE}]}
+            ).encode(),
             200,
             "",
         ),
