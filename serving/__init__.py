@@ -32,7 +32,9 @@ if TYPE_CHECKING:
         ServiceError,
         ServiceUnavailableError,
     )
+    from serving._app import create_app
     from serving._decision_log import DecisionLogWriter, read_decision_log
+    from serving._settings import Settings
 
 __all__ = [
     "AsyncClient",
@@ -45,8 +47,10 @@ __all__ = [
     "ServiceConnectionError",
     "ServiceError",
     "ServiceUnavailableError",
+    "Settings",
     "SimModel",
     "app",
+    "create_app",
     "create_backend_app",
     "default_backend_config",
     "generate_key",
@@ -76,6 +80,8 @@ _LAZY = {
     "read_decision_log": "serving._decision_log",
     "generate_key": "serving._auth",
     "hash_key": "serving._auth",
+    "create_app": "serving._app",
+    "Settings": "serving._settings",
 }
 
 
