@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from serving._cli import app, main
 
 if TYPE_CHECKING:
+    from serving._app import create_app
     from serving._auth import generate_key, hash_key
     from serving._backends import BackendProcess, create_backend_app, run_backends
     from serving._backends_sim import (
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
         ServiceError,
         ServiceUnavailableError,
     )
-    from serving._app import create_app
     from serving._decision_log import DecisionLogWriter, read_decision_log
     from serving._settings import Settings
 
