@@ -33,7 +33,8 @@ if TYPE_CHECKING:
         ServiceError,
         ServiceUnavailableError,
     )
-    from serving._decision_log import DecisionLogWriter, read_decision_log
+    from serving._decision_log import DecisionLogWriter
+    from serving._decision_log_reader import read_decision_log
     from serving._settings import Settings
 
 __all__ = [
@@ -77,7 +78,7 @@ _LAZY = {
     "ServiceError": "serving._client",
     "ServiceUnavailableError": "serving._client",
     "DecisionLogWriter": "serving._decision_log",
-    "read_decision_log": "serving._decision_log",
+    "read_decision_log": "serving._decision_log_reader",
     "generate_key": "serving._auth",
     "hash_key": "serving._auth",
     "create_app": "serving._app",

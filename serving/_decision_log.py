@@ -8,12 +8,15 @@ kernel in ``os.write`` calls on an ``O_APPEND`` descriptor (no user-space buffer
 record whose ``write`` returned survives a SIGKILL of the process. ``fsync`` decides
 what survives a crash of the machine: ``always`` syncs before returning, ``interval``
 at most ``fsync_interval_s`` later, ``never`` leaves it to the OS. A crash in the
-middle of a line leaves a torn last line: readers skip and report it, and the next
-writer starts on a fresh line.
+middle of a line leaves a torn last line: readers skip and report it
+(``_decision_log_reader``), and the next writer starts on a fresh line.
 
 Concurrency. ``write`` is thread-safe (one lock). In the event loop use
-:meth:`DecisionLogWriter.awrite`: the line is encoded in the loop and one writer thread
+:meth:`DecisionLogWriter.awrite`: the line is encoded in the loop; with ``fsync``
+``interval``/``never`` it is appended inline (one ``os.write`` into the page cache)
+when the lock is free, else, and always with ``fsync="always"``, one writer thread
 appends whatever is queued with one ``write`` and one ``fsync`` (group commit).
+Interval syncs and waiting on a busy lock happen in that thread, not in the loop.
 One process writes one file; give each worker process its own path.
 """
 
@@ -29,26 +32,21 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from policies import TierrouteError
-from router import DecisionRecord, FeedbackRecord, parse_log_record
+from router import DecisionRecord, FeedbackRecord
 
 __all__ = [
-    "BadLine",
-    "DecisionLogContents",
     "DecisionLogWriter",
     "FsyncPolicy",
     "LogRecord",
     "Redaction",
-    "log_files",
     "new_request_id",
     "prompt_sha256",
-    "read_decision_log",
     "utc_now_iso",
 ]
 
@@ -133,10 +131,16 @@ class DecisionLogWriter:
         """Append one record from the event loop without blocking it on disk I/O."""
         if self._closed:
             raise TierrouteError(f"decision log {self.path}: writer is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
         line = self.encode(record)
         self._ensure_thread()
+        if self.fsync != "always" and self._lock.acquire(blocking=False):
+            try:  # no fsync to wait for: one os.write into the page cache, inline
+                self._append_locked([line], may_sync=False)
+            finally:
+                self._lock.release()
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._queue.put(_Pending(line, loop, future))
         await future
 
@@ -144,12 +148,11 @@ class DecisionLogWriter:
         """The JSON line (with its newline) written for ``record`` after redaction."""
         if not isinstance(record, DecisionRecord | FeedbackRecord):
             raise TypeError(f"expected DecisionRecord or FeedbackRecord, got {type(record)}")
-        record = self._redacted(record)
+        data = _shallow_dict(self._redacted(record))
         try:
-            return (record.to_json() + "\n").encode("utf-8")
+            return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         except UnicodeEncodeError:  # lone surrogates: escape them instead of failing
-            text = json.dumps(dataclasses.asdict(record), separators=(",", ":"))
-            return (text + "\n").encode("ascii")
+            return (json.dumps(data, separators=(",", ":")) + "\n").encode("ascii")
 
     def close(self) -> None:
         """Write what is queued, sync and close. Idempotent."""
@@ -200,26 +203,31 @@ class DecisionLogWriter:
         return fd, size
 
     def _append(self, lines: list[bytes]) -> None:
-        data = b"".join(lines)
         with self._lock:
-            if self._closed:
-                raise TierrouteError(f"decision log {self.path}: writer is closed")
-            try:
-                if self._size and self._size + len(data) > self.rotate_bytes:
-                    self._rotate()
-                _write_all(self._fd, data)
-                self._size += len(data)
-                self.records_written += len(lines)
-                self._dirty = True
-                if self.fsync == "always" or (
-                    self.fsync == "interval"
-                    and time.monotonic() - self._last_sync >= self.fsync_interval_s
-                ):
-                    self._sync()
-            except OSError as exc:
-                raise TierrouteError(f"decision log {self.path}: cannot write: {exc}") from exc
+            self._append_locked(lines, may_sync=True)
         if self.fsync == "interval":
             self._ensure_thread()
+
+    def _append_locked(self, lines: list[bytes], *, may_sync: bool) -> None:
+        """Write under the held lock; ``may_sync=False`` leaves interval syncs to the thread."""
+        if self._closed:
+            raise TierrouteError(f"decision log {self.path}: writer is closed")
+        data = b"".join(lines)
+        try:
+            if self._size and self._size + len(data) > self.rotate_bytes:
+                self._rotate()
+            _write_all(self._fd, data)
+            self._size += len(data)
+            self.records_written += len(lines)
+            self._dirty = True
+            if self.fsync == "always" or (
+                may_sync
+                and self.fsync == "interval"
+                and time.monotonic() - self._last_sync >= self.fsync_interval_s
+            ):
+                self._sync()
+        except OSError as exc:
+            raise TierrouteError(f"decision log {self.path}: cannot write: {exc}") from exc
 
     def _sync(self) -> None:
         os.fsync(self._fd)
@@ -296,6 +304,17 @@ class DecisionLogWriter:
                 _log.error("decision log %s: fsync failed: %s", self.path, exc)
 
 
+def _shallow_dict(record: LogRecord) -> dict[str, Any]:
+    """``dataclasses.asdict`` without its deep copy (4-8x faster; same JSON as ``to_json``).
+
+    The record's dict fields (decision, metadata) are written as they are, not copied.
+    """
+    data = dict(vars(record))
+    if isinstance(record, DecisionRecord):
+        data["attempts"] = [dict(vars(attempt)) for attempt in record.attempts]
+    return data
+
+
 def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
     if future.done():
         return
@@ -328,61 +347,3 @@ def _sync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-# -- reading ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BadLine:
-    """A line that is not a valid record. ``torn``: the file's last line, unterminated."""
-
-    file: Path
-    line: int
-    reason: str
-    torn: bool = False
-
-
-@dataclass(frozen=True)
-class DecisionLogContents:
-    records: list[LogRecord]
-    bad_lines: list[BadLine]
-
-    @property
-    def decisions(self) -> list[DecisionRecord]:
-        return [r for r in self.records if isinstance(r, DecisionRecord)]
-
-
-def log_files(path: str | Path) -> list[Path]:
-    """``path`` and its rotated files, oldest first."""
-    path = Path(path)
-    rotated: list[tuple[int, Path]] = []
-    for candidate in path.parent.glob(f"{path.name}.*"):
-        suffix = candidate.name[len(path.name) + 1 :]
-        if suffix.isdigit():
-            rotated.append((int(suffix), candidate))
-    files = [p for _, p in sorted(rotated, reverse=True)]
-    return [*files, path] if path.exists() else files
-
-
-def read_decision_log(path: str | Path, *, rotated: bool = True) -> DecisionLogContents:
-    """Every good record of the log (rotated files first); bad lines are reported."""
-    records: list[LogRecord] = []
-    bad: list[BadLine] = []
-    for file in log_files(path) if rotated else [Path(path)]:
-        for number, raw, terminated in _lines(file):
-            try:
-                obj = json.loads(raw)
-                if not isinstance(obj, dict):
-                    raise ValueError("expected a JSON object")
-                records.append(parse_log_record(obj))
-            except (ValueError, UnicodeDecodeError) as exc:
-                bad.append(BadLine(file, number, str(exc), torn=not terminated))
-    return DecisionLogContents(records, bad)
-
-
-def _lines(file: Path) -> Iterator[tuple[int, bytes, bool]]:
-    with file.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                yield number, raw, raw.endswith(b"\n")

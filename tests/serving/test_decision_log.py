@@ -16,13 +16,8 @@ import pytest
 from labeling import ADAPTERS, Quarantine, ReadContext, TierMap, detect_format
 from policies import TierrouteError, default_policy
 from router import Attempt, Decision, DecisionRecord, FeedbackRecord
-from serving._decision_log import (
-    DecisionLogWriter,
-    log_files,
-    prompt_sha256,
-    read_decision_log,
-    utc_now_iso,
-)
+from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
+from serving._decision_log_reader import log_files, read_decision_log
 
 
 def _decision(tier: str = "small", model: str = "openai/mistral-7b-chat") -> Decision:
@@ -79,6 +74,9 @@ def test_records_round_trip(tmp_path: Path) -> None:
     assert [r.request_id for r in contents.decisions] == ["req-0", "req-1", "req-2"]
     assert isinstance(contents.records[-1], FeedbackRecord)
     assert path.read_bytes().count(b"\n") == 4
+    feedback = FeedbackRecord("req-1", "2025-01-01T00:00:00Z", 1)
+    for record in (_record(5), feedback):  # the fast encoder writes what router's to_json does
+        assert writer.encode(record) == (record.to_json() + "\n").encode()
 
 
 @pytest.mark.parametrize(
