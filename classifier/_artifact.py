@@ -57,6 +57,7 @@ class ArtifactConfig:
     head_fraction: float
     chars_per_token: int
     temperature: float
+    quantization: str = "s8"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class ArtifactConfig:
                 "chars_per_token": self.chars_per_token,
             },
             "temperature": self.temperature,
-            "quantization": "onnxruntime dynamic INT8 (QInt8 weights, per tensor)",
+            "quantization": self.quantization,
             "metadata": dict(self.metadata),
         }
 
@@ -110,6 +111,7 @@ def read_artifact_config(artifact_dir: str | Path) -> ArtifactConfig:
             head_fraction=float(truncation["head_fraction"]),
             chars_per_token=int(truncation["chars_per_token"]),
             temperature=float(raw["temperature"]),
+            quantization=str(raw.get("quantization", "unknown")),
             metadata=dict(raw.get("metadata") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -39,9 +39,26 @@ from classifier._calibration import softmax
 from classifier._encoding import DEFAULT_CHARS_PER_TOKEN, DEFAULT_HEAD_FRACTION, head_tail_split
 from policies import ClassifierError
 
-__all__ = ["ParityReport", "export_onnx", "parity_check", "write_artifact"]
+__all__ = [
+    "DEFAULT_QUANTIZATION",
+    "QUANTIZATIONS",
+    "ParityReport",
+    "export_onnx",
+    "parity_check",
+    "write_artifact",
+]
 
 _OPSET = 17
+# name -> (weight type, per channel, reduce range) for quantize_dynamic. On CPUs
+# without VNNI (AVX2 only) U8S8 products can saturate 16-bit accumulators; unsigned
+# per-channel weights or 7-bit ("reduced") weights avoid it (bench/student_latency.py).
+QUANTIZATIONS: dict[str, tuple[str, bool, bool]] = {
+    "s8": ("QInt8", False, False),
+    "s8-reduced": ("QInt8", False, True),
+    "s8-per-channel": ("QInt8", True, False),
+    "u8-per-channel": ("QUInt8", True, False),
+}
+DEFAULT_QUANTIZATION = "s8"
 
 
 @dataclass(frozen=True)
@@ -98,7 +115,7 @@ def export_onnx(model: Any, path: Path, *, opset: int = _OPSET) -> None:
     if is_bert:
         config._attn_implementation = "eager"  # the pattern the ORT fuser recognises
     wrapper = _logits_module(model)
-    ids = torch.tensor([[101, 2054, 2003, 1037, 102], [101, 7592, 102, 0, 0]])
+    ids = torch.tensor([[2, 5, 6, 7, 3], [2, 8, 3, 0, 0]])  # any ids inside the vocabulary
     mask = (ids != 0).long()
     axes = {0: "batch", 1: "sequence"}
     try:
@@ -133,11 +150,17 @@ def _fuse(src: Path, dst: Path, num_heads: int, hidden_size: int) -> None:
     optimized.save_model_to_file(str(dst))
 
 
-def _quantize(src: Path, dst: Path) -> None:
+def _quantize(src: Path, dst: Path, method: str) -> None:
     import logging
 
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    if method not in QUANTIZATIONS:
+        raise ClassifierError(
+            f"quantization: unknown {method!r}, expected one of {sorted(QUANTIZATIONS)}"
+        )
+    weight_type, per_channel, reduce_range = QUANTIZATIONS[method]
 
     root = logging.getLogger()
     level = root.level
@@ -146,7 +169,9 @@ def _quantize(src: Path, dst: Path) -> None:
         quantize_dynamic(
             str(src),
             str(dst),
-            weight_type=QuantType.QInt8,
+            weight_type=getattr(QuantType, weight_type),
+            per_channel=per_channel,
+            reduce_range=reduce_range,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
@@ -164,6 +189,7 @@ def write_artifact(
     version: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     quantize: bool = True,
+    quantization: str = DEFAULT_QUANTIZATION,
     keep_fp32: bool = False,
     fuse: bool = True,
     head_fraction: float = DEFAULT_HEAD_FRACTION,
@@ -178,6 +204,7 @@ def write_artifact(
     ``tiers`` order). ``version`` defaults to ``<name>-<sha8>`` of the content.
     ``quantize=False`` ships the FP32 graph as model.onnx (the teacher reference);
     ``keep_fp32`` also keeps it beside the INT8 one as model.fp32.onnx.
+    ``quantization`` names an entry of :data:`QUANTIZATIONS`.
     """
     if not tiers:
         raise ClassifierError("tiers: at least one tier name is needed")
@@ -195,7 +222,7 @@ def write_artifact(
             _fuse(fp32, Path(tmp) / "fused.onnx", *shape)
             fp32 = Path(tmp) / "fused.onnx"
         if quantize:
-            _quantize(fp32, out_dir / MODEL_FILE)
+            _quantize(fp32, out_dir / MODEL_FILE, quantization)
         else:
             shutil.copyfile(fp32, out_dir / MODEL_FILE)
         if keep_fp32:
@@ -208,6 +235,7 @@ def write_artifact(
         head_fraction=head_fraction,
         chars_per_token=chars_per_token,
         temperature=float(temperature),
+        quantization=quantization if quantize else "none (FP32)",
         metadata=dict(metadata or {}),
     )
     from dataclasses import replace
