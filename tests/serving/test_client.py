@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from policies import BackendError, PromptError, TierrouteError
 from router import Decision
+from serving._app import create_app
+from serving._auth import hash_key
 from serving._client import (
     AsyncClient,
     Client,
@@ -21,6 +28,9 @@ from serving._client import (
     ServiceError,
     ServiceUnavailableError,
 )
+from serving._decision_log_reader import read_decision_log
+from serving._settings import Settings
+from tests.serving.test_cascade import FakeBackends, UpstreamError
 
 DECISION = Decision(
     tier="frontier",
@@ -212,3 +222,83 @@ def test_async_client_matches_the_sync_one() -> None:
     asyncio.run(scenario())
     assert "authorization" not in recorder.requests[0].headers
     assert recorder.requests[0].url == "http://svc:8080/v1/route"
+
+
+# -- against the real service over loopback HTTP ---------------------------------------
+
+
+class _Service:
+    """The real app (injected fake backends) served by uvicorn in a thread."""
+
+    def __init__(self, tmp_path: Path, backends: FakeBackends, **settings: Any) -> None:
+        options: dict[str, Any] = {"decision_log": tmp_path / "d.jsonl", "policy_poll_s": None}
+        app = create_app(Settings(**(options | settings)), completion=backends)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    def __enter__(self) -> _Service:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                return self
+            time.sleep(0.02)
+        raise RuntimeError("the service did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+SQL = "SELECT name FROM users WHERE id = 3; why is this slow?"
+HELLO = [{"role": "user", "content": "Say hello in French"}]
+
+
+@pytest.mark.integration
+def test_sdk_against_the_real_service(tmp_path: Path) -> None:
+    broken = {f"tierroute:{t}:{i}": UpstreamError(500) for t in ("small", "medium") for i in (0, 1)}
+    backends = FakeBackends({})
+    with _Service(tmp_path, backends, api_keys=f"{hash_key('tr-secret')}=acme") as service:
+        with Client(service.url, api_key="tr-secret", timeout=30) as client:
+            decision = client.route(SQL)
+            assert isinstance(decision, Decision) and decision.speculative is False
+            assert "sql-no-speculation" in decision.rules
+            as_messages = client.route([{"role": "user", "content": SQL}])
+            assert (as_messages.tier, as_messages.rules) == (decision.tier, decision.rules)
+            assert client.route_batch([SQL, HELLO])[0] == decision
+            reply = client.chat(HELLO)
+            assert reply["choices"][0]["message"]["content"].startswith("fine answer from")
+            chunks = list(client.chat_stream(HELLO))
+            text = "".join(
+                c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+            )
+            assert text.startswith("fine answer from")
+            with pytest.raises(InvalidRequestError, match="prompt") as bad:
+                client.route("   ")
+            assert isinstance(bad.value, PromptError)
+            with pytest.raises(ServiceError) as unknown:
+                client.chat(HELLO, model="tierroute/huge")
+            assert unknown.value.status_code == 404 and unknown.value.code == "model_not_found"
+            backends.behaviour = dict(broken, **{"tierroute:frontier:0": UpstreamError(500)})
+            with pytest.raises(ServiceUnavailableError):
+                client.chat(HELLO)
+            backends.behaviour = {}
+        with Client(service.url) as anonymous, pytest.raises(ServiceAuthError) as denied:
+            anonymous.route("hi")
+        assert denied.value.status_code == 401 and denied.value.code == "invalid_api_key"
+
+        async def async_calls() -> None:
+            async with AsyncClient(service.url + "/v1", api_key="tr-secret") as client:
+                assert await client.route(SQL) == decision
+                chunks = [c async for c in client.chat_stream(HELLO)]
+                assert chunks and chunks[0]["object"] == "chat.completion.chunk"
+
+        asyncio.run(async_calls())
+    tenants = {r.tenant for r in read_decision_log(tmp_path / "d.jsonl").decisions}
+    assert tenants == {"acme"}
