@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         default=48, ge=0, description="streamed characters checked before the first is sent"
     )
 
-    @field_validator("decision_log", "api_keys_file", "policy", mode="before")
+    @field_validator("decision_log", "api_keys_file", "policy", "policy_poll_s", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

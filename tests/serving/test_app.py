@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from policies import default_policy_path
 from router import DecisionRecord
+from serving import read_decision_log
 from serving._app import create_app
 from serving._auth import hash_key
-from serving._decision_log import read_decision_log
 from serving._settings import Settings
 from tests.serving.test_cascade import SMALL, FakeBackends, UpstreamError, reply
 
