@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from serving._app import create_app, load_scorer
         from serving._settings import Settings
 
-        flags = {
+        flags: dict[str, Any] = {
             "policy": policy,
             "model": model,
             "host": host,
