@@ -139,6 +139,11 @@ def test_torn_last_line_is_reported_and_repaired(tmp_path: Path) -> None:
     contents = read_decision_log(path)
     assert [r.request_id for r in contents.records] == ["req-0"]
     assert len(contents.bad_lines) == 1 and contents.bad_lines[0].torn
+    tiers = TierMap.from_policy(default_policy())
+    with Quarantine(tmp_path / "quarantine.jsonl") as quarantine:  # labeling tolerates it too
+        ctx = ReadContext(tiers=tiers, quarantine=quarantine)
+        [batch] = ADAPTERS["decisions"].read(path, ctx)
+        assert batch.n_records == 1 and quarantine.records == 1
     with DecisionLogWriter(path) as writer:
         assert writer.repaired_tail
         writer.write(_record(2))
