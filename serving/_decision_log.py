@@ -118,6 +118,8 @@ class DecisionLogWriter:
         self._dirty = False
         self._last_sync = time.monotonic()
         self._closed = False
+        self._closing = False  # set by close(); guarded by _queue_lock with every put
+        self._queue_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd, self._size = self._open()
 
@@ -141,7 +143,10 @@ class DecisionLogWriter:
             return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Pending(line, loop, future))
+        with self._queue_lock:  # never held long: the writer thread does not take it
+            if self._closing:
+                raise TierrouteError(f"decision log {self.path}: writer is closed")
+            self._queue.put(_Pending(line, loop, future))
         await future
 
     def encode(self, record: LogRecord) -> bytes:
@@ -156,9 +161,12 @@ class DecisionLogWriter:
 
     def close(self) -> None:
         """Write what is queued, sync and close. Idempotent."""
-        thread = self._thread
+        with self._queue_lock:
+            closing, self._closing = self._closing, True
+            thread = self._thread
+            if thread is not None and not closing:
+                self._queue.put(None)  # after every queued record: FIFO
         if thread is not None:
-            self._queue.put(None)
             thread.join()
         with self._lock:
             if self._closed:
@@ -253,7 +261,7 @@ class DecisionLogWriter:
     def _ensure_thread(self) -> None:
         if self._thread is None:
             with self._lock:
-                if self._thread is None and not self._closed:
+                if self._thread is None and not self._closing:
                     self._thread = threading.Thread(
                         target=self._run, name=f"decision-log:{self.path.name}", daemon=True
                     )

@@ -187,6 +187,22 @@ def test_closed_writer_refuses(tmp_path: Path) -> None:
         asyncio.run(writer.awrite(_record(0)))
 
 
+def test_close_during_writes_loses_or_hangs_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl"
+    writer = DecisionLogWriter(path, fsync="always")
+
+    async def scenario() -> list[BaseException | None]:
+        tasks = [asyncio.ensure_future(writer.awrite(_record(i))) for i in range(300)]
+        await asyncio.sleep(0)
+        await asyncio.to_thread(writer.close)  # while many writes are still queued
+        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+
+    results = asyncio.run(scenario())
+    written = {f"req-{i}" for i, result in enumerate(results) if result is None}
+    assert all(r is None or "closed" in str(r) for r in results)
+    assert {r.request_id for r in read_decision_log(path).records} == written
+
+
 def test_bad_settings_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="redact"):
         DecisionLogWriter(tmp_path / "d.jsonl", redact="partial")  # type: ignore[arg-type]
