@@ -17,6 +17,7 @@ import typer
 
 from policies import PromptError, TierrouteError
 from serving._cli_dataset import register as register_dataset_commands
+from serving._cli_evaluate import register as register_evaluate_commands
 from serving._cli_serve import register as register_serve_command
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Check routing policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 register_dataset_commands(app)
+register_evaluate_commands(app)
 register_serve_command(app)
 
 PolicyOption = Annotated[

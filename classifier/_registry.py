@@ -1,0 +1,363 @@
+"""MLflow tracking and model registry for classifier artifacts (mlflow imported lazily).
+
+A training run logs params, metrics, plots and the artifact directory as an MLflow
+pyfunc model (:class:`classifier._mlflow_model.TierScorerModel`, whose ``predict``
+returns tier probabilities), then registers it as a new version of a registered model
+with tags: ``classifier_version``, ``data_version``, ``parity``, key metrics.
+
+Tracking URI, first found: the ``tracking_uri`` argument, ``$TIERROUTE_MLFLOW_URI``,
+``$MLFLOW_TRACKING_URI``, else the embedded store ``sqlite:///<data dir>/mlflow.db``
+(artifacts beside it in ``<data dir>/mlartifacts``), where the data dir is
+``$TIERROUTE_DATA_DIR`` or ``./.tierroute``. The same URI serves as registry URI.
+
+:class:`ModelRegistry` is the API (version listing, tags and aliases are the pieces a
+review/promotion workflow builds on); the module functions are one-call shortcuts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier._baselines import TierScorer
+from classifier._loader import artifact_metadata, load_scorer, local_data_dir
+from policies import ClassifierError, RegistryError
+
+__all__ = [
+    "DEFAULT_EXPERIMENT",
+    "DEFAULT_REGISTERED_MODEL",
+    "ModelRegistry",
+    "RegisteredVersion",
+    "load_registered",
+    "log_training_run",
+    "resolve_tracking_uri",
+    "set_alias",
+]
+
+DEFAULT_REGISTERED_MODEL = "tierroute-complexity"
+DEFAULT_EXPERIMENT = "tierroute-classifier"
+MODEL_NAME_IN_RUN = "classifier"  # the logged model's name inside the run
+ARTIFACT_KEY = "classifier"  # the artifact directory's key inside the pyfunc model
+KEY_METRICS = ("accuracy", "macro_f1", "ece", "apgr", "cpt50", "cpt80", "parity_agreement")
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    for candidate in (
+        tracking_uri,
+        os.environ.get("TIERROUTE_MLFLOW_URI"),
+        os.environ.get("MLFLOW_TRACKING_URI"),
+    ):
+        if candidate:
+            return candidate
+    return f"sqlite:///{local_data_dir() / 'mlflow.db'}"
+
+
+def _local_sqlite_dir(uri: str) -> Path | None:
+    """The folder of a local ``sqlite:///`` store (its artifacts go beside it)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///")).parent
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """One registered model version, as the registry reports it."""
+
+    name: str
+    version: str
+    run_id: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    source: str = ""
+    description: str = ""
+    created_ms: int = 0
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+    @property
+    def classifier_version(self) -> str:
+        return self.tags.get("classifier_version", "")
+
+
+def _version_of(mv: Any) -> RegisteredVersion:
+    return RegisteredVersion(
+        name=mv.name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        tags=dict(mv.tags or {}),
+        aliases=tuple(getattr(mv, "aliases", None) or ()),
+        source=str(mv.source or ""),
+        description=str(mv.description or ""),
+        created_ms=int(mv.creation_timestamp or 0),
+    )
+
+
+def _version_tags(
+    scorer: TierScorer,
+    metadata: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+) -> dict[str, str]:
+    out = {
+        "classifier_version": scorer.version,
+        "labels": ",".join(scorer.labels),
+        "data_version": str(metadata.get("data_version", "unknown")),
+    }
+    if "parity" in metadata:
+        out["parity"] = str(metadata["parity"])
+    for key, value in metrics.items():
+        if key.rsplit(".", 1)[-1].rsplit("/", 1)[-1] in KEY_METRICS and math.isfinite(value):
+            out[f"metric.{key}"] = f"{value:.4g}"
+    out.update({k: str(v) for k, v in tags.items()})
+    return out
+
+
+class ModelRegistry:
+    """An MLflow tracking store + model registry (one URI for both)."""
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+
+    def client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    @contextmanager
+    def _active(self) -> Iterator[Any]:
+        """Point mlflow's fluent API at this store for the block, then restore exactly the
+        previous state (``mlflow.set_tracking_uri`` also writes ``$MLFLOW_TRACKING_URI``)."""
+        import mlflow
+        from mlflow.tracking._model_registry import utils as registry_utils
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        local = _local_sqlite_dir(self.tracking_uri)
+        if local is not None:
+            local.mkdir(parents=True, exist_ok=True)
+        env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+        saved_registry = registry_utils._registry_uri
+        try:
+            with tracking_utils._use_tracking_uri(self.tracking_uri):
+                mlflow.set_registry_uri(self.tracking_uri)
+                yield mlflow
+        finally:
+            registry_utils._registry_uri = saved_registry
+            for key, value in env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def _experiment_id(self, name: str) -> str:
+        client = self.client()
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return str(found.experiment_id)
+        local = _local_sqlite_dir(self.tracking_uri)
+        location = (local / "mlartifacts").as_uri() if local is not None else None
+        return str(client.create_experiment(name, artifact_location=location))
+
+    def log_training_run(
+        self,
+        artifact_dir: str | Path,
+        *,
+        params: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        plots: Sequence[str | Path] = (),
+        registered_model_name: str = DEFAULT_REGISTERED_MODEL,
+        tags: Mapping[str, str] | None = None,
+        experiment: str = DEFAULT_EXPERIMENT,
+        run_name: str | None = None,
+        alias: str | None = None,
+    ) -> RegisteredVersion:
+        """Log one run (params, metrics, plots, the artifact as a pyfunc model) and
+        register the model as a new version; ``alias`` (e.g. ``candidate``) is set on it."""
+        folder = Path(artifact_dir)
+        scorer = load_scorer(folder)  # refuse an artifact that does not load
+        metrics = {k: float(v) for k, v in (metrics or {}).items()}
+        version_tags = _version_tags(scorer, artifact_metadata(folder), metrics, tags or {})
+        try:
+            with self._active() as mlflow:
+                version = self._log(
+                    mlflow,
+                    folder,
+                    scorer,
+                    params or {},
+                    metrics,
+                    plots,
+                    registered_model_name,
+                    version_tags,
+                    experiment,
+                    run_name,
+                )
+        except ClassifierError:
+            raise
+        except Exception as exc:  # mlflow raises MlflowException and plain OS/HTTP errors
+            raise RegistryError(f"{self.tracking_uri}: logging the run failed: {exc}") from exc
+        if alias:
+            self.set_alias(registered_model_name, alias, version.version)
+            return self.get_version(registered_model_name, version.version)
+        return version
+
+    def _log(
+        self,
+        mlflow: Any,
+        folder: Path,
+        scorer: TierScorer,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        plots: Sequence[str | Path],
+        name: str,
+        version_tags: Mapping[str, str],
+        experiment: str,
+        run_name: str | None,
+    ) -> RegisteredVersion:
+        from classifier._mlflow_model import log_pyfunc
+
+        experiment_id = self._experiment_id(experiment)
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+            mlflow.set_tags({"classifier_version": scorer.version, **version_tags})
+            if params:
+                mlflow.log_params({k: str(v)[:6000] for k, v in params.items()})
+            if metrics:
+                mlflow.log_metrics(dict(metrics))
+            for plot in plots:
+                mlflow.log_artifact(str(plot), artifact_path="plots")
+            card = folder / "model_card.md"
+            if card.is_file():
+                mlflow.log_artifact(str(card))
+            info = log_pyfunc(folder, scorer, MODEL_NAME_IN_RUN)
+            mv = mlflow.register_model(info.model_uri, name, tags=dict(version_tags))
+            mlflow.set_tag("registered_model_version", f"{name}/{mv.version}")
+        client = self.client()
+        description = f"{scorer.version}: tiers {', '.join(scorer.labels)}; run {run.info.run_id}"
+        client.update_model_version(name, mv.version, description=description)
+        return self.get_version(name, str(mv.version))
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # MlflowException (missing model/alias) or connection errors
+            raise RegistryError(f"{self.tracking_uri}: {what}: {exc}") from exc
+
+    def get_version(self, name: str, version: str) -> RegisteredVersion:
+        mv = self._call(f"{name}/{version}", self.client().get_model_version, name, version)
+        return _version_of(mv)
+
+    def versions(self, name: str = DEFAULT_REGISTERED_MODEL) -> list[RegisteredVersion]:
+        """All versions of ``name``, newest first."""
+        found = self._call(f"list {name}", self.client().search_model_versions, f"name = '{name}'")
+        full = [self.get_version(name, str(mv.version)) for mv in found]  # search omits aliases
+        return sorted(full, key=lambda v: int(v.version), reverse=True)
+
+    def resolve(self, uri: str) -> RegisteredVersion:
+        """``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` -> that version."""
+        body = uri.removeprefix("models:/")
+        if body == uri or not body:
+            raise RegistryError(f"{uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+        if "@" in body:
+            name, alias = body.rsplit("@", 1)
+            mv = self._call(uri, self.client().get_model_version_by_alias, name, alias)
+            return _version_of(mv)
+        name, _, version = body.rpartition("/")
+        if not name or not version.isdigit():
+            raise RegistryError(f"{uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+        return self.get_version(name, version)
+
+    def set_alias(self, name: str, alias: str, version: str | int) -> None:
+        self._call(
+            f"alias {name}@{alias}",
+            self.client().set_registered_model_alias,
+            name,
+            alias,
+            str(version),
+        )
+
+    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> None:
+        client = self.client()
+        for key, value in tags.items():
+            self._call(
+                f"tag {name}/{version}",
+                client.set_model_version_tag,
+                name,
+                str(version),
+                key,
+                str(value),
+            )
+
+    def load_pyfunc(self, uri: str) -> Any:
+        """``mlflow.pyfunc.load_model(uri)`` against this store (predict -> tier probs)."""
+        with self._active() as mlflow:
+            return self._call(f"load {uri}", mlflow.pyfunc.load_model, uri)
+
+    def download(self, uri: str, dst: str | Path | None = None) -> Path:
+        """Download a registered version; return its classifier artifact directory."""
+        version = self.resolve(uri)
+        target = Path(dst) if dst is not None else local_data_dir() / "models"
+        target = target / f"{version.name}-v{version.version}"
+        target.mkdir(parents=True, exist_ok=True)
+        with self._active() as mlflow:
+            local = self._call(
+                f"download {uri}",
+                mlflow.artifacts.download_artifacts,
+                artifact_uri=f"models:/{version.name}/{version.version}",
+                dst_path=str(target),
+            )
+        return _artifact_dir_of(Path(local), uri)
+
+
+def _artifact_dir_of(model_dir: Path, uri: str) -> Path:
+    """The classifier artifact directory inside a downloaded pyfunc model."""
+    from mlflow.models import Model
+
+    try:
+        flavor = Model.load(str(model_dir / "MLmodel")).flavors["python_function"]
+        folder = model_dir / str(flavor["artifacts"][ARTIFACT_KEY]["path"])
+    except (OSError, KeyError, TypeError) as exc:
+        raise RegistryError(f"{uri}: not a tierroute classifier model ({exc})") from exc
+    if not folder.is_dir():
+        raise RegistryError(f"{uri}: the model holds no '{ARTIFACT_KEY}' artifact directory")
+    return folder
+
+
+def log_training_run(
+    artifact_dir: str | Path,
+    *,
+    params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    plots: Sequence[str | Path] = (),
+    registered_model_name: str = DEFAULT_REGISTERED_MODEL,
+    tags: Mapping[str, str] | None = None,
+    tracking_uri: str | None = None,
+    alias: str | None = None,
+) -> RegisteredVersion:
+    """Log a training run and register its artifact; see :meth:`ModelRegistry.log_training_run`."""
+    return ModelRegistry(tracking_uri).log_training_run(
+        artifact_dir,
+        params=params,
+        metrics=metrics,
+        plots=plots,
+        registered_model_name=registered_model_name,
+        tags=tags,
+        alias=alias,
+    )
+
+
+def load_registered(
+    uri: str, *, dst: str | Path | None = None, tracking_uri: str | None = None
+) -> Path:
+    """Download ``models:/NAME@ALIAS`` or ``models:/NAME/3``; return the artifact dir."""
+    return ModelRegistry(tracking_uri).download(uri, dst)
+
+
+def set_alias(
+    name: str, alias: str, version: str | int, *, tracking_uri: str | None = None
+) -> None:
+    ModelRegistry(tracking_uri).set_alias(name, alias, version)
