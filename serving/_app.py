@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -21,15 +22,23 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
+from pydantic import ValidationError
 
 from policies import ClassifierError, Policy
 from router import ComplexityScorer, Router, default_scorer
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
 from serving._cascade import Cascade, CompletionFn
-from serving._chat import add_chat_routes, principal_of, request_id_of, route_record
+from serving._chat import (
+    add_chat_routes,
+    decision_dict,
+    principal_of,
+    request_id_of,
+    route_record,
+)
 from serving._decision_log import DecisionLogWriter
 from serving._metrics import Metrics
 from serving._openai_api import (
@@ -41,7 +50,7 @@ from serving._openai_api import (
 from serving._reload import PolicyReloader, PolicyState
 from serving._settings import Settings
 
-__all__ = ["Runtime", "create_app", "load_scorer"]
+__all__ = ["Runtime", "create_app", "load_scorer", "worker_app"]
 
 _log = logging.getLogger("tierroute.serving")
 
@@ -267,33 +276,62 @@ def create_app(
     return app
 
 
+def worker_app() -> FastAPI:
+    """The app of one of several worker processes (``tierroute serve --workers N``).
+
+    Settings come from the environment; each worker appends to its own decision log
+    (``decisions.<pid>.jsonl``) because one file has one writer."""
+    settings = Settings()
+    log = settings.decision_log
+    if log is not None and settings.workers > 1:
+        log = log.with_name(f"{log.stem}.{os.getpid()}{log.suffix}")
+        settings = settings.model_copy(update={"decision_log": log})
+    return create_app(settings)
+
+
 def _metrics_of(app: FastAPI) -> Metrics | None:
     runtime = getattr(app.state, "runtime", None)
     return runtime.metrics if runtime is not None else None
 
 
+async def _route_body(request: Request) -> RouteRequest:
+    """Parse ``/v1/route``'s body by hand: the hot path skips FastAPI's dependency solver."""
+    raw = await request.body()
+    try:
+        return RouteRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        if errors and errors[0]["type"] == "json_invalid":
+            errors[0]["ctx"] = {"error": str(errors[0]["msg"]).split(": ", 1)[-1]}
+        raise RequestValidationError(errors) from exc
+
+
+async def route(request: Request) -> Response:
+    """``POST /v1/route``: prompt | messages | prompts (+ metadata) -> Decision JSON."""
+    runtime = runtime_of(request)
+    principal = await principal_of(request)
+    body = await _route_body(request)
+    router = runtime.snapshot().router
+    batch = body.prompts is not None
+    prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
+    meta = body.metadata or {}
+    decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+    rid = request_id_of(request)
+    data = [decision_dict(d) for d in decisions]
+    for item in data:
+        runtime.metrics.observe_decision(item)
+    if runtime.log is not None and runtime.settings.log_route_requests:
+        for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
+            record = route_record(f"{rid}-{i}" if batch else rid, prompt, decision, principal)
+            await runtime.log.awrite(record)
+    headers = {"x-tierroute-request-id": rid}
+    if batch:
+        return JSONResponse({"decisions": data}, headers=headers)
+    return JSONResponse(data[0], headers=headers)
+
+
 def _add_routes(app: FastAPI) -> None:
-    @app.post("/v1/route", response_model=None)
-    async def route(
-        body: RouteRequest, request: Request, principal: Annotated[Principal, Depends(principal_of)]
-    ) -> Response:
-        runtime = runtime_of(request)
-        router = runtime.snapshot().router
-        batch = body.prompts is not None
-        prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
-        meta = body.metadata or {}
-        decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
-        rid = request_id_of(request)
-        for decision in decisions:
-            runtime.metrics.observe_decision(decision)
-        if runtime.log is not None and runtime.settings.log_route_requests:
-            for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
-                record = route_record(f"{rid}-{i}" if batch else rid, prompt, decision, principal)
-                await runtime.log.awrite(record)
-        headers = {"x-tierroute-request-id": rid}
-        if batch:
-            return JSONResponse({"decisions": [d.to_dict() for d in decisions]}, headers=headers)
-        return JSONResponse(decisions[0].to_dict(), headers=headers)
+    app.router.add_route("/v1/route", route, methods=["POST"])
 
     @app.get("/v1/models")
     async def models(

@@ -45,7 +45,14 @@ from serving._reload import PolicyState
 if TYPE_CHECKING:
     from serving._app import Runtime
 
-__all__ = ["AUTO_MODELS", "add_chat_routes", "principal_of", "request_id_of", "route_record"]
+__all__ = [
+    "AUTO_MODELS",
+    "add_chat_routes",
+    "decision_dict",
+    "principal_of",
+    "request_id_of",
+    "route_record",
+]
 
 AUTO_MODELS = frozenset({"auto", "tierroute/auto"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -77,13 +84,22 @@ def route_record(
         request_id=request_id,
         timestamp=utc_now_iso(),
         prompt_sha256=prompt_sha256(text),
-        decision=decision.to_dict(),
+        decision=decision_dict(decision),
         attempts=(),
         status="ok",
         tenant=principal.tenant,
         prompt=text,
         metadata={"endpoint": "/v1/route"},
     )
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    """``Decision.to_dict()`` without ``dataclasses.asdict``'s deep copies (hot path)."""
+    data = dict(decision.__dict__)
+    data["scores"] = dict(decision.scores)
+    for key in ("reasons", "rules", "detectors"):
+        data[key] = list(data[key])
+    return data
 
 
 def _check_encodable(messages: list[dict[str, Any]]) -> None:
@@ -212,7 +228,7 @@ class _Call:
             request_id=self.request_id,
             timestamp=utc_now_iso(),
             prompt_sha256=prompt_sha256(prompt),
-            decision=self.decision.to_dict() if self.decision else {},
+            decision=decision_dict(self.decision) if self.decision else {},
             attempts=tuple(attempts),
             status="error" if error else "ok",
             tenant=self.principal.tenant,
@@ -359,8 +375,10 @@ async def _stream(call: _Call, plan: Plan) -> Response:
     return StreamingResponse(_sse(call, opened), media_type="text/event-stream", headers=headers)
 
 
-def principal_of(request: Request) -> Principal:
-    """The caller (FastAPI dependency): the API key's principal, or anonymous."""
+async def principal_of(request: Request) -> Principal:
+    """The caller (FastAPI dependency): the API key's principal, or anonymous.
+
+    ``async`` on purpose: FastAPI runs a sync dependency in a worker thread."""
     runtime: Runtime = request.app.state.runtime
     return runtime.authenticator(request)
 

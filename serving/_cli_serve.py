@@ -41,6 +41,10 @@ def register(app: typer.Typer) -> None:
         api_keys_file: Annotated[
             Path | None, typer.Option("--api-keys-file", help="YAML/JSON hashed API keys")
         ] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(help="worker processes (each logs to its own <log>.<pid>.jsonl)"),
+        ] = None,
     ) -> None:
         """Serve /v1/route and the OpenAI-compatible /v1/chat/completions."""
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
@@ -57,6 +61,7 @@ def register(app: typer.Typer) -> None:
             "port": port,
             "decision_log": decision_log,
             "api_keys_file": api_keys_file,
+            "workers": workers,
         }
         try:
             settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -73,14 +78,20 @@ def register(app: typer.Typer) -> None:
         )
         import uvicorn
 
-        uvicorn.run(
-            create_app(settings, scorer=scorer),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
+        options: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": "warning",
+            "access_log": False,
+            "timeout_graceful_shutdown": 5,
+        }
+        if settings.workers == 1:
+            uvicorn.run(create_app(settings, scorer=scorer), **options)
+            return
+        for key, value in flags.items():  # the workers build their Settings from the env
+            if value is not None:
+                os.environ[f"TIERROUTE_{key.upper()}"] = str(value)
+        uvicorn.run("serving._app:worker_app", factory=True, workers=settings.workers, **options)
 
 
 def _problems(exc: Exception) -> str:

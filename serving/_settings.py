@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
 
     decision_log: Path | None = Field(
         default=Path("tierroute-logs/decisions.jsonl"),

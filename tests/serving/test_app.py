@@ -68,12 +68,18 @@ def test_route_returns_the_decision_for_a_prompt_messages_or_a_batch(client: Tes
         ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages[0].role"),
         ({"prompts": []}, "prompts"),
         ({"prompt": "hi", "extra": 1}, "extra"),
+        (b"{", "invalid JSON"),
+        (b"[1, 2]", "object"),
+        (b"\xff\xfe", "invalid JSON"),
     ],
 )
 def test_bad_route_input_is_a_400_that_names_the_field(
-    client: TestClient, body: dict[str, Any], where: str
+    client: TestClient, body: dict[str, Any] | bytes, where: str
 ) -> None:
-    response = client.post("/v1/route", json=body)
+    if isinstance(body, bytes):
+        response = client.post("/v1/route", content=body)
+    else:
+        response = client.post("/v1/route", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
