@@ -201,6 +201,7 @@ def evaluate_model(
     a warning when it is missing. ``out``: write report.json, report.md and PNG plots.
     """
     say = progress or (lambda _: None)
+    names = _select(baselines)
     scorer = model if not isinstance(model, str | Path) else load_scorer(model)
     data_path = Path(data) if data is not None else None
     warnings: list[str] = []
@@ -220,7 +221,6 @@ def evaluate_model(
                 f"{overlap} routing prompts also appear in the train split of {data_path}: "
                 "the model's routing metrics may be optimistic"
             )
-    names = _select(baselines)
     if names:
         cache = Path(cache_dir) if cache_dir is not None else local_data_dir() / "cache"
         bdata, dropped = _baseline_data(data_path, scorer.labels, exclude, cache, seed)

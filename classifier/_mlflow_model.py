@@ -11,6 +11,7 @@ tierroute installed (the wrapper scores with :func:`classifier.load_scorer`).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,16 @@ def texts_of(model_input: Any) -> list[str]:
 class TierScorerModel(PythonModel):
     """Scores prompts with the artifact directory stored under the ``classifier`` key."""
 
+    # The signature is explicit: no type-hint schema inference or input wrapping.
+    _skip_type_hint_validation = True
+
     def load_context(self, context: Any) -> None:
         from classifier._loader import load_scorer
         from classifier._registry import ARTIFACT_KEY
 
         self._scorer = load_scorer(Path(context.artifacts[ARTIFACT_KEY]))
 
-    # No annotations: mlflow would read them as a schema (the signature is explicit).
+    # No annotations: mlflow would read them as a schema.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         probs = self._scorer.score(texts_of(model_input))
         return pd.DataFrame(probs, columns=list(self._scorer.labels))
@@ -80,11 +84,15 @@ def log_pyfunc(artifact_dir: Path, scorer: TierScorer, name: str) -> Any:
     """Log ``artifact_dir`` as a pyfunc model in the active run; return its ModelInfo."""
     from classifier._registry import ARTIFACT_KEY
 
-    return mlflow.pyfunc.log_model(
-        name=name,
-        python_model=TierScorerModel(),
-        artifacts={ARTIFACT_KEY: str(artifact_dir)},
-        signature=signature(scorer.labels),
-        pip_requirements=["tierroute", "onnxruntime", "tokenizers", "numpy", "pandas"],
-        tags={"classifier_version": scorer.version},
-    )
+    with warnings.catch_warnings():
+        # the signature is explicit: mlflow's hints about type hints and input examples
+        # do not apply
+        warnings.filterwarnings("ignore", message=".*(type hint|input_example).*")
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=TierScorerModel(),
+            artifacts={ARTIFACT_KEY: str(artifact_dir)},
+            signature=signature(scorer.labels),
+            pip_requirements=["tierroute", "onnxruntime", "tokenizers", "numpy", "pandas"],
+            tags={"classifier_version": scorer.version},
+        )
