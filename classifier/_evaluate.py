@@ -144,7 +144,8 @@ def _evaluate_candidate(
 
 def _routing_info(table: RoutingTable, split: str) -> RoutingInfo:
     return RoutingInfo(
-        dataset=f"RouterBench {split} ({', '.join(sorted(set(table.sources)))})",
+        dataset=f"RouterBench {split} ({', '.join(sorted(set(table.sources)))}; "
+        f"{table.view} prompts)",
         strong_model=table.strong_model,
         weak_model=table.weak_model,
         n=table.n,
@@ -185,6 +186,7 @@ def evaluate_model(
     data: str | Path | None,
     *,
     routerbench_dir: str | Path | None = None,
+    prompt_view: str = "question",
     split: str = "test",
     baselines: bool | Sequence[str] = True,
     out: str | Path | None = None,
@@ -198,7 +200,9 @@ def evaluate_model(
     ``data``: labels.parquet for classification metrics (its ``split`` rows) and for
     training the baselines (its ``train`` rows). ``routerbench_dir``: the folder that holds
     ``routerbench/*_test.csv`` (default: the shared data); routing metrics are skipped with
-    a warning when it is missing. ``out``: write report.json, report.md and PNG plots.
+    a warning when it is missing. ``prompt_view``: ``question`` scores the question of
+    RouterBench's 5-shot prompts, ``full`` the whole prompt (see ``_routing_eval``).
+    ``out``: write report.json, report.md and PNG plots.
     """
     say = progress or (lambda _: None)
     names = _select(baselines)
@@ -206,7 +210,7 @@ def evaluate_model(
     data_path = Path(data) if data is not None else None
     warnings: list[str] = []
     test = read_label_split(data_path, split, scorer.labels) if data_path else None
-    table = _load_table(routerbench_dir, warnings)
+    table = _load_table(routerbench_dir, prompt_view, warnings)
     say(f"scoring {scorer.version}")
     candidate = Candidate("model", scorer.version, scorer)
     results = [_evaluate_candidate(candidate, "model", test, table, n_bins)]
@@ -214,13 +218,7 @@ def evaluate_model(
         test.texts if test else ()
     )
     if data_path is not None and table is not None:
-        train_texts = read_label_split(data_path, "train", scorer.labels).texts
-        overlap = len(_fingerprint(train_texts) & _fingerprint(table.prompts))
-        if overlap:
-            warnings.append(
-                f"{overlap} routing prompts also appear in the train split of {data_path}: "
-                "the model's routing metrics may be optimistic"
-            )
+        warnings += _overlap_warning(data_path, scorer.labels, table)
     if names:
         cache = Path(cache_dir) if cache_dir is not None else local_data_dir() / "cache"
         bdata, dropped = _baseline_data(data_path, scorer.labels, exclude, cache, seed)
@@ -246,7 +244,20 @@ def evaluate_model(
     return report
 
 
-def _load_table(routerbench_dir: str | Path | None, warnings: list[str]) -> RoutingTable | None:
+def _overlap_warning(data: Path, labels: tuple[str, ...], table: RoutingTable) -> list[str]:
+    train_texts = read_label_split(data, "train", labels).texts
+    overlap = len(_fingerprint(train_texts) & _fingerprint(table.prompts))
+    if not overlap:
+        return []
+    return [
+        f"{overlap} routing prompts also appear in the train split of {data}: "
+        "the model's routing metrics may be optimistic"
+    ]
+
+
+def _load_table(
+    routerbench_dir: str | Path | None, view: str, warnings: list[str]
+) -> RoutingTable | None:
     from classifier._routerbench import shared_data_dir
 
     folder = Path(routerbench_dir) if routerbench_dir is not None else shared_data_dir()
@@ -255,7 +266,7 @@ def _load_table(routerbench_dir: str | Path | None, warnings: list[str]) -> Rout
     if not (folder / "routerbench").is_dir():
         warnings.append(f"{folder / 'routerbench'}: not found, routing metrics skipped")
         return None
-    return load_routerbench_table("test", folder)
+    return load_routerbench_table("test", folder, view=view)
 
 
 def _run_baselines(

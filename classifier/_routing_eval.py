@@ -16,6 +16,11 @@ curve only has points at the ends of tie blocks and is linear in between, which 
 expected curve under a random order inside each block. A constant score therefore
 traces the straight line from (0, 0) to (1, 1): the random router, APGR = 0.5.
 The curve is piecewise linear, so its area is computed exactly (the fine-grid limit).
+
+Prompt view: RouterBench's ARC-Challenge and Winogrande prompts are 5-shot, the same
+demonstrations in every row followed by the question. The ``question`` view (default)
+scores the last block only, the question asked, as the labels dataset stores it;
+``full`` scores the whole 5-shot prompt. MBPP prompts are single-shot and kept whole.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from classifier._routerbench import RouterBenchRow, read_routerbench
 from policies import ClassifierError
 
 __all__ = [
+    "PROMPT_VIEWS",
     "ROUTING_STRONG_MODEL",
     "ROUTING_WEAK_MODEL",
     "RoutingCurve",
@@ -41,6 +47,7 @@ __all__ = [
     "cpt",
     "load_routerbench_table",
     "oracle_strong_score",
+    "prompt_text",
     "random_router_apgr",
     "routing_curve",
     "routing_table",
@@ -51,6 +58,7 @@ __all__ = [
 ROUTING_STRONG_MODEL = "gpt-4-1106-preview"
 ROUTING_WEAK_MODEL = "mistralai/mixtral-8x7b-chat"
 CPT_TARGETS = (0.5, 0.8)
+PROMPT_VIEWS = ("question", "full")
 
 Floats = NDArray[np.float64]
 
@@ -68,6 +76,7 @@ class RoutingTable:
     strong_model: str = ROUTING_STRONG_MODEL
     weak_model: str = ROUTING_WEAK_MODEL
     dropped: int = 0  # rows without an outcome or a cost for one of the two models
+    view: str = "full"  # which text of each row ``prompts`` holds (PROMPT_VIEWS)
 
     def __post_init__(self) -> None:
         n = len(self.prompts)
@@ -90,10 +99,21 @@ class RoutingTable:
         return float(np.mean(self.weak_correct))
 
 
+def prompt_text(row: RouterBenchRow, view: str = "question") -> str:
+    """The text a router scores for ``row`` (see "Prompt view" in the module docstring)."""
+    if view not in PROMPT_VIEWS:
+        raise ClassifierError(f"prompt view {view!r}: expected one of {list(PROMPT_VIEWS)}")
+    if view == "full" or row.source == "mbpp":
+        return row.prompt.strip()
+    blocks = [b for b in row.prompt.split("\n\n") if b.strip()]
+    return blocks[-1].strip() if blocks else row.prompt.strip()
+
+
 def routing_table(
     rows: Iterable[RouterBenchRow],
     strong: str = ROUTING_STRONG_MODEL,
     weak: str = ROUTING_WEAK_MODEL,
+    view: str = "question",
 ) -> RoutingTable:
     """Keep the rows where both models have an outcome and a cost."""
     kept: list[RouterBenchRow] = []
@@ -110,7 +130,7 @@ def routing_table(
         return np.fromiter(values, dtype=np.float64, count=len(kept))
 
     return RoutingTable(
-        prompts=tuple(r.prompt for r in kept),
+        prompts=tuple(prompt_text(r, view) for r in kept),
         sources=tuple(r.source for r in kept),
         strong_correct=column(r.correct[strong] for r in kept),
         weak_correct=column(r.correct[weak] for r in kept),
@@ -119,6 +139,7 @@ def routing_table(
         strong_model=strong,
         weak_model=weak,
         dropped=dropped,
+        view=view,
     )
 
 
@@ -127,9 +148,10 @@ def load_routerbench_table(
     data_dir: Path | None = None,
     strong: str = ROUTING_STRONG_MODEL,
     weak: str = ROUTING_WEAK_MODEL,
+    view: str = "question",
 ) -> RoutingTable:
     """RouterBench rows of ``split`` (``data_dir/routerbench/*_{split}.csv``) as a table."""
-    return routing_table(read_routerbench(split, data_dir), strong, weak)
+    return routing_table(read_routerbench(split, data_dir), strong, weak, view)
 
 
 @dataclass(frozen=True)

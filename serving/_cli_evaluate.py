@@ -66,6 +66,12 @@ def evaluate_command(
         typer.Option("--baseline", help="evaluate only these baselines (repeatable)"),
     ] = None,
     split: Annotated[str, typer.Option("--split", help="labels split to score")] = "test",
+    prompt_view: Annotated[
+        str,
+        typer.Option(
+            "--prompt-view", help="RouterBench text scored: 'question' (of 5-shot) or 'full'"
+        ),
+    ] = "question",
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Accuracy, macro-F1, ECE, confusion matrix; APGR/CPT on RouterBench; vs baselines."""
@@ -83,6 +89,7 @@ def evaluate_command(
             scorer,
             data,
             routerbench_dir=routerbench,
+            prompt_view=prompt_view,
             split=split,
             baselines=chosen,
             out=target,

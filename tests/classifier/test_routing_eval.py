@@ -7,9 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import RoutingTable, apgr, cpt, load_routerbench_table, routing_curve
+from classifier import (
+    RouterBenchRow,
+    RoutingTable,
+    apgr,
+    cpt,
+    load_routerbench_table,
+    routing_curve,
+)
 from classifier._routing_eval import (
     oracle_strong_score,
+    prompt_text,
     random_router_apgr,
     strong_scores,
     summarize_routing,
@@ -127,3 +135,17 @@ def test_routerbench_test_rows(shared_data: Path) -> None:
     assert table.strong_quality > table.weak_quality
     assert table.strong_cost.sum() > 10 * table.weak_cost.sum()
     assert {"arc-challenge", "mbpp", "winogrande"} <= set(table.sources)
+
+
+def _row(source: str, prompt: str) -> RouterBenchRow:
+    return RouterBenchRow("s1", source, "test", prompt, {}, {}, {})
+
+
+def test_question_view_keeps_the_last_block_of_few_shot_prompts() -> None:
+    few_shot = "Q: demo one\nA: 1\n\nQ: demo two\nA: 2\n\nQ: the real question?\nA:"
+    assert prompt_text(_row("arc-challenge", few_shot)) == "Q: the real question?\nA:"
+    assert prompt_text(_row("arc-challenge", few_shot), "full") == few_shot
+    code = "Write a function.\n\nassert f(1) == 2"
+    assert prompt_text(_row("mbpp", code)) == code  # single-shot: kept whole
+    with pytest.raises(ClassifierError, match="prompt view"):
+        prompt_text(_row("mbpp", code), "last")
