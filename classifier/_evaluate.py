@@ -197,12 +197,10 @@ def evaluate_model(
 ) -> EvaluationReport:
     """Evaluate ``model`` (artifact dir, ``tfidf``, ``models:/...`` or a scorer object).
 
-    ``data``: labels.parquet for classification metrics (its ``split`` rows) and for
-    training the baselines (its ``train`` rows). ``routerbench_dir``: the folder that holds
-    ``routerbench/*_test.csv`` (default: the shared data); routing metrics are skipped with
-    a warning when it is missing. ``prompt_view``: ``question`` scores the question of
-    RouterBench's 5-shot prompts, ``full`` the whole prompt (see ``_routing_eval``).
-    ``out``: write report.json, report.md and PNG plots.
+    ``data``: labels.parquet, its ``split`` rows are scored, its ``train`` rows train the
+    baselines. ``routerbench_dir``: holds ``routerbench/*_test.csv`` (default: the shared
+    data; routing is skipped with a warning without it). ``prompt_view``: ``question`` or
+    ``full`` (see ``_routing_eval``). ``out``: write report.json, report.md, PNG plots.
     """
     say = progress or (lambda _: None)
     names = _select(baselines)
