@@ -40,6 +40,8 @@ from classifier._routing_eval import (
 )
 from classifier._tfidf import DEFAULT_TFIDF_PATH, TfidfScorer
 from classifier._tfidf_train import TfidfTrainer, train_routerbench_baseline
+from classifier._train import ComplexityTrainer
+from classifier._train_run import TrainingReport, train_label_dataset, write_model_card
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -84,4 +86,8 @@ __all__ = [
     "read_label_split",
     "routing_curve",
     "set_alias",
+    "ComplexityTrainer",
+    "TrainingReport",
+    "train_label_dataset",
+    "write_model_card",
 ]

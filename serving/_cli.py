@@ -19,6 +19,7 @@ from policies import PromptError, TierrouteError
 from serving._cli_dataset import register as register_dataset_commands
 from serving._cli_evaluate import register as register_evaluate_commands
 from serving._cli_serve import register as register_serve_command
+from serving._cli_train import register as register_train_command
 
 app = typer.Typer(
     name="tierroute",
@@ -32,6 +33,7 @@ app.add_typer(policy_app, name="policy")
 register_dataset_commands(app)
 register_evaluate_commands(app)
 register_serve_command(app)
+register_train_command(app)
 
 PolicyOption = Annotated[
     Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")

@@ -99,6 +99,10 @@ PUBLIC = {
         "read_label_split",
         "routing_curve",
         "set_alias",
+        "ComplexityTrainer",
+        "TrainingReport",
+        "train_label_dataset",
+        "write_model_card",
     ],
     "labeling": [
         "ADAPTERS",

@@ -1,0 +1,87 @@
+"""``tierroute train``: label dataset -> teacher -> distilled student -> INT8 artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from policies import TierrouteError
+
+if TYPE_CHECKING:
+    from classifier._train_run import TrainingReport
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command to ``app``."""
+    app.command("train")(train_command)
+
+
+def train_command(  # noqa: PLR0913 - one option per documented knob
+    data: Annotated[Path, typer.Option("--data", help="labels.parquet (or its folder)")],
+    out: Annotated[Path, typer.Option("--out", help="artifact directory to write")],
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same model)")] = 0,
+    teacher_epochs: Annotated[float, typer.Option(help="teacher epochs (max)")] = 2.0,
+    student_epochs: Annotated[float, typer.Option(help="student epochs (max)")] = 8.0,
+    max_examples: Annotated[
+        int | None, typer.Option(help="use at most this many training rows")
+    ] = None,
+    teacher_max_examples: Annotated[
+        int | None, typer.Option(help="train the teacher on at most this many rows")
+    ] = None,
+    teacher_layers: Annotated[
+        int, typer.Option(help="top MiniLM layers the teacher trains (6 = all)")
+    ] = 6,
+    unlabeled: Annotated[
+        int, typer.Option(help="unlabeled real prompts added to distillation (0 = none)")
+    ] = 3000,
+    threads: Annotated[int, typer.Option(help="torch threads (at most 2)")] = 2,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+) -> None:
+    """Fine-tune the MiniLM teacher, distill the served student, write the INT8 artifact."""
+    from classifier._train import ComplexityTrainer
+    from classifier._train_run import train_label_dataset
+
+    trainer = ComplexityTrainer(
+        seed=seed,
+        teacher_epochs=teacher_epochs,
+        student_epochs=student_epochs,
+        teacher_max_examples=teacher_max_examples,
+        teacher_trainable_layers=teacher_layers,
+        num_threads=min(2, threads),
+        progress=not quiet,
+    )
+    try:
+        report = train_label_dataset(
+            data, out, trainer=trainer, max_examples=max_examples, unlabeled_max=unlabeled
+        )
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _print_summary(report)
+
+
+def _print_summary(report: TrainingReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.out_dir}  {report.version}")
+    for column in ("model", "split", "n", "accuracy", "macro-F1", "ECE"):
+        table.add_column(column, justify="left" if column in ("model", "split") else "right")
+    for model, splits in report.scores.items():
+        for split, s in splits.items():
+            table.add_row(
+                model, split, str(s.n), f"{s.accuracy:.4f}", f"{s.macro_f1:.4f}", f"{s.ece:.4f}"
+            )
+    console = Console()
+    console.print(table)
+    console.print(f"{report.parity}")
+    console.print(
+        f"temperature {report.temperature:.3f}; wall time {report.wall_s:.0f} s "
+        f"({', '.join(f'{k} {v:.0f} s' for k, v in report.timings.items())}); "
+        f"{sum(sum(c.values()) for c in report.counts.values())} labeled rows, "
+        f"{report.n_unlabeled} unlabeled prompts"
+    )
