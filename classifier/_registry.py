@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +44,16 @@ DEFAULT_REGISTERED_MODEL = "tierroute-complexity"
 DEFAULT_EXPERIMENT = "tierroute-classifier"
 MODEL_NAME_IN_RUN = "classifier"  # the logged model's name inside the run
 ARTIFACT_KEY = "classifier"  # the artifact directory's key inside the pyfunc model
-KEY_METRICS = ("accuracy", "macro_f1", "ece", "apgr", "cpt50", "cpt80", "parity_agreement")
+# metrics copied into version tags: names ending in one of these (after ".", "_" or "/"),
+# except training-split ones
+KEY_METRICS = ("accuracy", "macro_f1", "ece", "apgr", "cpt50", "cpt80", "argmax_agreement")
+
+
+def is_key_metric(name: str) -> bool:
+    parts = re.split(r"[._/]", name)
+    if "train" in parts:
+        return False
+    return any("_".join(parts[i:]) in KEY_METRICS for i in range(len(parts)))
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
@@ -113,7 +123,7 @@ def _version_tags(
     if "parity" in metadata:
         out["parity"] = str(metadata["parity"])
     for key, value in metrics.items():
-        if key.rsplit(".", 1)[-1].rsplit("/", 1)[-1] in KEY_METRICS and math.isfinite(value):
+        if is_key_metric(key) and math.isfinite(value):
             out[f"metric.{key}"] = f"{value:.4g}"
     out.update({k: str(v) for k, v in tags.items()})
     return out

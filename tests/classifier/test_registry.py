@@ -268,3 +268,21 @@ def test_bad_model_uri_is_a_registry_error(tmp_path: Path) -> None:
     registry = ModelRegistry(f"sqlite:///{tmp_path / 'r.db'}")
     with pytest.raises(RegistryError, match="models:/NAME@ALIAS"):
         registry.resolve("models:/only-a-name")
+
+
+@pytest.mark.parametrize(
+    ("name", "tagged"),
+    [
+        ("test.accuracy", True),
+        ("student_test_macro_f1", True),
+        ("routerbench.frontier.apgr", True),
+        ("parity_argmax_agreement", True),
+        ("student_train_accuracy", False),
+        ("train.loss", False),
+        ("wall_s", False),
+    ],
+)
+def test_key_metrics_become_version_tags(name: str, tagged: bool) -> None:
+    from classifier._registry import is_key_metric
+
+    assert is_key_metric(name) is tagged
