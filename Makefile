@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck pytest bench baseline examples clean
+.PHONY: install demo test lint typecheck pytest bench baseline examples clean model
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,14 @@ bench: install
 # Retrain the shipped TF-IDF baseline scorer from ../shared/data.
 baseline: install
 	$(BIN)/tierroute baseline
+
+# Rebuild the shipped classifier (classifier/_model) from ../shared/data: soft labels
+# from the shared benchmarks, then MiniLM teacher -> distilled INT8 student (CPU, ~15-30 min).
+MODEL_DIR  ?= classifier/_model
+LABELS_DIR ?= build/labels
+model: install
+	$(BIN)/tierroute dataset shared --out $(LABELS_DIR)
+	$(BIN)/tierroute train --data $(LABELS_DIR)/labels.parquet --out $(MODEL_DIR)
 
 examples: install
 	$(BIN)/python examples/build_prompts.py
