@@ -128,36 +128,55 @@ class LoadResult:
         return percentile(self.latencies_s, q) * 1000 if self.latencies_s else float("nan")
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON bodies."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"{extra}Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        found = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        found = {k.lower(): v for k, v in found.items()}
+        data = await self.reader.readexactly(int(found.get("content-length", "0")))
+        return status, found, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def _client(
     port: int, path: str, bodies: list[bytes], offset: int, stop_at: float, result: LoadResult
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    connection = Connection(port)
     i = offset
     try:
         while time.perf_counter() < stop_at:
             body = bodies[i % len(bodies)]
             i += 1
-            head = (
-                f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
             t0 = time.perf_counter()
-            writer.write(head + body)
-            raw = await reader.readuntil(b"\r\n\r\n")
-            lines = raw.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            length = next(
-                int(line.split(":", 1)[1])
-                for line in lines
-                if line.lower().startswith("content-length")
-            )
-            await reader.readexactly(length)
+            status, _, _ = await connection.post(path, body)
             if status == 200:
                 result.latencies_s.append(time.perf_counter() - t0)
             else:
                 result.errors += 1
     finally:
-        writer.close()
+        connection.close()
 
 
 async def run_load(

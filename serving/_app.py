@@ -22,10 +22,8 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
-from pydantic import ValidationError
 
 from policies import ClassifierError, Policy
 from router import ComplexityScorer, Router, default_scorer
@@ -46,6 +44,7 @@ from serving._openai_api import (
     BodyLimitMiddleware,
     RouteRequest,
     install_error_handlers,
+    parse_body,
 )
 from serving._reload import PolicyReloader, PolicyState
 from serving._settings import Settings
@@ -206,9 +205,13 @@ def runtime_of(request: Request) -> Runtime:
 class _RequestMetrics:
     """ASGI middleware: count and time every request by its route template."""
 
-    def __init__(self, app: Any, metrics: Callable[[], Metrics | None]) -> None:
+    def __init__(
+        self, app: Any, metrics: Callable[[], Metrics | None], paths: Callable[[], Sequence[Any]]
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self._paths: frozenset[str] | None = None
+        self._routes = paths
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -227,10 +230,16 @@ class _RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             metrics = self.metrics()
-            route = scope.get("route")
             if metrics is not None:
-                path = getattr(route, "path", "unmatched")
+                path = getattr(scope.get("route"), "path", None) or self._known(scope["path"])
                 metrics.observe_request(path, status, time.perf_counter() - t0)
+
+    def _known(self, path: str) -> str:
+        """The path when the app serves it (our routes take no parameters), else a bucket."""
+        if self._paths is None:
+            routes = self._routes()
+            self._paths = frozenset(str(getattr(r, "path", "")) for r in routes)
+        return path if path in self._paths else "unmatched"
 
 
 def create_app(
@@ -272,7 +281,9 @@ def create_app(
 
     add_chat_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(_RequestMetrics, metrics=lambda: _metrics_of(app))
+    app.add_middleware(
+        _RequestMetrics, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
+    )
     return app
 
 
@@ -294,23 +305,11 @@ def _metrics_of(app: FastAPI) -> Metrics | None:
     return runtime.metrics if runtime is not None else None
 
 
-async def _route_body(request: Request) -> RouteRequest:
-    """Parse ``/v1/route``'s body by hand: the hot path skips FastAPI's dependency solver."""
-    raw = await request.body()
-    try:
-        return RouteRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        if errors and errors[0]["type"] == "json_invalid":
-            errors[0]["ctx"] = {"error": str(errors[0]["msg"]).split(": ", 1)[-1]}
-        raise RequestValidationError(errors) from exc
-
-
 async def route(request: Request) -> Response:
     """``POST /v1/route``: prompt | messages | prompts (+ metadata) -> Decision JSON."""
     runtime = runtime_of(request)
     principal = await principal_of(request)
-    body = await _route_body(request)
+    body = await parse_body(request, RouteRequest)
     router = runtime.snapshot().router
     batch = body.prompts is not None
     prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])

@@ -20,9 +20,9 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from policies import PromptError
@@ -39,7 +39,7 @@ from serving._cascade import (
 )
 from serving._cascade_stream import OpenStream, open_stream
 from serving._decision_log import new_request_id, prompt_sha256, utc_now_iso
-from serving._openai_api import ApiError, ChatCompletionRequest, error_body
+from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
 from serving._reload import PolicyState
 
 if TYPE_CHECKING:
@@ -383,18 +383,19 @@ async def principal_of(request: Request) -> Principal:
     return runtime.authenticator(request)
 
 
+async def chat_completions(request: Request) -> Response:
+    """``POST /v1/chat/completions`` (see the module docstring)."""
+    runtime: Runtime = request.app.state.runtime
+    principal = await principal_of(request)
+    body = await parse_body(request, ChatCompletionRequest)
+    messages = body.message_dicts()
+    _check_encodable(messages)
+    call = _Call(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
+    plan = call.resolve()
+    if body.stream:
+        return await _stream(call, plan)
+    return await _complete(call, plan)
+
+
 def add_chat_routes(app: FastAPI) -> None:
-    @app.post("/v1/chat/completions", response_model=None)
-    async def chat_completions(
-        body: ChatCompletionRequest,
-        request: Request,
-        principal: Annotated[Principal, Depends(principal_of)],
-    ) -> Response:
-        runtime: Runtime = request.app.state.runtime
-        messages = body.message_dicts()
-        _check_encodable(messages)
-        call = _Call(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
-        plan = call.resolve()
-        if body.stream:
-            return await _stream(call, plan)
-        return await _complete(call, plan)
+    app.router.add_route("/v1/chat/completions", chat_completions, methods=["POST"])

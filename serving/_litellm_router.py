@@ -39,8 +39,14 @@ class _LitellmCompletion:
 def build_completion(policy: Policy, settings: Settings) -> CompletionFn:
     """A litellm Router with one model group per deployment of ``policy``."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    import importlib
+
     import litellm
     from litellm.router import Router
+
+    # The openai client imports its resources on first use (seconds): do it at start,
+    # not in the first user request.
+    importlib.import_module("openai.resources")
 
     litellm.suppress_debug_info = True
     litellm.telemetry = False
