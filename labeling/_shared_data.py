@@ -47,6 +47,7 @@ Progress = Callable[[str], None]
 class SharedDataConfig:
     """Everything that changes the dataset (hashed into its version)."""
 
+    sources: tuple[str, ...] | None = None  # routerbench, small_models7, ... (None: all)
     families: tuple[str, ...] | None = None  # keep only these families (None: all)
     exclude_families: tuple[str, ...] = ()
     max_per_family: int | None = 2500  # stable-hash subsample of bigger families' train rows
@@ -95,7 +96,7 @@ def build_shared_frame(
     note(f"reading {root}")
     items = read_shared_sources(root)
     records_by_source = Counter(item.source for item in items)
-    items = [i for i in items if _wanted(i.family, config)]
+    items = [i for i in items if _wanted(i, config)]
     note(f"linking {len(items):,} prompts across sources")
     groups = _link(items)
     note(f"fitting soft labels for {len(groups):,} questions")
@@ -125,10 +126,12 @@ def build_shared_frame(
     return frame, card
 
 
-def _wanted(family: str, config: SharedDataConfig) -> bool:
-    if config.families is not None and family not in config.families:
+def _wanted(item: SourceItem, config: SharedDataConfig) -> bool:
+    if config.sources is not None and item.source.split("/")[0] not in config.sources:
         return False
-    return family not in config.exclude_families
+    if config.families is not None and item.family not in config.families:
+        return False
+    return item.family not in config.exclude_families
 
 
 @dataclass
@@ -195,7 +198,8 @@ def _label(
     groups: Sequence[_Group], config: SharedDataConfig
 ) -> tuple[pl.DataFrame, dict[str, float]]:
     outcomes = [_merged_outcomes(g) for g in groups]
-    labels = soft_labels(outcomes, config.labels)
+    families = [_representative(g).family for g in groups]
+    labels = soft_labels(outcomes, config.labels, families)
     tier_models = config.labels.tier_models
     rows = []
     for g, outcome, probs, conf in zip(

@@ -62,6 +62,8 @@ class SoftLabelConfig:
     observed_weight: float = 0.5
     difficulty_prior_sd: float = 2.0
     ability_l2: float = 0.01
+    family_offsets: bool = True  # per-family ability offsets (penalised by family_l2)
+    family_l2: float = 1.0
     no_outcome_probs: tuple[float, float, float] = (0.1, 0.3, 0.6)  # Arena-Hard prompts
     tier_models: tuple[str, str, str] = TIER_MODELS
     anchors: Mapping[str, str] = field(default_factory=lambda: dict(ANCHORS))
@@ -99,68 +101,137 @@ def _matrix(
     return models, values, mask
 
 
+@dataclass(frozen=True)
+class _Fit:
+    models: list[str]
+    families: list[str]
+    theta: NDArray[np.float64]  # (models,)
+    delta: NDArray[np.float64]  # (models, families): family-specific ability offset
+
+    def abilities(self, family: int) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = self.theta + self.delta[:, family]
+        return out
+
+    def of(self, model: str, family: int) -> float:
+        return float(self.abilities(family)[self.models.index(model)])
+
+
 def fit_abilities(
-    outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig, iterations: int = 200
+    outcomes: Sequence[Mapping[str, float]],
+    config: SoftLabelConfig,
+    families: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """Joint penalised ML of model abilities (Newton steps, alternating d and theta)."""
+    """Model abilities on one logit scale (the family-independent part)."""
+    fit = _fit(outcomes, config, families)
+    return {m: float(t) for m, t in zip(fit.models, fit.theta, strict=True)}
+
+
+def _fit(
+    outcomes: Sequence[Mapping[str, float]],
+    config: SoftLabelConfig,
+    families: Sequence[str] | None,
+    iterations: int = 200,
+) -> _Fit:
+    """Joint penalised ML (alternating Newton steps on d, theta and the family offsets)."""
     models, values, mask = _matrix(outcomes)
-    anchored = {j: config.anchors[m] for j, m in enumerate(models) if m in config.anchors}
+    names = sorted(set(families or ["all"]))
+    family = np.array([names.index(f) for f in families] if families else [0] * len(outcomes))
+    onehot = np.eye(len(names))[family]  # (items, families)
+    anchored = {
+        j: models.index(config.anchors[m])
+        for j, m in enumerate(models)
+        if m in config.anchors and config.anchors[m] in models
+    }
     free = np.array([j not in anchored for j in range(len(models))])
-    observed = mask.any(axis=1)
-    values, mask = values[observed], mask[observed]
-    theta = np.zeros(len(models))
+    theta, delta = np.zeros(len(models)), np.zeros((len(models), len(names)))
     difficulty = np.zeros(len(values))
     prior = 1.0 / config.difficulty_prior_sd**2
+    offsets = config.family_offsets and len(names) > 1
+    seen = ((onehot.T @ mask).T > 0) & free[:, None]  # (models, families) observed pairs
+
+    def stats() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        p = _sigmoid(theta[None, :] + delta[:, family].T - difficulty[:, None])
+        return np.where(mask, p * (1 - p), 0.0), np.where(mask, values - p, 0.0)
+
     for _ in range(iterations):
         for j, target in anchored.items():
-            theta[j] = theta[models.index(target)] if target in models else 0.0
-        p = _sigmoid(theta[None, :] - difficulty[:, None])
-        info = np.where(mask, p * (1 - p), 0.0)
-        residual = np.where(mask, values - p, 0.0)
+            theta[j] = theta[target]
+        info, residual = stats()
         difficulty -= (residual.sum(axis=1) + prior * difficulty) / (info.sum(axis=1) + prior)
-        p = _sigmoid(theta[None, :] - difficulty[:, None])
-        info = np.where(mask, p * (1 - p), 0.0)
-        residual = np.where(mask, values - p, 0.0)
+        info, residual = stats()
         step = (residual.sum(axis=0) - config.ability_l2 * theta) / (
             info.sum(axis=0) + config.ability_l2
         )
         theta = np.where(free, theta + step, theta)
+        if offsets:
+            info, residual = stats()
+            grad = (onehot.T @ residual).T - config.family_l2 * delta
+            delta += np.where(free[:, None], grad / ((onehot.T @ info).T + config.family_l2), 0.0)
+            delta = _double_center(delta, seen)
     for j, target in anchored.items():
-        theta[j] = theta[models.index(target)] if target in models else 0.0
-    return {m: float(t) for m, t in zip(models, theta, strict=True)}
+        theta[j] = theta[target]
+    return _Fit(models, names, theta, delta)
 
 
-def soft_labels(outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig) -> SoftLabels:
-    """Tier probabilities for each prompt from the outcomes observed for it."""
+def _double_center(delta: NDArray[np.float64], seen: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Offsets average 0 over each model's families and over each family's models.
+
+    So a model's overall ability stays in theta and a family's overall difficulty stays
+    in d (where only small models saw a family, its difficulty is not explained away).
+    """
+    for _ in range(10):
+        rows = (delta * seen).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+        delta = np.where(seen, delta - rows[:, None], 0.0)
+        cols = (delta * seen).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+        delta = np.where(seen, delta - cols[None, :], 0.0)
+    return delta
+
+
+def soft_labels(
+    outcomes: Sequence[Mapping[str, float]],
+    config: SoftLabelConfig,
+    families: Sequence[str] | None = None,
+) -> SoftLabels:
+    """Tier probabilities for each prompt from the outcomes observed for it.
+
+    ``families`` (one per prompt) lets abilities differ by benchmark family
+    (``config.family_offsets``): Mixtral is relatively better at code than at ARC.
+    """
     if config.method == "tier_models":
         return _tier_model_labels(outcomes, config)
-    abilities = fit_abilities(outcomes, config)
-    missing = [m for m in config.tier_models if m not in abilities]
+    fit = _fit(outcomes, config, families)
+    missing = [m for m in config.tier_models if m not in fit.models]
     if missing:
         raise LabelingError(f"tier_models: no outcome recorded for {missing}")
-    tier_theta = np.array([abilities[m] for m in config.tier_models])
-    success = np.empty((len(outcomes), 3))
-    spread = np.empty(len(outcomes))
-    prior = np.exp(-0.5 * (_GRID / config.difficulty_prior_sd) ** 2)
-    for i, row in enumerate(outcomes):
-        post = prior.copy()
-        for model, value in row.items():
-            p = _sigmoid(abilities[model] - _GRID)
-            post *= p**value * (1 - p) ** (1 - value)
-        post /= post.sum()
-        success[i] = _sigmoid(tier_theta[None, :] - _GRID[:, None]).T @ post
+    models, values, mask = _matrix(outcomes)
+    order = [fit.models.index(m) for m in models]
+    tiers = [fit.models.index(m) for m in config.tier_models]
+    family = np.array([fit.families.index(f) for f in families] if families else [0] * len(mask))
+    success, spread = np.empty((len(outcomes), 3)), np.empty(len(outcomes))
+    for f in range(len(fit.families)):
+        rows = family == f
+        ability = fit.abilities(f)
+        p = _sigmoid(ability[order][:, None] - _GRID[None, :])  # (models, grid)
+        # log-likelihood of each prompt's outcomes at each grid difficulty, plus the prior
+        loglik = (values[rows] * mask[rows]) @ np.log(p)
+        loglik += ((1 - values[rows]) * mask[rows]) @ np.log1p(-p)
+        loglik -= 0.5 * (_GRID / config.difficulty_prior_sd) ** 2
+        post = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+        post /= post.sum(axis=1, keepdims=True)
+        success[rows] = post @ _sigmoid(ability[tiers][None, :] - _GRID[:, None])
         mean = post @ _GRID
-        spread[i] = np.sqrt(post @ (_GRID - mean) ** 2)
-        for t, model in enumerate(config.tier_models):
-            if model in row:
-                w = config.observed_weight
-                success[i, t] = (1 - w) * success[i, t] + w * row[model]
+        spread[rows] = np.sqrt(np.maximum(post @ _GRID**2 - mean**2, 0.0))
+    for t, model in enumerate(config.tier_models):
+        seen, observed = mask[:, models.index(model)], values[:, models.index(model)]
+        w = config.observed_weight
+        success[:, t] = np.where(seen, (1 - w) * success[:, t] + w * observed, success[:, t])
     probs = _nested_probs(success, config.unsolved)
-    has = np.array([bool(row) for row in outcomes])
+    has = mask.any(axis=1)
     probs[~has] = np.asarray(config.no_outcome_probs)
     # confidence: how much the outcomes narrowed the difficulty, times how peaked the label is
     certainty = np.clip(1.0 - spread / config.difficulty_prior_sd, 0.0, 1.0)
     confidence = np.where(has, probs.max(axis=1) * (0.5 + 0.5 * certainty), 0.3)
+    abilities = {m: float(t) for m, t in zip(fit.models, fit.theta, strict=True)}
     return SoftLabels(probs, success, confidence, abilities)
 
 
