@@ -283,6 +283,10 @@ def _run_baselines(
             warnings.append(f"baseline {name}: skipped, no labels train split to train on")
             continue
         say(f"baseline {name}: {baseline.description}")
-        candidate = baseline.build(data)
+        try:
+            candidate = baseline.build(data)
+        except ClassifierError as exc:  # e.g. the shipped TF-IDF has other tiers
+            warnings.append(f"baseline {name}: skipped: {exc}")
+            continue
         results.append(_evaluate_candidate(candidate, "baseline", test, table, n_bins))
     return results

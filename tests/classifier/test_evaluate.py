@@ -222,3 +222,24 @@ def test_minilm_embeddings_are_cached_on_disk(
     assert np.array_equal(first, again)
     assert other.shape == (2, 4)
     assert len(list((tmp_path / "embeddings").glob("*.npy"))) == 2
+
+
+def test_baseline_with_other_tiers_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    tiers = ("low", "mid", "high")
+    texts = [easy(i) if i % 3 else hard(i) for i in range(21)]
+    names = [tiers[2] if i % 3 == 0 else tiers[i % 2] for i in range(21)]
+    labels = tmp_path / "two.parquet"
+    pl.DataFrame(
+        {
+            "text": texts,
+            "label": names,
+            "label_index": [tiers.index(n) for n in names],
+            "split": ["train"] * 15 + ["test"] * 6,
+        }
+    ).write_parquet(labels)
+    model = TfidfTrainer(tiers, min_df=1).fit(texts[:15], names[:15]).save(tmp_path / "m.json")
+    report = evaluate_model(
+        model, labels, routerbench_dir=tmp_path, baselines=["tfidf-shipped", "tfidf-lr"]
+    )
+    assert [r.name for r in report.results] == ["model", "tfidf-lr"]
+    assert any("baseline tfidf-shipped: skipped" in w for w in report.warnings)
