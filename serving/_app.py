@@ -118,6 +118,7 @@ class Runtime:
     reloader: PolicyReloader
     metrics: Metrics
     checks: AnswerChecks
+    keys: KeyStore
     authenticator: Authenticator
     log: DecisionLogWriter | None
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
@@ -153,6 +154,7 @@ class Runtime:
             reloader,
             metrics,
             AnswerChecks(settings.refusal_patterns),
+            store,
             Authenticator(store),
             log,
             completion,
@@ -187,14 +189,9 @@ class Runtime:
             "status": "ready" if self.ready else "not_ready",
             "classifier_version": state.router.scorer.version,
             "decision_log": str(self.log.path) if self.log else None,
-            "auth": "on" if self.authenticator_enabled else "off",
+            "auth": "on" if self.keys.enabled else "off",
             **self.reloader.status(),
         }
-
-    @property
-    def authenticator_enabled(self) -> bool:
-        store = self.authenticator._store
-        return isinstance(store, KeyStore) and store.enabled
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -220,6 +220,7 @@ class Cascade:
         """Non-streaming: the first answer that passes (or the last that failed a check)."""
         started = time.monotonic()
         attempts: list[Attempt] = []
+        details: list[str] = []  # what each failure said, for the final error message
         best: Outcome | None = None  # the last answer that failed a check
         escalations, spent, stage = 0, 0.0, 0
         kind: AttemptKind = "primary"
@@ -229,7 +230,7 @@ class Cascade:
                     break  # never fall back below an answer we already hold
             answer: Outcome | None = None
             for target in plan.stages[stage]:
-                body, attempt = await self._call(target, messages, params, kind)
+                body, attempt = await self._call(target, messages, params, kind, details)
                 spent += attempt.cost_usd or 0.0
                 kind = "fallback"
                 if body is None:
@@ -254,7 +255,7 @@ class Cascade:
         if best is not None:
             best.escalations = escalations
             return best
-        raise cascade_error(attempts)
+        raise cascade_error(attempts, details)
 
     async def _call(
         self,
@@ -262,6 +263,7 @@ class Cascade:
         messages: list[dict[str, Any]],
         params: dict[str, Any],
         kind: AttemptKind,
+        details: list[str],
     ) -> tuple[dict[str, Any] | None, Attempt]:
         t0 = time.perf_counter()
         try:
@@ -271,8 +273,9 @@ class Cascade:
         except Exception as exc:  # every backend failure becomes a logged attempt
             latency = (time.perf_counter() - t0) * 1000
             outcome, name = classify_error(exc)
+            details.append(detail_of(exc))
             return None, Attempt(
-                target.model, target.tier, kind, outcome, latency, error=_describe(name, exc)
+                target.model, target.tier, kind, outcome, latency, error=short_error(name, exc)
             )
         latency = (time.perf_counter() - t0) * 1000
         usage = body.get("usage") or {}
@@ -325,12 +328,18 @@ def classify_error(exc: BaseException) -> tuple[Any, str]:
     return "error", name
 
 
-def _describe(name: str, exc: BaseException) -> str:
+def short_error(name: str, exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
     return f"{name} {status}" if isinstance(status, int) else name
 
 
-def cascade_error(attempts: Sequence[Attempt]) -> CascadeError:
+def detail_of(exc: BaseException) -> str:
+    """One line on why a backend call failed (for the client's error message)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def cascade_error(attempts: Sequence[Attempt], details: Sequence[str] = ()) -> CascadeError:
     """The error for a request that no deployment answered."""
     status = 502
     if attempts and all(a.outcome == "timeout" for a in attempts):
@@ -340,6 +349,7 @@ def cascade_error(attempts: Sequence[Attempt]) -> CascadeError:
     if code.isdigit() and 400 <= int(code) < 500 and int(code) not in (408, 429):
         status = int(code)  # the upstream rejected the request itself: tell the client
     tried = "; ".join(f"{a.tier}/{a.model}: {a.error or a.outcome}" for a in attempts[-6:])
-    return CascadeError(
-        f"no backend could answer ({len(attempts)} attempts): {tried}", attempts, status
-    )
+    message = f"no backend could answer ({len(attempts)} attempts): {tried}"
+    if details:
+        message += f"; last error: {details[-1]}"
+    return CascadeError(message, attempts, status)

@@ -20,7 +20,16 @@ from typing import Any, Literal
 
 from router import Attempt
 from serving._answer_checks import Verdict
-from serving._cascade import Cascade, Plan, Target, as_dict, cascade_error, classify_error
+from serving._cascade import (
+    Cascade,
+    Plan,
+    Target,
+    as_dict,
+    cascade_error,
+    classify_error,
+    detail_of,
+    short_error,
+)
 
 __all__ = ["OpenStream", "open_stream"]
 
@@ -138,6 +147,7 @@ async def _probe(
     params: dict[str, Any],
     kind: AttemptKind,
     holdback: int,
+    details: list[str],
 ) -> OpenStream | Attempt:
     """Open a stream and hold back its first characters; an Attempt when it failed."""
     started = time.perf_counter()
@@ -160,8 +170,10 @@ async def _probe(
                     opened.buffered.append((delta, finish))
     except Exception as exc:  # before the first chunk went out: fall back
         outcome, name = classify_error(exc)
+        details.append(detail_of(exc))
         latency = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(target.model, target.tier, kind, outcome, latency, error=name)
+        error = short_error(name, exc)
+        return Attempt(target.model, target.tier, kind, outcome, latency, error=error)
     if opened.ended and opened.finish_reason is None and not opened.text:
         latency = round((time.perf_counter() - started) * 1000, 3)
         return Attempt(target.model, target.tier, kind, "error", latency, error="stream_incomplete")
@@ -191,6 +203,7 @@ async def open_stream(
 ) -> OpenStream:
     """Walk the plan until a deployment streams an acceptable start; raise if none does."""
     attempts: list[Attempt] = []
+    details: list[str] = []
     held: OpenStream | None = None  # a started answer that failed a check, kept open
     held_at = 0  # index of its attempt entry
     escalations, stage = 0, 0
@@ -202,7 +215,7 @@ async def open_stream(
             break
         opened: OpenStream | None = None
         for target in plan.stages[stage]:
-            result = await _probe(cascade, target, messages, params, kind, holdback_chars)
+            result = await _probe(cascade, target, messages, params, kind, holdback_chars, details)
             kind = "fallback"
             if isinstance(result, Attempt):
                 attempts.append(result)
@@ -229,7 +242,7 @@ async def open_stream(
     if held is not None:  # escalation found nothing better: send the held answer
         del attempts[held_at]  # its final attempt entry is written when the stream ends
         return _commit(held, attempts, escalations, held.failed_check)
-    raise cascade_error(attempts)
+    raise cascade_error(attempts, details)
 
 
 def _commit(

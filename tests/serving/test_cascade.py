@@ -233,6 +233,7 @@ def test_when_every_attempt_fails_the_error_says_why(
     assert caught.value.status_code == status
     assert len(caught.value.attempts) == 5
     assert "5 attempts" in str(caught.value)
+    assert f"last error: {type(error).__name__}" in str(caught.value)
 
 
 def test_a_hanging_backend_times_out_and_falls_back(policy: Policy) -> None:
