@@ -175,7 +175,7 @@ def routing_table(report: EvaluationReport) -> str:
         f" weak `{info.weak_model}` quality {_f(info.weak_quality)} (${info.weak_cost:.3f}). "
         f"Random router APGR {_f(info.random_apgr)} (sanity line, 0.5 expected).",
         "",
-        "| router | strong-score | APGR | CPT(50%) | CPT(80%) | quality @CPT80 | cost @CPT80 |",
+        "| router | strong-score | APGR | CPT(50%) | CPT(80%) | cost @CPT(50%) | cost @CPT(80%) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in report.results:
@@ -183,12 +183,13 @@ def routing_table(report: EvaluationReport) -> str:
             name = f"**{r.name}**" if r.role == "model" else r.name
             lines.append(
                 f"| {name} | {mode} | {_f(s.apgr)} | {_f(s.cpt50 * 100, 1)}% | "
-                f"{_f(s.cpt80 * 100, 1)}% | {_f(s.quality_at_cpt80)} | ${s.cost_at_cpt80:.3f} |"
+                f"{_f(s.cpt80 * 100, 1)}% | ${s.cost_at_cpt50:.3f} | ${s.cost_at_cpt80:.3f} |"
             )
     lines.append(
         "\nAPGR: area under the performance-gap-recovered curve over the share of strong "
         "calls; CPT(x): share of strong calls needed to recover x of the quality gap "
-        "(RouteLLM). Lower CPT is better."
+        "(RouteLLM). Lower CPT is better. Cost: USD for all rows when routing at that "
+        "threshold (all-strong costs the strong model's total above)."
     )
     return "\n".join(lines)
 

@@ -230,28 +230,28 @@ class RoutingSummary:
     apgr: float
     cpt50: float
     cpt80: float
-    quality_at_cpt80: float
-    cost_at_cpt80: float  # summed USD over the table at CPT(80 %)
+    cost_at_cpt50: float  # summed USD over the table when routing at CPT(50 %)
+    cost_at_cpt80: float  # (quality there is fixed by the definition: weak + p x gap)
 
     def to_dict(self) -> dict[str, float]:
         return {
             "apgr": self.apgr,
             "cpt50": self.cpt50,
             "cpt80": self.cpt80,
-            "quality_at_cpt80": self.quality_at_cpt80,
+            "cost_at_cpt50": self.cost_at_cpt50,
             "cost_at_cpt80": self.cost_at_cpt80,
         }
 
 
 def summarize_routing(curve: RoutingCurve) -> RoutingSummary:
-    share80 = cpt(curve, 0.8)
-    quality, cost, _ = curve.at([share80])
+    share50, share80 = cpt(curve, 0.5), cpt(curve, 0.8)
+    _, cost, _ = curve.at([share50, share80])
     return RoutingSummary(
         apgr=apgr(curve),
-        cpt50=cpt(curve, 0.5),
+        cpt50=share50,
         cpt80=share80,
-        quality_at_cpt80=float(quality[0]),
-        cost_at_cpt80=float(cost[0]),
+        cost_at_cpt50=float(cost[0]),
+        cost_at_cpt80=float(cost[1]),
     )
 
 

@@ -50,7 +50,8 @@ def test_toy_curve_apgr_and_cpt_by_hand() -> None:
     assert cpt(curve, 0.8) == pytest.approx(0.25 + 0.3 / 0.5 * 0.25)  # linear in between
     summary = summarize_routing(curve)
     assert (summary.cpt50, summary.cpt80) == pytest.approx((0.25, 0.4))
-    assert summary.quality_at_cpt80 == pytest.approx(0.25 + 0.8 * 0.5)
+    assert summary.cost_at_cpt50 == pytest.approx(0.013)
+    assert summary.cost_at_cpt80 == pytest.approx(0.013 + 0.6 * 0.009)  # 60 % of step 2
 
 
 def test_tied_scores_are_one_step_the_expected_random_order() -> None:
