@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
 
-from policies import ClassifierError, Policy
+from policies import Policy
 from router import ComplexityScorer, Router, default_scorer
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
@@ -54,38 +53,16 @@ __all__ = ["Runtime", "create_app", "load_scorer", "worker_app"]
 _log = logging.getLogger("tierroute.serving")
 
 
-def _load_registered(uri: str) -> ComplexityScorer:
-    import classifier
-
-    download = getattr(classifier, "load_registered", None)
-    if download is None:
-        raise ClassifierError(f"--model {uri}: this build has no MLflow registry support")
-    return _load_artifact(str(download(uri)))
-
-
-def _load_artifact(spec: str) -> ComplexityScorer:
-    path = Path(spec)
-    if not path.is_dir():
-        raise ClassifierError(f"--model {spec}: not a directory (expected a classifier artifact)")
-    from classifier import OnnxComplexityScorer
-
-    scorer: ComplexityScorer = OnnxComplexityScorer.load(path)
-    return scorer
-
-
-# How each --model form loads (by URI scheme; a plain path is an artifact directory).
-SCORER_LOADERS: dict[str, Callable[[str], ComplexityScorer]] = {
-    "models:/": _load_registered,
-    "": _load_artifact,
-}
-
-
 def load_scorer(spec: str | None) -> ComplexityScorer:
-    """The scorer for ``--model``: none = the router's default scorer."""
+    """The scorer for ``--model``: an artifact directory, a TF-IDF ``.json``, ``default``,
+    ``tfidf`` or ``models:/NAME@ALIAS`` (see ``classifier.load_scorer``); none = the
+    router's default scorer."""
     if not spec:
         return default_scorer()
-    scheme = next(s for s in SCORER_LOADERS if spec.startswith(s))
-    return SCORER_LOADERS[scheme](spec)
+    from classifier import load_scorer as load_classifier
+
+    scorer: ComplexityScorer = load_classifier(spec)
+    return scorer
 
 
 class _TimedScorer:

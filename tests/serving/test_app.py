@@ -300,3 +300,38 @@ def test_the_answer_of_the_cheaper_tier_is_checked_over_http(tmp_path: Path) -> 
     assert int(response.headers["x-tierroute-escalations"]) >= 1
     [record] = records(tmp_path)
     assert record.escalations >= 1 and record.attempts[0].outcome == "failed_check"
+
+
+def test_model_flag_loads_a_classifier_artifact(tmp_path: Path) -> None:
+    from classifier import DEFAULT_TFIDF_PATH, TfidfScorer
+
+    artifact = tmp_path / "artifact"
+    artifact.mkdir()
+    (artifact / "tfidf_lr.json").write_bytes(DEFAULT_TFIDF_PATH.read_bytes())
+    test_client, _ = make_client(tmp_path, model=str(artifact))
+    with test_client as client:
+        ready = client.get("/readyz").json()
+    assert ready["classifier_version"] == TfidfScorer.load().version
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "/nonexistent/model"], "not a classifier artifact"),
+        (["--policy", "/nonexistent/policy.yaml"], "policy.yaml"),
+        (["--port", "99999"], "port"),
+    ],
+)
+def test_serve_refuses_bad_flags_with_exit_code_2(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from serving._cli import main; main()", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
