@@ -131,9 +131,10 @@ async def parse_body(request: Request, model: type[_Body]) -> _Body:
     raw = await request.body()
     try:
         data = json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+    except (ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, nested too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
-        raise RequestValidationError([{**error, "ctx": {"error": str(exc)}}]) from exc
+        raise RequestValidationError([{**error, "ctx": {"error": reason}}]) from exc
     if not isinstance(data, dict):
         kind = type(data).__name__
         message = f"expected a JSON object, got {kind}"

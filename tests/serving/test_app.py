@@ -202,6 +202,7 @@ def test_backend_failure_is_a_502_with_a_logged_record(tmp_path: Path) -> None:
         ),
         (b'{"model": "auto", "messages": [{"role": "system", "content": "x"}]}', 400, "user"),
         (b'["not", "an", "object"]', 400, "body"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
         (
             json.dumps(
                 {"model": "auto", "messages": [{"role": "user", "content": UNICODE}]}
