@@ -309,3 +309,29 @@ def test_stream_broken_after_the_first_token_is_reported_not_retried(policy: Pol
     opened, text = asyncio.run(go())
     assert text.startswith("A A A A long") and opened.error == "UpstreamError"
     assert [a.outcome for a in opened.attempts] == ["error"]
+
+
+def test_stream_dropped_before_the_holdback_is_sent_falls_back(policy: Policy) -> None:
+    async def dropped() -> AsyncIterator[dict[str, Any]]:
+        yield {"choices": [{"delta": {"content": "Half an ans"}, "finish_reason": None}]}
+        raise UpstreamError(500)
+
+    backends = FakeBackends({})
+
+    async def complete(*, model: str, messages: list[Any], **params: Any) -> Any:
+        if model == SMALL_SPEC:
+            return dropped()
+        return await backends(model=model, messages=messages, **params)
+
+    async def go() -> tuple[Any, str]:
+        plan = plan_for_decision(policy, decision())
+        opened = await open_stream(Cascade(complete, AnswerChecks()), plan, ASK, {})
+        text = "".join([d.get("content", "") async for d, _ in opened.chunks()])
+        return opened, text
+
+    opened, text = asyncio.run(go())
+    assert text.strip() == f"fine answer from {SMALL}"  # nothing of the dropped stream
+    assert [(a.kind, a.outcome) for a in opened.attempts] == [
+        ("primary", "error"),
+        ("fallback", "ok"),
+    ]
