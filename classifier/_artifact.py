@@ -57,7 +57,7 @@ class ArtifactConfig:
     head_fraction: float
     chars_per_token: int
     temperature: float
-    quantization: str = "s8"
+    quantization: str = "u8-per-channel"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

