@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from policies import ClassifierError
 
@@ -98,6 +98,12 @@ def cut_text(
     return text[:head_chars] + " " + (text[-tail_chars:] if tail_chars else "")
 
 
+def _tokenize(tokenizer: Tokenizer, texts: list[str]) -> list[Encoding]:
+    if len(texts) == 1:  # encode_batch goes through a thread pool; one text does not need it
+        return [tokenizer.encode(texts[0], add_special_tokens=False)]
+    return tokenizer.encode_batch(texts, add_special_tokens=False)
+
+
 def encode(
     tokenizer: Tokenizer,
     texts: Sequence[str],
@@ -119,10 +125,10 @@ def encode(
         cut_text(t, max_tokens, head_fraction=head_fraction, chars_per_token=chars_per_token)
         for t in texts
     ]
-    if len(cut) == 1:  # encode_batch goes through a thread pool; one text does not need it
-        encodings = [tokenizer.encode(cut[0], add_special_tokens=False)]
-    else:
-        encodings = tokenizer.encode_batch(cut, add_special_tokens=False)
+    try:
+        encodings = _tokenize(tokenizer, cut)
+    except TypeError:  # a lone surrogate ("\ud800", valid in JSON) is not UTF-8 text
+        encodings = _tokenize(tokenizer, [t.encode("utf-8", "replace").decode() for t in cut])
     cls_id, sep_id, pad_id = (_special_id(tokenizer, t) for t in (_CLS, _SEP, _PAD))
     rows: list[list[int]] = []
     for encoding in encodings:

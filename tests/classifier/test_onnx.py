@@ -75,6 +75,12 @@ def test_short_texts_keep_every_token_and_pad_to_the_longest(tokenizer_json: Pat
     assert (ids[mask == 0] == tokenizer.token_to_id("[PAD]")).all()
 
 
+def test_lone_surrogates_are_replaced_not_fatal(tokenizer_json: Path) -> None:
+    tokenizer = load_tokenizer(tokenizer_json)
+    ids, _ = encode(tokenizer, ["hello \ud800 world", "hi"], 16)
+    assert ids.shape[0] == 2
+
+
 def test_encode_rejects_a_single_string_and_a_tiny_budget(tokenizer_json: Path) -> None:
     tokenizer = load_tokenizer(tokenizer_json)
     with pytest.raises(TypeError):
@@ -91,7 +97,8 @@ def test_int8_artifact_matches_fp32_torch(tiny_bert: Any, tiny_artifact: Path) -
     report = parity_check(tiny_bert, tiny_artifact, texts)
     assert report.n == len(texts)
     assert report.argmax_agreement >= 0.95
-    assert report.max_prob_diff < 0.1  # 0.04 measured (AVX2, per-tensor INT8)
+    assert report.max_prob_diff < 0.1  # measured: 0.039 max, 0.0014 mean (AVX2)
+    assert report.mean_prob_diff < 0.01
     assert report.mean_prob_diff <= report.max_prob_diff
 
 
