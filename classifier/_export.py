@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from classifier._artifact import (
 )
 from classifier._calibration import softmax
 from classifier._encoding import DEFAULT_CHARS_PER_TOKEN, DEFAULT_HEAD_FRACTION, head_tail_split
+from classifier._onnx import OnnxComplexityScorer
 from policies import ClassifierError
 
 __all__ = [
@@ -210,24 +211,17 @@ def write_artifact(
     if not tiers:
         raise ClassifierError("tiers: at least one tier name is needed")
     head_tail_split(max_tokens, head_fraction)  # validates both
+    _check_model(model, tiers, max_tokens)
     tokenizer_json = Path(tokenizer_json)
     if not tokenizer_json.is_file():
         raise ClassifierError(f"{tokenizer_json}: tokenizer file not found")
+    if quantize and quantization not in QUANTIZATIONS:
+        raise ClassifierError(
+            f"quantization: unknown {quantization!r}, expected one of {sorted(QUANTIZATIONS)}"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
-        fp32 = Path(tmp) / "exported.onnx"
-        export_onnx(model, fp32)
-        shape = _bert_shape(model)
-        if fuse and shape is not None:
-            _fuse(fp32, Path(tmp) / "fused.onnx", *shape)
-            fp32 = Path(tmp) / "fused.onnx"
-        if quantize:
-            _quantize(fp32, out_dir / MODEL_FILE, quantization)
-        else:
-            shutil.copyfile(fp32, out_dir / MODEL_FILE)
-        if keep_fp32:
-            shutil.copyfile(fp32, out_dir / FP32_FILE)
+    _write_graphs(model, out_dir, quantization if quantize else None, keep_fp32, fuse)
     shutil.copyfile(tokenizer_json, out_dir / TOKENIZER_FILE)
     config = ArtifactConfig(
         version="",
@@ -239,13 +233,48 @@ def write_artifact(
         quantization=quantization if quantize else "none (FP32)",
         metadata=dict(metadata or {}),
     )
-    from dataclasses import replace
-
     config = replace(config, version=version or artifact_version(out_dir, config, name))
     write_config(out_dir, config)
     if model_card is not None:
         (out_dir / CARD_FILE).write_text(model_card, encoding="utf-8")
+    OnnxComplexityScorer.load(out_dir).logits(["a smoke test"])  # raises on a shape mismatch
     return out_dir
+
+
+def _write_graphs(
+    model: Any, out_dir: Path, quantization: str | None, keep_fp32: bool, fuse: bool
+) -> None:
+    """model.onnx (INT8 unless ``quantization`` is None) and, if asked, model.fp32.onnx."""
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
+        fp32 = Path(tmp) / "exported.onnx"
+        export_onnx(model, fp32)
+        shape = _bert_shape(model)
+        if fuse and shape is not None:
+            _fuse(fp32, Path(tmp) / "fused.onnx", *shape)
+            fp32 = Path(tmp) / "fused.onnx"
+        if quantization is not None:
+            _quantize(fp32, out_dir / MODEL_FILE, quantization)
+        else:
+            shutil.copyfile(fp32, out_dir / MODEL_FILE)
+        if keep_fp32:
+            shutil.copyfile(fp32, out_dir / FP32_FILE)
+        else:
+            (out_dir / FP32_FILE).unlink(missing_ok=True)  # never leave a stale one
+
+
+def _check_model(model: Any, tiers: Sequence[str], max_tokens: int) -> None:
+    """Catch a head/tier count mismatch or a too-short position table before exporting."""
+    config: Any = getattr(model, "config", None)
+    n_labels = getattr(config, "num_labels", len(tiers))
+    if n_labels != len(tiers):
+        raise ClassifierError(
+            f"model has {n_labels} output labels but tiers has {len(tiers)}: {list(tiers)}"
+        )
+    positions = getattr(config, "max_position_embeddings", max_tokens)
+    if positions < max_tokens:
+        raise ClassifierError(
+            f"max_tokens {max_tokens} exceeds the model's max_position_embeddings {positions}"
+        )
 
 
 def torch_logits(
@@ -268,8 +297,6 @@ def parity_check(
     Both sides get the same ``input_ids``/``attention_mask`` and the artifact's
     temperature, so the difference measured is the export + INT8 quantization error.
     """
-    from classifier._onnx import OnnxComplexityScorer
-
     if not texts:
         raise ClassifierError("parity_check: no texts given")
     scorer = OnnxComplexityScorer.load(artifact_dir, batch_size=batch_size)

@@ -121,6 +121,37 @@ def test_version_is_a_content_hash(tiny_bert: Any, tokenizer_json: Path, tmp_pat
     assert versions[0] == versions[1] != versions[2]
 
 
+def test_any_module_returning_logits_exports(tokenizer_json: Path, tmp_path: Path) -> None:
+    """Not only BERT: a plain module (input_ids, attention_mask) -> logits works too."""
+    torch = pytest.importorskip("torch")
+
+    class MeanPool(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = torch.nn.Embedding(load_tokenizer(tokenizer_json).get_vocab_size(), 8)
+            self.head = torch.nn.Linear(8, len(TIERS))
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            mask = attention_mask.unsqueeze(-1).float()
+            pooled = (self.embedding(input_ids) * mask).sum(1) / mask.sum(1)
+            return self.head(pooled)
+
+    torch.manual_seed(0)
+    model = MeanPool().eval()
+    folder = write_artifact(model, tokenizer_json, tmp_path, tiers=TIERS, max_tokens=16)
+    report = parity_check(model, folder, TEXTS)
+    assert report.argmax_agreement == 1.0 and report.max_prob_diff < 0.02
+
+
+def test_write_artifact_rejects_a_mismatched_model(
+    tiny_bert: Any, tokenizer_json: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ClassifierError, match="3 output labels but tiers has 2"):
+        write_artifact(tiny_bert, tokenizer_json, tmp_path, tiers=("a", "b"), max_tokens=32)
+    with pytest.raises(ClassifierError, match="max_position_embeddings 128"):
+        write_artifact(tiny_bert, tokenizer_json, tmp_path, tiers=TIERS, max_tokens=256)
+
+
 def test_scorer_probabilities_are_calibrated_softmax(tiny_artifact: Path) -> None:
     scorer = OnnxComplexityScorer.load(tiny_artifact)
     assert scorer.labels == TIERS and scorer.max_tokens == 32
