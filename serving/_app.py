@@ -25,18 +25,18 @@ from fastapi.responses import JSONResponse, Response
 from numpy.typing import NDArray
 
 from policies import Policy
-from router import ComplexityScorer, Router, default_scorer
+from router import ComplexityScorer, Decision, DecisionRecord, Router, default_scorer
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
 from serving._cascade import Cascade, CompletionFn
 from serving._chat import (
     add_chat_routes,
     decision_dict,
+    last_user_text,
     principal_of,
     request_id_of,
-    route_record,
 )
-from serving._decision_log import DecisionLogWriter
+from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
 from serving._metrics import Metrics
 from serving._openai_api import (
     ApiError,
@@ -277,6 +277,24 @@ def worker_app() -> FastAPI:
 def _metrics_of(app: FastAPI) -> Metrics | None:
     runtime = getattr(app.state, "runtime", None)
     return runtime.metrics if runtime is not None else None
+
+
+def route_record(
+    request_id: str, prompt: Any, decision: Decision, principal: Principal
+) -> DecisionRecord:
+    """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
+    text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
+    return DecisionRecord(
+        request_id=request_id,
+        timestamp=utc_now_iso(),
+        prompt_sha256=prompt_sha256(text),
+        decision=decision_dict(decision),
+        attempts=(),
+        status="ok",
+        tenant=principal.tenant,
+        prompt=text,
+        metadata={"endpoint": "/v1/route"},
+    )
 
 
 async def route(request: Request) -> Response:

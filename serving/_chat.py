@@ -50,8 +50,8 @@ __all__ = [
     "add_chat_routes",
     "decision_dict",
     "principal_of",
+    "last_user_text",
     "request_id_of",
-    "route_record",
 ]
 
 AUTO_MODELS = frozenset({"auto", "tierroute/auto"})
@@ -64,7 +64,7 @@ def request_id_of(request: Request) -> str:
     return given if _REQUEST_ID.match(given) else new_request_id()
 
 
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
+def last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
             content = message.get("content")
@@ -73,24 +73,6 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
             if isinstance(content, list):
                 return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return ""
-
-
-def route_record(
-    request_id: str, prompt: Any, decision: Decision, principal: Principal
-) -> DecisionRecord:
-    """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
-    text = prompt if isinstance(prompt, str) else _last_user_text(list(prompt))
-    return DecisionRecord(
-        request_id=request_id,
-        timestamp=utc_now_iso(),
-        prompt_sha256=prompt_sha256(text),
-        decision=decision_dict(decision),
-        attempts=(),
-        status="ok",
-        tenant=principal.tenant,
-        prompt=text,
-        metadata={"endpoint": "/v1/route"},
-    )
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:
@@ -210,7 +192,7 @@ class _Call:
         error: str | None = None,
         failed_check: str | None = None,
     ) -> DecisionRecord:
-        prompt = _last_user_text(self.messages)
+        prompt = last_user_text(self.messages)
         meta: dict[str, Any] = {
             "endpoint": "/v1/chat/completions",
             "requested_model": self.body.model,

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["register", "serve"]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,14 +47,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Serve /v1/route and the OpenAI-compatible /v1/chat/completions."""
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
-        from pydantic import ValidationError
-
-        from policies import TierrouteError, load_policy
-        from serving._app import create_app, load_scorer
-        from serving._settings import Settings
-
-        flags: dict[str, Any] = {
+        flags = {
             "policy": policy,
             "model": model,
             "host": host,
@@ -63,35 +56,46 @@ def register(app: typer.Typer) -> None:
             "api_keys_file": api_keys_file,
             "workers": workers,
         }
-        try:
-            settings = Settings(**{k: v for k, v in flags.items() if v is not None})
-        except ValidationError as exc:
-            raise TierrouteError(f"invalid settings: {_problems(exc)}") from exc
-        if settings.policy is not None:
-            load_policy(settings.policy)  # PolicyError: exit 2 with file:line problems
-        scorer = load_scorer(settings.model)
-        typer.echo(
-            f"tierroute: serving on http://{settings.host}:{settings.port} "
-            f"(policy {settings.policy or 'default'}, classifier {scorer.version}, "
-            f"decision log {settings.decision_log or 'off'})",
-            err=True,
-        )
-        import uvicorn
+        serve({k: v for k, v in flags.items() if v is not None})
 
-        options: dict[str, Any] = {
-            "host": settings.host,
-            "port": settings.port,
-            "log_level": "warning",
-            "access_log": False,
-            "timeout_graceful_shutdown": 5,
-        }
-        if settings.workers == 1:
-            uvicorn.run(create_app(settings, scorer=scorer), **options)
-            return
-        for key, value in flags.items():  # the workers build their Settings from the env
-            if value is not None:
-                os.environ[f"TIERROUTE_{key.upper()}"] = str(value)
-        uvicorn.run("serving._app:worker_app", factory=True, workers=settings.workers, **options)
+
+def serve(flags: dict[str, Any]) -> None:
+    """Validate the settings, policy and classifier, then run uvicorn until stopped."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    from pydantic import ValidationError
+
+    from policies import TierrouteError, load_policy
+    from serving._app import create_app, load_scorer
+    from serving._settings import Settings
+
+    try:
+        settings = Settings(**flags)
+    except ValidationError as exc:
+        raise TierrouteError(f"invalid settings: {_problems(exc)}") from exc
+    if settings.policy is not None:
+        load_policy(settings.policy)  # PolicyError: exit 2 with file:line problems
+    scorer = load_scorer(settings.model)
+    typer.echo(
+        f"tierroute: serving on http://{settings.host}:{settings.port} "
+        f"(policy {settings.policy or 'default'}, classifier {scorer.version}, "
+        f"decision log {settings.decision_log or 'off'})",
+        err=True,
+    )
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, scorer=scorer), **options)
+        return
+    for key, value in flags.items():  # the workers build their Settings from the env
+        os.environ[f"TIERROUTE_{key.upper()}"] = str(value)
+    uvicorn.run("serving._app:worker_app", factory=True, workers=settings.workers, **options)
 
 
 def _problems(exc: Exception) -> str:
