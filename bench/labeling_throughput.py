@@ -1,12 +1,16 @@
 """Labeling throughput: tierroute's pipeline vs a straightforward pandas + json baseline.
 
-Generates an OpenAI-format JSONL log of ``--n`` records in a temp dir (prompts are
-ShareGPT first turns read from ../shared/data at run time, never copied; responses,
-models, tokens and feedback are synthetic), then labels it twice, each in a fresh
-subprocess limited to ``--threads`` polars threads: with ``labeling.run_labeling``
-(heuristic functions only, judge off) and with a pandas baseline doing the same steps
-(parse, scrub PII, dedup, length/detector votes, write Parquet). Prints rows/min and
-peak RSS of each.
+Generates an OpenAI-format JSONL log of ``--n`` records (in a temp dir, or at ``--data``
+to reuse it across runs; prompts are ShareGPT first turns read from ../shared/data at
+run time, never copied; responses, models, tokens and feedback are synthetic), then
+labels it twice, each in a fresh subprocess limited to ``--threads`` polars threads:
+with ``labeling.run_labeling`` (heuristic functions only, judge off, ``--workers``
+prompt workers) and with a pandas baseline doing the same steps (parse with ``json``,
+scrub prompts with router's PII finder, dedup, length/detector votes, write Parquet).
+
+Prints rows/min, wall seconds, CPU seconds (the process and its workers), peak RSS of
+the main process and of the whole process tree (sampled every 0.2 s), the input size,
+and the load average before and after (the machine may be shared).
 
     PYTHONPATH=. python bench/labeling_throughput.py --n 2000000
 """
@@ -21,6 +25,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,17 +80,25 @@ def generate(path: Path, n: int, unique_share: float, seed: int = 3) -> int:
     return path.stat().st_size
 
 
-def run_pipeline(path: Path, out: Path) -> int:
+def run_pipeline(path: Path, out: Path, workers: int) -> int:
     from labeling import LabelConfig, run_labeling
 
-    result = run_labeling([path], out, LabelConfig(functions=HEURISTICS))
+    result = run_labeling([path], out, LabelConfig(functions=HEURISTICS), workers=workers)
     return int(result.card["counts"]["input_records"])
 
 
-def run_baseline(path: Path, out: Path) -> int:
+def scrub(text: str) -> str:
+    from router._detectors import find_pii
+
+    for match in reversed(find_pii(text)):
+        text = text[: match.start] + f"<{match.kind.upper()}>" + text[match.end :]
+    return text
+
+
+def run_baseline(path: Path, out: Path, workers: int) -> int:
     import pandas as pd
 
-    from labeling import PII_PATTERNS
+    from labeling._functions import clip  # the pipeline's detectors see the same text
     from router import detect_code, detect_math, detect_sql, estimate_tokens
 
     rows = []
@@ -105,38 +118,94 @@ def run_baseline(path: Path, out: Path) -> int:
                 }
             )
     frame = pd.DataFrame(rows)
-    for kind, rust_pattern in PII_PATTERNS.items():
-        pattern = rust_pattern.replace("(?-u:\\b)", "\\b")  # pyarrow's RE2 syntax
-        for column in ("prompt", "response", "messages"):
-            frame[column] = frame[column].str.replace(pattern, f"<{kind.upper()}>", regex=True)
+    frame["prompt"] = frame["prompt"].map(scrub)
     frame["key"] = frame["prompt"].str.lower().str.split().str.join(" ")
     groups = frame.groupby("key", sort=False).agg(text=("prompt", "first"), n=("prompt", "size"))
     groups["tokens"] = groups["text"].map(estimate_tokens)
     for name, detect in (("code", detect_code), ("sql", detect_sql), ("math", detect_math)):
-        groups[name] = groups["text"].map(detect)
+        groups[name] = groups["text"].map(lambda t, d=detect: d(clip(t)))
     out.mkdir(parents=True, exist_ok=True)
     groups.reset_index(drop=True).to_parquet(out / "labels.parquet")
     return len(frame)
 
 
-def worker(kind: str, path: Path, out: Path) -> None:
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [p for c in task.read_text().split() for p in _tree(int(c))]
+        except OSError:
+            continue
+    return found
+
+
+def worker(kind: str, path: Path, out: Path, workers: int) -> None:
+    peak = {"tree": 0.0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak["tree"] = max(peak["tree"], sum(map(_rss_mib, _tree(os.getpid()))))
+
+    threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()
-    n = (run_pipeline if kind == "pipeline" else run_baseline)(path, out)
+    n = (run_pipeline if kind == "pipeline" else run_baseline)(path, out, workers)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps({"kind": kind, "rows": n, "seconds": seconds, "peak_rss_mib": peak_kib / 1024})
+    done.set()
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
     )
+    result = {
+        "kind": kind,
+        "rows": n,
+        "seconds": seconds,
+        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+        "peak_rss_mib": me.ru_maxrss / 1024,
+        "peak_tree_rss_mib": max(peak["tree"], me.ru_maxrss / 1024),
+    }
+    print(json.dumps(result))
 
 
-def measure(kind: str, path: Path, out: Path, threads: int) -> dict[str, float]:
+def measure(kind: str, path: Path, out: Path, threads: int, workers: int) -> dict[str, float]:
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads), LITELLM_LOCAL_MODEL_COST_MAP="True")
     command = [sys.executable, __file__, "--worker", kind, "--input", str(path), "--out", str(out)]
+    command += ["--workers", str(workers)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def report(kinds: list[str], path: Path, tmp: Path, args: argparse.Namespace) -> None:
+    size = path.stat().st_size
+    print(f"input {path.name}: {size / 2**20:,.0f} MiB; {os.cpu_count()} CPUs")
+    head = f"{'':10} {'rows/min':>11} {'wall s':>7} {'CPU s':>7} {'RSS MiB':>8} {'tree MiB':>9}"
+    print(head + "  load avg (1/5/15 min) before -> after")
+    for kind in kinds:
+        before = _load()
+        r = measure(kind, path, tmp / kind, args.threads, args.workers)
+        print(
+            f"{kind:10} {r['rows'] / r['seconds'] * 60:>11,.0f} {r['seconds']:>7.1f} "
+            f"{r['cpu_seconds']:>7.1f} {r['peak_rss_mib']:>8,.0f} {r['peak_tree_rss_mib']:>9,.0f}"
+            f"  {before} -> {_load()}"
+        )
 
 
 def main() -> None:
@@ -149,30 +218,24 @@ def main() -> None:
         help="share of records given a unique suffix (the rest repeat prompts)",
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="prompt worker processes")
+    parser.add_argument("--data", type=Path, help="keep the generated log here (reused)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--worker", choices=("pipeline", "baseline"))
     parser.add_argument("--input", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.input, args.out)
+        worker(args.worker, args.input, args.out, args.workers)
         return
+    kinds = ["pipeline"] + ([] if args.skip_baseline else ["baseline"])
     with tempfile.TemporaryDirectory(prefix="tierroute-bench-") as tmp:
-        path = Path(tmp) / "openai_log.jsonl"
-        start = time.perf_counter()
-        size = generate(path, args.n, args.unique_share)
-        print(
-            f"generated {args.n:,} records, {size / 2**20:,.0f} MiB "
-            f"in {time.perf_counter() - start:.0f} s"
-        )
-        kinds = ["pipeline"] + ([] if args.skip_baseline else ["baseline"])
-        print(f"{'':10} {'rows/min':>12} {'seconds':>9} {'peak RSS MiB':>13}")
-        for kind in kinds:
-            r = measure(kind, path, Path(tmp) / kind, args.threads)
-            print(
-                f"{kind:10} {r['rows'] / r['seconds'] * 60:>12,.0f} {r['seconds']:>9.1f} "
-                f"{r['peak_rss_mib']:>13,.0f}"
-            )
+        path = args.data or Path(tmp) / "openai_log.jsonl"
+        if not path.exists():
+            start = time.perf_counter()
+            generate(path, args.n, args.unique_share)
+            print(f"generated {args.n:,} records in {time.perf_counter() - start:.0f} s")
+        report(kinds, path, Path(tmp), args)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from labeling._fastpath import parse_openai_lines
+from labeling._fastpath import FastParser, split_block, take_lines
 from labeling._formats import parse_decision, parse_litellm, parse_openai
-from labeling._reader import Quarantine, RecordError, iter_lines
+from labeling._reader import Quarantine, RecordError, iter_blocks, iter_lines
 from labeling._schema import RecordBuffer, TierMap
 from policies import LabelingError
 from router import DecisionRecord, parse_log_record
@@ -33,10 +33,14 @@ _META_COLUMNS = {"", "sample_id", "prompt", "eval_name", "oracle_model_to_route_
 
 @dataclass(frozen=True)
 class ReadContext:
+    """What adapters read with; ``columns`` names the record columns the caller uses
+    (None: all). An adapter may leave the others null when that saves work."""
+
     tiers: TierMap
     quarantine: Quarantine
     max_record_bytes: int = 8 << 20
     batch_size: int = 50_000
+    columns: frozenset[str] | None = None
 
 
 @dataclass
@@ -137,31 +141,32 @@ class OpenAIAdapter:
         )
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
-        batch, pending = Batch(), []
-        for number, raw in iter_lines(path, ctx.max_record_bytes):
-            if raw is not None and not raw.strip():
-                continue
-            batch.n_input += 1
-            if raw is None:
-                self._slow(path, ctx, batch, number, None)
-            else:
-                pending.append((number, raw.rstrip(b"\r\n")))
-            if batch.n_input >= ctx.batch_size:
-                self._flush(path, ctx, batch, pending)
-                yield batch
-                batch, pending = Batch(), []
-        if batch.n_input:
-            self._flush(path, ctx, batch, pending)
-            yield batch
+        batch = Batch()
 
-    def _flush(
-        self, path: Path, ctx: ReadContext, batch: Batch, pending: list[tuple[int, bytes]]
-    ) -> None:
-        def slow(number: int, raw: bytes) -> None:
+        def slow(number: int, raw: bytes | None) -> None:
             self._slow(path, ctx, batch, number, raw)
 
         source = path.name.split(".", 1)[0]
-        batch.frames.extend(parse_openai_lines(pending, ctx.tiers, source, slow))
+        parser = FastParser(ctx.tiers, source, slow, ctx.columns)
+        for first, data in iter_blocks(path, ctx.max_record_bytes):
+            if data is None:
+                batch.n_input += 1
+                slow(first, None)
+                continue
+            fast, odd = split_block(first, data, ctx.max_record_bytes)
+            while len(fast) or len(odd):
+                room = ctx.batch_size - batch.n_input
+                (fast_lines, slow_lines), (fast, odd) = take_lines(fast, odd, room)
+                batch.n_input += len(fast_lines) + len(slow_lines)
+                for number, raw in slow_lines.items():
+                    too_large = len(raw) > ctx.max_record_bytes
+                    slow(number, None if too_large else raw)
+                batch.frames.extend(parser.parse(fast_lines))
+                if batch.n_input >= ctx.batch_size:
+                    yield batch
+                    batch = Batch()
+        if batch.n_input:
+            yield batch
 
     @staticmethod
     def _slow(path: Path, ctx: ReadContext, batch: Batch, number: int, raw: bytes | None) -> None:

@@ -12,11 +12,53 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
 
-__all__ = ["aggregate_votes", "split_of"]
+__all__ = ["Aggregation", "Aggregator", "WeightedVote", "aggregate_votes", "split_of"]
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Per group ``tier_probs``, ``label_index``, ``confidence``, ``voters``, ``n_votes``;
+    ``report`` goes to the data card."""
+
+    frame: pl.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+class Aggregator(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def aggregate(
+        self,
+        votes: Mapping[str, pl.DataFrame],
+        weights: Mapping[str, float],
+        n_groups: int,
+        n_tiers: int,
+    ) -> Aggregation: ...
+
+
+@dataclass(frozen=True)
+class WeightedVote:
+    """:func:`aggregate_votes`: each function's fixed weight times its confidence."""
+
+    name: str = "vote"
+
+    def aggregate(
+        self,
+        votes: Mapping[str, pl.DataFrame],
+        weights: Mapping[str, float],
+        n_groups: int,
+        n_tiers: int,
+    ) -> Aggregation:
+        frame = aggregate_votes(votes, weights, n_groups, n_tiers)
+        return Aggregation(frame, {"method": self.name, "weights": dict(weights)})
+
 
 SPLIT_CUTS = ((80, "train"), (90, "val"), (100, "test"))
 

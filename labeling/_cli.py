@@ -6,6 +6,7 @@ rich output is the CLI's job, so it is allowed here and nowhere else in the pack
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,22 @@ from labeling._functions import JudgeLike
 from labeling._pipeline import LabelConfig, LabelResult, run_labeling
 from policies import LabelingError, load_policy
 
-__all__ = ["make_judge", "run_label_command"]
+__all__ = ["make_judge", "parse_weights", "run_label_command"]
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"outcome=3,length=0.5"`` -> ``{"outcome": 3.0, "length": 0.5}`` (names checked later)."""
+    weights: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = (p.strip() for p in item.partition("="))
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not name or math.isnan(weight):
+            raise LabelingError(f"--weights: {item!r}: expected name=number")
+        weights[name] = weight
+    return weights
 
 
 def make_judge(
@@ -37,6 +53,10 @@ def run_label_command(
     judge_model: str | None,
     judge_api_base: str | None,
     scrub_pii: bool,
+    aggregate: str = "vote",
+    weights: str | None = None,
+    near_dup: float | None = None,
+    workers: int | None = None,
 ) -> LabelResult:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -45,7 +65,13 @@ def run_label_command(
 
     policy = load_policy(policy_path) if policy_path else default_policy()
     config = LabelConfig(
-        format=fmt, scrub_pii=scrub_pii, judge_model=judge_model, judge_api_base=judge_api_base
+        format=fmt,
+        scrub_pii=scrub_pii,
+        judge_model=judge_model,
+        judge_api_base=judge_api_base,
+        weights=parse_weights(weights) if weights else {},
+        aggregate=aggregate,
+        near_dup=near_dup,
     )
     judge = None
     if judge_model:
@@ -60,7 +86,9 @@ def run_label_command(
             seen["n"] += n
             bar.update(task, description=f"reading {name}: {seen['n']:,} records")
 
-        result = run_labeling(inputs, out, config, policy=policy, judge=judge, progress=progress)
+        result = run_labeling(
+            inputs, out, config, policy=policy, judge=judge, progress=progress, workers=workers
+        )
     _summary(Console(), result)
     return result
 
@@ -82,6 +110,14 @@ def _summary(console: Any, result: LabelResult) -> None:
         table.add_row(f"label {label}", f"{n:,}")
     for kind, n in card["pii_redactions"].items():
         table.add_row(f"pii {kind}", f"{n:,}")
+    table.add_row("dedup rate", f"{card['dedup_rate']:.1%}")
+    if "near_duplicates" in card:
+        table.add_row("near-dup merged groups", f"{card['near_duplicates']['merged_groups']:,}")
+    aggregation = card.get("aggregation", {})
+    if aggregation.get("method") == "model":
+        fitted = aggregation.get("fitted")
+        detail = f"fitted on {aggregation['trained_on']} groups" if fitted else "not fitted"
+        table.add_row("label model", detail)
     if "judge" in card:
         judge = card["judge"]
         table.add_row("judge", f"{judge['calls']} calls, ${judge['cost_usd']:.4f}")

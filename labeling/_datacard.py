@@ -60,7 +60,9 @@ def render_markdown(card: dict[str, Any]) -> str:
                 for name, f in card["labeling_functions"].items()
             ],
         ),
-        "## PII redactions (occurrences in prompt, response and messages)",
+        *_aggregation(card.get("aggregation", {})),
+        *_near_duplicates(card.get("near_duplicates")),
+        "## PII redactions (occurrences in the records' prompts, the only text written)",
         "",
         *_table(("kind", "replaced"), list(card["pii_redactions"].items()) or [("none", 0)]),
         "## Quarantine",
@@ -76,6 +78,47 @@ def render_markdown(card: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _aggregation(report: dict[str, Any]) -> list[str]:
+    method = report.get("method", "vote")
+    lines = ["## Aggregation", ""]
+    if method == "vote":
+        weights = report.get("weights", {})
+        return lines + [
+            "Weighted vote.",
+            "",
+            *_table(("function", "weight"), list(weights.items())),
+        ]
+    lines.append(f"Label model fitted on the `{report.get('anchor')}` function's votes.")
+    if not report.get("fitted"):
+        return lines + ["", f"Not fitted ({report.get('reason')}): weighted vote used.", ""]
+    lines += [
+        "",
+        f"Trained on {report['trained_on']} groups (tiers {report['classes']}); "
+        f"5-fold accuracy {report.get('cv_accuracy', 'n/a')} "
+        f"vs {report['majority_share']} for the commonest tier.",
+        "",
+        "Learned weight per function (logit a vote for tier t adds to tier t):",
+        "",
+    ]
+    return lines + _table(("function", "learned weight"), list(report["learned_weights"].items()))
+
+
+def _near_duplicates(report: dict[str, Any] | None) -> list[str]:
+    if report is None:
+        return []
+    lines = [
+        "## Near-duplicate groups",
+        "",
+        f"MiniLM cosine >= {report['threshold']}: {report['groups_before']} exact groups -> "
+        f"{report['groups_after']} ({report['merged_groups']} merged, "
+        f"{report.get('records_in_merged_groups', 0)} records).",
+        "",
+    ]
+    rows = [(e["kept"], e["merged"]) for e in report.get("examples", [])]
+    clean = [tuple(t.replace("|", "/").replace("\n", " ") for t in row) for row in rows]
+    return lines + (_table(("kept", "merged into it"), clean) if clean else [])
 
 
 def _plot(target: Path, labels: pl.DataFrame, tiers: tuple[str, ...]) -> None:

@@ -20,14 +20,18 @@ from typing import Any, Protocol
 import polars as pl
 
 from labeling._schema import TierMap
-from router import detect_code, detect_math, detect_sql
+from router import DETECTORS, estimate_tokens
 
 __all__ = [
     "LABELING_FUNCTIONS",
     "JudgeFunction",
     "JudgeLike",
     "LabelingFunction",
+    "TextFunction",
+    "clip",
+    "detector_column",
     "record_vote_column",
+    "text_vote_columns",
 ]
 
 
@@ -116,15 +120,20 @@ def _failure_vote(tiers: TierMap) -> pl.Expr:
     return pl.when(failed & (index < len(tiers.tiers) - 1)).then(index + 1).cast(pl.Int32)
 
 
-def _token_estimate() -> pl.Expr:
-    """``router.estimate_tokens``, vectorized: max(ceil(utf8 bytes / 4), words)."""
-    words = pl.col("text").str.count_matches(r"\S+")
-    return pl.max_horizontal((pl.col("text").str.len_bytes() + 3) // 4, words)
+def text_vote_columns(name: str) -> tuple[str, str]:
+    """Columns holding a text function's precomputed ``vote`` and ``conf`` per group."""
+    return f"tv_{name}", f"tc_{name}"
 
 
 @dataclass(frozen=True)
-class _TextFunction:
-    """A heuristic on the prompt text: ``build`` gives the tier name (null = abstain)."""
+class TextFunction:
+    """A heuristic on the prompt text alone: ``build`` gives the tier name (null = abstain).
+
+    Being a function of the text only, it is computed once per dedup group while the
+    input is read (``labeling._textvotes``); ``group_vote`` then reads those columns.
+    ``build`` must be picklable (a module-level function or a small dataclass): large
+    batches are computed in worker processes.
+    """
 
     name: str
     weight: float
@@ -135,6 +144,9 @@ class _TextFunction:
         return None
 
     def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame:
+        vote, conf = text_vote_columns(self.name)
+        if vote in groups.columns:
+            return groups.select(pl.col(vote).alias("vote"), pl.col(conf).alias("conf"))
         names = self.build(groups, tiers)
         mapping = {t: i for i, t in enumerate(tiers.tiers)}
         index = names.replace_strict(mapping, default=None, return_dtype=pl.Int32)
@@ -146,25 +158,41 @@ def _tier_at(tiers: TierMap, position: int) -> str:
 
 
 def _length(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
-    tokens = groups.select(_token_estimate()).to_series()
+    tokens = pl.Series([estimate_tokens(t) for t in groups["text"]], dtype=pl.Int64)
     small, medium, top = _tier_at(tiers, 0), _tier_at(tiers, 1), tiers.tiers[-1]
     frame = pl.DataFrame({"t": tokens})
     bucket = pl.when(pl.col("t") < 64).then(pl.lit(small)).when(pl.col("t") <= 1024)
     return frame.select(bucket.then(pl.lit(medium)).otherwise(pl.lit(top))).to_series()
 
 
-def _clip(text: str, head: int = 1500, tail: int = 500) -> str:
+def clip(text: str, head: int = 1500, tail: int = 500) -> str:
     """Head and tail of a long prompt: bounds the detectors' cost per prompt."""
     return text if len(text) <= head + tail else text[:head] + "\n" + text[-tail:]
 
 
-def _detector(detect: Callable[[str], bool]) -> Callable[[pl.DataFrame, TierMap], pl.Series]:
-    def build(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
-        medium = _tier_at(tiers, 1)
-        votes = [medium if detect(_clip(t)) else None for t in groups["text"]]
-        return pl.Series(votes, dtype=pl.String)
+def detector_column(detector: str) -> str:
+    return f"det_{detector}"
 
-    return build
+
+@dataclass(frozen=True)
+class Detect:
+    """Votes the second tier where ``router``'s detector ``detector`` fires on the text.
+
+    Reads the ``det_<detector>`` column when the caller ran all detectors in one pass
+    (``labeling._textvotes``: the detectors then share the text's word set).
+    """
+
+    detector: str
+
+    def __call__(self, groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
+        column = detector_column(self.detector)
+        if column in groups.columns:
+            fired = groups[column].to_list()
+        else:
+            detect = DETECTORS[self.detector]
+            fired = [detect(clip(t)) for t in groups["text"]]
+        medium = _tier_at(tiers, 1)
+        return pl.Series([medium if hit else None for hit in fired], dtype=pl.String)
 
 
 _MULTISTEP = (
@@ -228,11 +256,11 @@ _ALL: tuple[LabelingFunction, ...] = (
     _RecordFunction("escalation", 1.5, 0.7, _escalation_vote),
     _RecordFunction("feedback", 1.0, 0.6, _feedback_vote),
     _RecordFunction("failure", 1.0, 0.5, _failure_vote),
-    _TextFunction("length", 0.3, 0.3, _length),
-    _TextFunction("code", 0.3, 0.4, _detector(detect_code)),
-    _TextFunction("sql", 0.3, 0.4, _detector(detect_sql)),
-    _TextFunction("math", 0.3, 0.4, _detector(detect_math)),
-    _TextFunction("multistep", 0.3, 0.4, _multistep),
-    _TextFunction("language", 0.2, 0.3, _language),
+    TextFunction("length", 0.3, 0.3, _length),
+    TextFunction("code", 0.3, 0.4, Detect("code")),
+    TextFunction("sql", 0.3, 0.4, Detect("sql")),
+    TextFunction("math", 0.3, 0.4, Detect("math")),
+    TextFunction("multistep", 0.3, 0.4, _multistep),
+    TextFunction("language", 0.2, 0.3, _language),
 )
 LABELING_FUNCTIONS: dict[str, LabelingFunction] = {f.name: f for f in _ALL}

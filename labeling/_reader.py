@@ -17,9 +17,10 @@ from typing import IO, Any, cast
 
 from policies import LabelingError
 
-__all__ = ["Quarantine", "RecordError", "iter_lines", "open_binary"]
+__all__ = ["Quarantine", "RecordError", "iter_blocks", "iter_lines", "open_binary"]
 
 _CHUNK = 1 << 20
+BLOCK_BYTES = 16 << 20
 SNIPPET_CHARS = 200
 
 
@@ -52,6 +53,43 @@ def iter_lines(path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes |
                 yield number, None
                 continue
             yield number, line
+
+
+def iter_blocks(
+    path: Path, max_record_bytes: int, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(first_line_number, data)``: ``data`` holds whole lines (about ``block_bytes``).
+
+    ``data`` is None for a line longer than ``max_record_bytes`` that did not fit a block:
+    it was skipped without being held whole. Shorter over-limit lines stay in ``data``
+    (the caller checks line lengths). Memory: one block plus one record at most.
+    """
+    with open_binary(path) as handle:
+        number, carry = 1, b""
+        while chunk := handle.read(block_bytes):
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                carry += chunk
+                if len(carry) > max_record_bytes:
+                    carry = _skip_line(handle)
+                    yield number, None
+                    number += 1
+                continue
+            data = b"".join((carry, memoryview(chunk)[: cut + 1])) if carry else chunk[: cut + 1]
+            carry = chunk[cut + 1 :]
+            yield number, data
+            number += data.count(b"\n")
+        if carry:
+            yield number, carry if len(carry) <= max_record_bytes else None
+
+
+def _skip_line(handle: IO[bytes]) -> bytes:
+    """Read past the end of the current line; return what follows it."""
+    while chunk := handle.read(_CHUNK):
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return chunk[cut + 1 :]
+    return b""
 
 
 @dataclass

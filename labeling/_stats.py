@@ -42,6 +42,8 @@ class RunStats:
     records_by_source: Counter[str] = field(default_factory=Counter)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     functions: dict[str, dict[str, float]] = field(default_factory=dict)
+    aggregation: dict[str, Any] = field(default_factory=dict)
+    near_dup: dict[str, Any] | None = None
 
     @property
     def duplicates(self) -> int:
@@ -88,7 +90,10 @@ class RunStats:
             "labeling_functions": self.functions,
             "mean_confidence": float(labels["confidence"].fill_null(0.0).sum())
             / max(labels.height, 1),
+            "aggregation": self.aggregation,
         }
+        if self.near_dup is not None:
+            card["near_duplicates"] = self.near_dup
         if judge is not None:
             card["judge"] = {
                 "cost_usd": float(judge.total_cost_usd),

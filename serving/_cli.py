@@ -166,6 +166,19 @@ def label_command(
     no_pii_scrub: Annotated[
         bool, typer.Option("--no-pii-scrub", help="keep emails, phones, cards, keys")
     ] = False,
+    aggregate: Annotated[
+        str, typer.Option("--aggregate", help="vote (weighted vote) | model (label model)")
+    ] = "vote",
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="vote weights: name=w,... e.g. length=0.5")
+    ] = None,
+    near_dup: Annotated[
+        float | None,
+        typer.Option("--near-dup", help="merge prompts with MiniLM cosine >= THRESHOLD"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="prompt worker processes (0: none)")
+    ] = None,
 ) -> None:
     """Turn production logs into a labeled dataset (labels.parquet + data card)."""
     from labeling._cli import run_label_command
@@ -179,6 +192,10 @@ def label_command(
             judge_model=judge,
             judge_api_base=judge_api_base,
             scrub_pii=not no_pii_scrub,
+            aggregate=aggregate,
+            weights=weights,
+            near_dup=near_dup,
+            workers=workers,
         )
     except TierrouteError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -37,12 +37,32 @@ def test_pii_is_scrubbed_per_kind() -> None:
 
 
 def test_pipeline_scrubs_by_default_and_can_keep_pii(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "l.jsonl", [openai_record("Email bob@corp.io now")])
+    records = [openai_record("Email bob@corp.io now")] * 2 + [openai_record("Call 415-555-0134")]
+    path = write_jsonl(tmp_path / "l.jsonl", records)
     scrubbed = run_labeling([path], tmp_path / "a")
     kept = run_labeling([path], tmp_path / "b", LabelConfig(scrub_pii=False))
-    assert pl.read_parquet(scrubbed.labels_path)["text"][0] == "Email <EMAIL> now"
-    assert scrubbed.card["pii_redactions"] == {"email": 2}  # prompt + messages
-    assert pl.read_parquet(kept.labels_path)["text"][0] == "Email bob@corp.io now"
+    texts = set(pl.read_parquet(scrubbed.labels_path)["text"])
+    assert texts == {"Email <EMAIL> now", "Call <PHONE>"}
+    assert scrubbed.card["pii_redactions"] == {"email": 2, "phone": 1}  # per record
+    assert "Email bob@corp.io now" in set(pl.read_parquet(kept.labels_path)["text"])
+
+
+def test_scrubber_is_routers_pii_finder() -> None:
+    from router._detectors import find_pii
+
+    texts = [
+        "card 4111 1111 1111 1112 fails Luhn",  # find_pii: not a card
+        "order 2024-01-15 at 10:30, ref 12345678",
+        "sk-learn-tutorial is not a key",
+        "reach me at +44 20 7946 0958 or jo@ex.org",
+    ]
+    counts: Counter[str] = Counter()
+    frame = pl.DataFrame({"prompt": texts})
+    out = scrub_frame(frame, counts)["prompt"].to_list()
+    expected = [sum(1 for _ in find_pii(t)) for t in texts]
+    assert [t.count("<") for t in out] == expected
+    assert out[3] == "reach me at <PHONE> or <EMAIL>"
+    assert sum(counts.values()) == sum(expected)
 
 
 def test_dedup_groups_case_and_whitespace_variants(tmp_path: Path) -> None:
@@ -124,12 +144,29 @@ def test_record_functions_vote_from_feedback_errors_and_escalations(tmp_path: Pa
     assert result.card["counts"]["feedback_joined"] == 1
 
 
-def test_token_estimate_is_router_estimate_tokens() -> None:
-    from labeling._functions import _token_estimate
+def test_text_functions_use_router_estimate_and_detectors() -> None:
+    from labeling import LABELING_FUNCTIONS, TierMap
+    from labeling._functions import clip
+    from policies import default_policy
+    from router import detect_code, detect_math, detect_sql
 
-    texts = ["hi", "a b c d e f", "naïve café " * 30, "x" * 999]
-    got = pl.DataFrame({"text": texts}).select(_token_estimate()).to_series().to_list()
-    assert got == [estimate_tokens(t) for t in texts]
+    tiers = TierMap.from_policy(default_policy())
+    texts = [
+        "hi",
+        "word " * 63,
+        "naïve café " * 200,
+        "def add(a, b):\n    return a + b\nWhy is this slow?",
+        "SELECT name FROM users WHERE id = 3 GROUP BY name",
+        "Solve 2x + 3 = 7 for x.",
+    ]
+    groups = pl.DataFrame({"text": texts})
+    length = LABELING_FUNCTIONS["length"].group_vote(groups, tiers)["vote"].to_list()
+    tokens = [estimate_tokens(t) for t in texts]
+    assert length[:3] == [0 if t < 64 else 1 if t <= 1024 else 2 for t in tokens[:3]]
+    for name, detect in (("code", detect_code), ("sql", detect_sql), ("math", detect_math)):
+        votes = LABELING_FUNCTIONS[name].group_vote(groups, tiers)["vote"].to_list()
+        assert votes == [1 if detect(clip(t)) else None for t in texts], name
+        assert any(v is not None for v in votes), name
 
 
 @dataclass(frozen=True)

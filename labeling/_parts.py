@@ -1,0 +1,55 @@
+"""Stage 1 of a labeling run: each batch of normalized records -> one small Parquet part.
+
+Each record is keyed by a 128-bit hash of its exact prompt (``k1``, ``k2``) and keeps only
+the columns stage 2 reads: no text. The first record of each prompt not seen before
+hands its text to :class:`~labeling._distinct.DistinctPrompts` (scrub, dedup key, text
+votes, once per distinct prompt, while the next batch is read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from labeling._adapters import Batch
+from labeling._distinct import KEYS, DistinctPrompts
+from labeling._stats import RunStats
+
+__all__ = ["PartWriter", "records_glob"]
+
+
+def records_glob(parts: Path) -> Path:
+    return parts / "records_*.parquet"
+
+
+@dataclass
+class PartWriter:
+    parts: Path
+    columns: tuple[str, ...]  # record columns stage 2 reads (``prompt`` included)
+    stats: RunStats
+    prompts: DistinctPrompts
+    written: int = 0
+
+    def write(self, batch: Batch) -> None:
+        self.stats.input_records += batch.n_input
+        if not batch.n_records:
+            return
+        prompt = pl.col("prompt")
+        frame = (
+            batch.to_frame()
+            .select(self.columns)
+            .with_columns(
+                prompt.hash(seed=11).alias("k1"),
+                prompt.hash(seed=29).alias("k2"),
+                (pl.int_range(pl.len(), dtype=pl.Int64) + self.written * (1 << 32)).alias("seq"),
+            )
+        )
+        firsts = frame.filter(pl.struct(KEYS).is_first_distinct())
+        self.prompts.add(firsts.select(*KEYS, "seq", "prompt"), self.written)
+        for source, n in frame["source"].value_counts().iter_rows():
+            self.stats.records_by_source[source] += n
+        target = self.parts / f"records_{self.written:06d}.parquet"
+        frame.drop("prompt").write_parquet(target, compression="lz4", statistics=False)
+        self.written += 1
