@@ -39,6 +39,7 @@ from rich.table import Table
 from classifier import OnnxComplexityScorer, load_tokenizer, parity_check, shared_data_dir
 from classifier._artifact import read_artifact_config, write_config
 from classifier._encoding import encode
+from classifier._export import DEFAULT_QUANTIZATION
 
 TIERS = ("small", "medium", "frontier")
 console = Console(width=150)
@@ -180,7 +181,8 @@ def candidates(args: argparse.Namespace) -> list[Candidate]:
     if args.teacher:
         model = teacher()
         found.append(Candidate("teacher MiniLM-L6/h384 fp32", model, False, "none"))
-        found.append(Candidate("teacher MiniLM-L6/h384 int8:s8", model, True, "s8"))
+        name = f"teacher MiniLM-L6/h384 int8:{DEFAULT_QUANTIZATION}"
+        found.append(Candidate(name, model, True, DEFAULT_QUANTIZATION))
     return found
 
 
@@ -229,7 +231,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2x128,3x192,4x256", help="LAYERSxHIDDEN,...")
     parser.add_argument("--budgets", default="32,64,96,128")
-    parser.add_argument("--quantizations", default="s8", help="see classifier QUANTIZATIONS")
+    parser.add_argument(
+        "--quantizations", default=DEFAULT_QUANTIZATION, help="see classifier._export QUANTIZATIONS"
+    )
     parser.add_argument("--prompts", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)

@@ -49,36 +49,52 @@ def _targets(labels: ArrayLike, n: int, k: int) -> NDArray[np.float64]:
     return y.astype(np.float64)
 
 
-def _nll(logits: NDArray[np.float64], targets: NDArray[np.float64], temperature: float) -> float:
+def _nll(
+    logits: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    temperature: float,
+) -> float:
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-(targets * log_probs).sum(axis=1).mean())
+    return float(-((targets * log_probs).sum(axis=1) * weights).sum())
 
 
-def fit_temperature(logits: ArrayLike, labels: ArrayLike, *, tol: float = 1e-4) -> float:
+def fit_temperature(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    tol: float = 1e-4,
+) -> float:
     """The temperature in [0.05, 20] that minimises the NLL of ``softmax(logits / T)``.
 
-    Golden-section search over log T (the NLL is unimodal in T for temperature scaling).
-    ``labels``: class indices of shape (n,) or soft targets of shape (n, k).
+    Golden-section search over log T (the NLL is convex in 1/T, hence unimodal).
+    ``labels``: class indices of shape (n,) or soft targets of shape (n, k);
+    ``weights``: optional non-negative weight per example.
     """
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 2 or z.shape[0] == 0:
         raise ClassifierError(f"logits: expected a non-empty (n, k) array, got shape {z.shape}")
     targets = _targets(labels, z.shape[0], z.shape[1])
+    w = np.ones(z.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (z.shape[0],) or (w < 0).any() or not w.sum() > 0:
+        raise ClassifierError(f"weights: expected {z.shape[0]} non-negative weights, not all 0")
+    w = w / w.sum()
     lo, hi = math.log(_T_MIN), math.log(_T_MAX)
     ratio = (math.sqrt(5) - 1) / 2
     a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    fa, fb = _nll(z, targets, math.exp(a)), _nll(z, targets, math.exp(b))
+    fa, fb = _nll(z, targets, w, math.exp(a)), _nll(z, targets, w, math.exp(b))
     while hi - lo > tol:
         if fa < fb:
             hi, b, fb = b, a, fa
             a = hi - ratio * (hi - lo)
-            fa = _nll(z, targets, math.exp(a))
+            fa = _nll(z, targets, w, math.exp(a))
         else:
             lo, a, fa = a, b, fb
             b = lo + ratio * (hi - lo)
-            fb = _nll(z, targets, math.exp(b))
+            fb = _nll(z, targets, w, math.exp(b))
     return math.exp((lo + hi) / 2)
 
 

@@ -73,7 +73,9 @@ def head_tail_split(
 ) -> tuple[int, int]:
     """(head, tail) content tokens for a budget of ``max_tokens`` including [CLS]/[SEP]."""
     if max_tokens < 3:
-        raise ClassifierError(f"max_tokens: must be at least 3 ([CLS] x [SEP]), got {max_tokens}")
+        raise ClassifierError(
+            f"max_tokens: must be at least 3 ([CLS], a token, [SEP]), got {max_tokens}"
+        )
     if not 0.0 <= head_fraction <= 1.0:
         raise ClassifierError(f"head_fraction: must be in [0, 1], got {head_fraction}")
     content = max_tokens - 2

@@ -277,6 +277,11 @@ def test_fit_temperature_recovers_the_true_temperature() -> None:
     assert fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.08)
     soft = softmax(logits, 0.7)
     assert fit_temperature(logits, soft) == pytest.approx(0.7, rel=0.01)
+    # weights: a half of the rows drawn at T=1 counts for nothing
+    hot_logits, hot_labels = _synthetic(20_000, 1.0, seed=3)
+    both = np.vstack([logits, hot_logits]), np.concatenate([labels, hot_labels])
+    weights = np.r_[np.ones(len(labels)), np.zeros(len(hot_labels))]
+    assert fit_temperature(*both, weights=weights) == pytest.approx(2.5, rel=0.08)
 
 
 def test_fitted_temperature_lowers_calibration_error() -> None:
