@@ -6,15 +6,17 @@
 Adapters (``ADAPTERS``) read OpenAI request/response logs, litellm
 StandardLoggingPayload logs, tierroute decision logs and RouterBench-style outcome
 tables into one schema (``RECORD_SCHEMA``); labeling functions (``LABELING_FUNCTIONS``)
-vote a tier per distinct prompt; a weighted vote gives the soft label.
+vote a tier per distinct prompt; a weighted vote or a label model (``AGGREGATORS``) gives
+the soft label.
 ``build_shared_dataset`` builds the default training set from the shared public data.
 """
 
 from __future__ import annotations
 
 from labeling._adapters import ADAPTERS, Adapter, Batch, ReadContext, detect_format
-from labeling._aggregate import aggregate_votes, split_of
+from labeling._aggregate import Aggregation, Aggregator, aggregate_votes, split_of
 from labeling._functions import LABELING_FUNCTIONS, JudgeFunction, JudgeLike, LabelingFunction
+from labeling._label_model import AGGREGATORS
 from labeling._pipeline import LabelConfig, LabelResult, run_labeling
 from labeling._reader import Quarantine, RecordError
 from labeling._schema import FEEDBACK_SCHEMA, RECORD_SCHEMA, TierMap
@@ -24,11 +26,14 @@ from labeling._soft_labels import SoftLabelConfig
 
 __all__ = [
     "ADAPTERS",
+    "AGGREGATORS",
     "FEEDBACK_SCHEMA",
     "LABELING_FUNCTIONS",
     "PII_PATTERNS",
     "RECORD_SCHEMA",
     "Adapter",
+    "Aggregation",
+    "Aggregator",
     "Batch",
     "JudgeFunction",
     "JudgeLike",

@@ -71,9 +71,14 @@ def iter_blocks(
             if cut < 0:
                 carry += chunk
                 if len(carry) > max_record_bytes:
-                    carry = _skip_line(handle)
                     yield number, None
                     number += 1
+                    rest = _skip_line(handle)  # may hold whole lines: pass them on
+                    cut = rest.rfind(b"\n")
+                    carry = rest[cut + 1 :]
+                    if cut >= 0:
+                        yield number, rest[: cut + 1]
+                        number += rest.count(b"\n", 0, cut + 1)
                 continue
             data = b"".join((carry, memoryview(chunk)[: cut + 1])) if carry else chunk[: cut + 1]
             carry = chunk[cut + 1 :]
