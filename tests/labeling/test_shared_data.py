@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +230,27 @@ def test_real_shared_data(tmp_path: Path) -> None:
     assert rows.height >= 0.99 * len(test_questions)
     assert set(rows["split"]) == {"test"}
     assert frame.filter(pl.col("split") == "train").height > 5000
+
+
+def test_family_offsets_follow_a_tier_models_weak_family() -> None:
+    small, medium, frontier = SoftLabelConfig().tier_models
+    rng = np.random.default_rng(0)
+    rows, families = [], []
+    for family, small_rate in (("code", 0.1), ("quiz", 0.9)):
+        for _ in range(200):
+            rows.append(
+                {
+                    small: float(rng.random() < small_rate),
+                    medium: float(rng.random() < 0.6),
+                    frontier: float(rng.random() < 0.8),
+                    "other:m": float(rng.random() < 0.5),
+                }
+            )
+            families.append(family)
+    config = SoftLabelConfig(observed_weight=0.0)
+    pooled = soft_labels(rows, replace(config, family_offsets=False), families).success
+    split = soft_labels(rows, config, families).success
+    code = np.array(families) == "code"
+    # with offsets the smoothed small-tier success tracks the observed 0.1 / 0.9 closely
+    assert abs(split[code, 0].mean() - 0.1) < abs(pooled[code, 0].mean() - 0.1)
+    assert abs(split[~code, 0].mean() - 0.9) < abs(pooled[~code, 0].mean() - 0.9)
