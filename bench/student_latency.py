@@ -87,6 +87,9 @@ def student(layers: int, hidden: int, seed: int) -> Any:
 
 def teacher() -> Any:
     from transformers import BertForSequenceClassification
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()  # the "classifier.weight MISSING" table: a new head is expected
 
     return BertForSequenceClassification.from_pretrained(
         str(minilm_dir()), num_labels=len(TIERS)
