@@ -64,6 +64,7 @@ class Router:
         self._label_map = _label_map(self.scorer.labels, self.policy.tier_names)
         self._strategy = STRATEGIES[self.policy.classifier.strategy]
         _check_deployable(self.policy)
+        self._policy_version = self.policy.version_string  # a content hash: compute it once
 
     @classmethod
     def from_policy(cls, path: str | Path, scorer: ComplexityScorer | None = None) -> Router:
@@ -197,7 +198,7 @@ class Router:
             rules=tuple(constraints.rules),
             est_cost_usd=pick.deployment.cost_usd(prompt.input_tokens, out_tokens),
             est_latency_ms=pick.deployment.latency_ms(out_tokens),
-            policy_version=policy.version_string,
+            policy_version=self._policy_version,
             classifier_version=self.scorer.version,
             input_tokens=prompt.input_tokens,
             detectors=tuple(sorted(hits)),
