@@ -222,7 +222,7 @@ def evaluate_model(
         bdata, dropped = _baseline_data(data_path, scorer.labels, exclude, cache, seed)
         if dropped:
             warnings.append(f"baselines: left out {dropped} train rows that are test/routing rows")
-        results += _run_baselines(names, bdata, test, table, n_bins, say, warnings)
+        results += _run_baselines(names, bdata, test, table, n_bins, say, warnings, scorer.version)
     if table is not None:
         oracle = Candidate("oracle", "hindsight", strong_score=lambda _: oracle_strong_score(table))
         results.append(_evaluate_candidate(oracle, "reference", None, table, n_bins))
@@ -275,6 +275,7 @@ def _run_baselines(
     n_bins: int,
     say: Progress,
     warnings: list[str],
+    model_version: str,
 ) -> list[ScorerResult]:
     results = []
     for name in names:
@@ -288,5 +289,7 @@ def _run_baselines(
         except ClassifierError as exc:  # e.g. the shipped TF-IDF has other tiers
             warnings.append(f"baseline {name}: skipped: {exc}")
             continue
+        if candidate.version == model_version:
+            continue  # the evaluated model itself (e.g. --model tfidf): its row is above
         results.append(_evaluate_candidate(candidate, "baseline", test, table, n_bins))
     return results

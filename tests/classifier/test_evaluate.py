@@ -243,3 +243,8 @@ def test_baseline_with_other_tiers_is_skipped_with_a_warning(tmp_path: Path) -> 
     )
     assert [r.name for r in report.results] == ["model", "tfidf-lr"]
     assert any("baseline tfidf-shipped: skipped" in w for w in report.warnings)
+
+
+def test_the_model_itself_is_not_repeated_as_a_baseline(tmp_path: Path) -> None:
+    report = evaluate_model("tfidf", None, routerbench_dir=tmp_path, baselines=["tfidf-shipped"])
+    assert [r.name for r in report.results] == ["model"]
