@@ -17,10 +17,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
 	touch $@
 
+# Validate the policy, show the decisions without servers, then run the loop: simulated
+# backends + `tierroute serve`, the prompts through the openai client, cost vs all-frontier.
 demo: install
 	$(BIN)/tierroute policy validate policies/default.yaml
 	$(BIN)/tierroute demo --prompts examples/prompts.jsonl
 	$(BIN)/tierroute route "SELECT name FROM users WHERE id = 3; why is this slow?"
+	$(BIN)/tierroute demo-loop --prompts examples/prompts.jsonl
 
 test: install lint typecheck pytest
 

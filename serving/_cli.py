@@ -20,6 +20,7 @@ from serving._cli_dataset import register as register_dataset_commands
 from serving._cli_evaluate import register as register_evaluate_commands
 from serving._cli_serve import register as register_serve_command
 from serving._cli_train import register as register_train_command
+from serving._demo_loop import register as register_demo_loop_command
 
 app = typer.Typer(
     name="tierroute",
@@ -34,6 +35,7 @@ register_dataset_commands(app)
 register_evaluate_commands(app)
 register_serve_command(app)
 register_train_command(app)
+register_demo_loop_command(app)
 
 PolicyOption = Annotated[
     Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
