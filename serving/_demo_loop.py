@@ -22,6 +22,7 @@ down (answers 500), so its requests fall back to the plain deployment.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -249,6 +250,10 @@ def _collect(
     return LoopResult(tuple(rows), log, len(records))
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through run_demo_loop's finally
+
+
 def _name(model: str) -> str:
     return model.split("/", 1)[1] if "/" in model else model
 
@@ -324,6 +329,7 @@ def register(app: typer.Typer) -> None:
         from serving._cli import _read_jsonl_prompts
 
         texts = [row["prompt"] for row in _read_jsonl_prompts(prompts)]
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # stop the servers on `kill` too
         with tempfile.TemporaryDirectory(prefix="tierroute-demo-") as tmp:
             folder = workdir or Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
