@@ -51,7 +51,7 @@ KEY_METRICS = ("accuracy", "macro_f1", "ece", "apgr", "cpt50", "cpt80", "argmax_
 
 def is_key_metric(name: str) -> bool:
     parts = re.split(r"[._/]", name)
-    if "train" in parts:
+    if "train" in parts or "cost" in parts:
         return False
     return any("_".join(parts[i:]) in KEY_METRICS for i in range(len(parts)))
 

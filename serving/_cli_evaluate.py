@@ -99,11 +99,19 @@ def evaluate_command(
     console.print(f"report: {target / 'report.md'} (+ report.json, {len(report.plots)} PNGs)")
 
 
-def print_report(report: EvaluationReport) -> None:
+def _console() -> Any:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # piped: do not squeeze tables into 80 columns
+        console = Console(width=140)
+    return console
+
+
+def print_report(report: EvaluationReport) -> None:
+    from rich.table import Table
+
+    console = _console()
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     table = Table(title=f"Classification ({report.split} split of {report.data})")
@@ -223,7 +231,6 @@ def registry_list_command(
     name: NameOption = "tierroute-complexity", tracking_uri: TrackingOption = None
 ) -> None:
     """List the versions of a registered model: aliases, classifier version, key metrics."""
-    from rich.console import Console
     from rich.table import Table
 
     from classifier._registry import ModelRegistry
@@ -241,10 +248,10 @@ def registry_list_command(
     ):
         table.add_column(column)
     for v in versions:
-        metrics = ", ".join(
-            f"{k.removeprefix('metric.')}={val}"
+        metrics = "\n".join(
+            f"{k.removeprefix('metric.').removeprefix('routerbench.')} {val}"
             for k, val in sorted(v.tags.items())
-            if k.startswith("metric.")
+            if k.startswith("metric.") and "complexity" not in k  # the primary mode only
         )
         created = datetime.fromtimestamp(v.created_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(
@@ -255,4 +262,4 @@ def registry_list_command(
             metrics,
             created,
         )
-    Console().print(table if versions else f"no versions of {name} in {registry.tracking_uri}")
+    _console().print(table if versions else f"no versions of {name} in {registry.tracking_uri}")

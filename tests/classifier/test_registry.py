@@ -278,6 +278,7 @@ def test_bad_model_uri_is_a_registry_error(tmp_path: Path) -> None:
         ("routerbench.frontier.apgr", True),
         ("parity_argmax_agreement", True),
         ("student_train_accuracy", False),
+        ("routerbench.frontier.cost_at_cpt80", False),
         ("train.loss", False),
         ("wall_s", False),
     ],
