@@ -101,7 +101,7 @@ def run_baseline(path: Path, out: Path, workers: int) -> int:
     from labeling._functions import clip  # the pipeline's detectors see the same text
     from router import detect_code, detect_math, detect_sql, estimate_tokens
 
-    rows = []
+    chunks, rows = [], []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             obj = json.loads(line)
@@ -117,9 +117,14 @@ def run_baseline(path: Path, out: Path, workers: int) -> int:
                     "feedback": obj.get("feedback"),
                 }
             )
-    frame = pd.DataFrame(rows)
+            if len(rows) == 100_000:  # a frame per 100k lines: Python dicts stay bounded
+                chunks.append(pd.DataFrame(rows))
+                rows = []
+    frame = pd.concat([*chunks, pd.DataFrame(rows)], ignore_index=True)
+    del chunks, rows
     frame["prompt"] = frame["prompt"].map(scrub)
-    frame["key"] = frame["prompt"].str.lower().str.split().str.join(" ")
+    normalized = frame["prompt"].str.lower().str.replace(r"[ \t\r\n\f\v]+", " ", regex=True)
+    frame["key"] = normalized.str.strip(" ")
     groups = frame.groupby("key", sort=False).agg(text=("prompt", "first"), n=("prompt", "size"))
     groups["tokens"] = groups["text"].map(estimate_tokens)
     for name, detect in (("code", detect_code), ("sql", detect_sql), ("math", detect_math)):
@@ -184,7 +189,8 @@ def measure(kind: str, path: Path, out: Path, threads: int, workers: int) -> dic
     command += ["--workers", str(workers)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
+        why = "killed (out of memory?)" if done.returncode == -9 else f"exit {done.returncode}"
+        raise SystemExit(f"{kind} failed, {why}:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

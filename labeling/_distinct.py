@@ -35,7 +35,7 @@ from labeling._functions import (
     TextFunction,
     clip,
     detector_column,
-    text_vote_columns,
+    text_vote_column,
 )
 from labeling._schema import TierMap
 from labeling._scrub import PII_KINDS, candidates, group_ids, scrub_text
@@ -69,7 +69,7 @@ def pii_column(kind: str) -> str:
 def text_votes(
     functions: Sequence[TextFunction], texts: list[str], tiers: TierMap
 ) -> list[pl.Series]:
-    """Each function's ``tv_``/``tc_`` columns for ``texts``."""
+    """Each function's ``tv_`` vote column (Int8) for ``texts``."""
     groups = pl.DataFrame({"text": texts}, schema={"text": pl.String})
     detectors = sorted({f.build.detector for f in functions if isinstance(f.build, Detect)})
     if detectors:  # one pass: the detectors of one text share its word set
@@ -81,9 +81,8 @@ def text_votes(
         )
     columns: list[pl.Series] = []
     for function in functions:
-        votes = function.group_vote(groups, tiers)
-        vote, conf = text_vote_columns(function.name)
-        columns += [votes["vote"].alias(vote), votes["conf"].alias(conf)]
+        votes = function.group_vote(groups, tiers)["vote"]
+        columns.append(votes.cast(pl.Int8).alias(text_vote_column(function.name)))
     return columns
 
 
@@ -111,7 +110,7 @@ def prompt_rows(request: Request) -> pl.DataFrame:
     return request.keys.with_columns(
         group_ids(scrubbed),
         scrubbed,
-        *(pl.Series(pii_column(k), v, dtype=pl.Int64) for k, v in counts.items()),
+        *(pl.Series(pii_column(k), v, dtype=pl.Int32) for k, v in counts.items()),
         *text_votes(request.functions, texts, request.tiers),
     )
 

@@ -31,7 +31,7 @@ __all__ = [
     "clip",
     "detector_column",
     "record_vote_column",
-    "text_vote_columns",
+    "text_vote_column",
 ]
 
 
@@ -120,17 +120,17 @@ def _failure_vote(tiers: TierMap) -> pl.Expr:
     return pl.when(failed & (index < len(tiers.tiers) - 1)).then(index + 1).cast(pl.Int32)
 
 
-def text_vote_columns(name: str) -> tuple[str, str]:
-    """Columns holding a text function's precomputed ``vote`` and ``conf`` per group."""
-    return f"tv_{name}", f"tc_{name}"
+def text_vote_column(name: str) -> str:
+    """Column holding a text function's precomputed vote per group (its conf is fixed)."""
+    return f"tv_{name}"
 
 
 @dataclass(frozen=True)
 class TextFunction:
     """A heuristic on the prompt text alone: ``build`` gives the tier name (null = abstain).
 
-    Being a function of the text only, it is computed once per dedup group while the
-    input is read (``labeling._textvotes``); ``group_vote`` then reads those columns.
+    Being a function of the text only, it runs once per distinct prompt while the input
+    is read (``labeling._distinct``); ``group_vote`` then reads that ``tv_`` column.
     ``build`` must be picklable (a module-level function or a small dataclass): large
     batches are computed in worker processes.
     """
@@ -144,9 +144,9 @@ class TextFunction:
         return None
 
     def group_vote(self, groups: pl.DataFrame, tiers: TierMap) -> pl.DataFrame:
-        vote, conf = text_vote_columns(self.name)
-        if vote in groups.columns:
-            return groups.select(pl.col(vote).alias("vote"), pl.col(conf).alias("conf"))
+        column = text_vote_column(self.name)
+        if column in groups.columns:
+            return _votes(groups[column], self.confidence)
         names = self.build(groups, tiers)
         mapping = {t: i for i, t in enumerate(tiers.tiers)}
         index = names.replace_strict(mapping, default=None, return_dtype=pl.Int32)
@@ -179,7 +179,7 @@ class Detect:
     """Votes the second tier where ``router``'s detector ``detector`` fires on the text.
 
     Reads the ``det_<detector>`` column when the caller ran all detectors in one pass
-    (``labeling._textvotes``: the detectors then share the text's word set).
+    (``labeling._distinct``: the detectors then share the text's word set).
     """
 
     detector: str

@@ -25,7 +25,13 @@ import polars as pl
 from labeling._functions import record_vote_column
 from policies import LabelingError
 
-__all__ = ["BLOCK", "embed_texts", "merge_near_duplicates", "near_duplicate_components"]
+__all__ = [
+    "BLOCK",
+    "embed_texts",
+    "merge_groups",
+    "merge_near_duplicates",
+    "near_duplicate_components",
+]
 
 BLOCK = 1024
 MAX_TOKENS = 128  # prompts are compared on their first 128 word pieces
@@ -93,7 +99,7 @@ def merge_near_duplicates(
     vectors = embed_texts(groups["text"].to_list())
     component = pl.Series("_component", near_duplicate_components(vectors, threshold))
     tagged = groups.with_columns(component).sort("first_seq")
-    merged = _merge(tagged).sort("group_id")
+    merged = merge_groups(tagged, "_component").drop("_component").sort("first_seq")
     members = tagged.filter(~pl.col("_component").is_first_distinct())
     report |= {
         "groups_after": merged.height,
@@ -104,19 +110,21 @@ def merge_near_duplicates(
     return merged, report
 
 
-def _merge(tagged: pl.DataFrame) -> pl.DataFrame:
-    record_votes = {c for c in tagged.columns if c.startswith(record_vote_column(""))}
+def merge_groups(rows: pl.DataFrame, by: str) -> pl.DataFrame:
+    """One row per ``by`` value of ``rows`` (sorted by ``first_seq``): sizes add up,
+    record votes (``rv_``) take the maximum, the rest is the earliest row's."""
+    record_votes = record_vote_column("")
     aggs = []
-    for column in tagged.columns:
-        if column == "_component":
+    for column in rows.columns:
+        if column == by:
             continue
         if column == "n_records":
             aggs.append(pl.col(column).sum())
-        elif column in record_votes:
+        elif column.startswith(record_votes):
             aggs.append(pl.col(column).max())
         else:
             aggs.append(pl.col(column).first())
-    return tagged.group_by("_component", maintain_order=True).agg(aggs).drop("_component")
+    return rows.group_by(by, maintain_order=True).agg(aggs)
 
 
 def _examples(tagged: pl.DataFrame) -> list[dict[str, str]]:

@@ -44,6 +44,7 @@ from labeling._functions import (
     record_vote_column,
 )
 from labeling._label_model import AGGREGATORS
+from labeling._neardup import merge_groups
 from labeling._parts import PartWriter, records_glob
 from labeling._reader import Quarantine
 from labeling._schema import FEEDBACK_SCHEMA, TierMap
@@ -54,7 +55,7 @@ from policies import LabelingError, Policy, default_policy
 __all__ = ["LabelConfig", "LabelResult", "run_labeling"]
 
 Progress = Callable[[str, int], None]
-_ALWAYS_READ = ("prompt", "request_id", "feedback", "source", "source_line")
+_ALWAYS_READ = ("prompt", "request_id", "feedback", "source")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,11 @@ def run_labeling(
             feedback = _read_inputs(inputs, config, ctx, writer, progress)
             records = _join_feedback(parts, feedback, quarantine, stats)
             groups = _group(records, tiers, config, prompts.finish(), stats)
+            groups = groups.with_columns(
+                (pl.col("first_seq") // (1 << 32))
+                .replace_strict(writer.sources, return_dtype=pl.String)
+                .alias("source")
+            )
         stats.quarantined = quarantine.records
         stats.rejected_files = quarantine.files
         stats.quarantine_reasons = dict(quarantine.reasons)
@@ -277,7 +283,6 @@ def _group(
         .group_by(KEYS)
         .agg(
             pl.col("seq").min().alias("first_seq"),
-            pl.col("source").sort_by("seq").first().alias("source"),
             pl.len().cast(pl.Int64).alias("n_records"),
             *(pl.col(name).max() for name in votes),
         )
@@ -288,21 +293,12 @@ def _group(
         column = per_prompt[pii_column(kind)] * per_prompt["n_records"]
         if found := int(column.sum()):
             stats.pii[kind] += found
-    keep = [
-        c
-        for c in per_prompt.columns
-        if c not in (*KEYS, "n_records", *votes) and not c.startswith("pii_")
-    ]
-    groups = (
-        per_prompt.sort("first_seq")
-        .group_by("group_id", maintain_order=True)
-        .agg(
-            *(pl.col(c).first() for c in keep if c != "group_id"),
-            pl.col("n_records").sum(),
-            *(pl.col(name).max() for name in votes),
-        )
-    )
-    return groups.sort("group_id")
+    per_prompt = per_prompt.drop(*KEYS, *(pii_column(k) for k in PII_KINDS))
+    shared = per_prompt["group_id"].is_duplicated()
+    if shared.any():  # variants of one prompt: the earliest one's text votes
+        merged = merge_groups(per_prompt.filter(shared).sort("first_seq"), "group_id")
+        per_prompt = pl.concat([per_prompt.filter(~shared), merged.select(per_prompt.columns)])
+    return per_prompt.sort("first_seq")
 
 
 def _texts(parts: Path) -> pl.LazyFrame:
