@@ -43,12 +43,14 @@ _WHITESPACE = b" \t\r\n\x0b\x0c"
 Fallback = Callable[[int, bytes | None], None]
 
 
-def _arrow_schema(timestamp: Any) -> Any:
+def _arrow_schema(timestamp: Any, answers: bool) -> Any:
+    """The fields the fast path reads; the answer text only when ``answers``."""
     import pyarrow as pa
 
     string, number, integer = pa.string(), pa.float64(), pa.int64()
     message = pa.struct([("role", string), ("content", string)])
-    choice = pa.struct([("message", pa.struct([("content", string)])), ("finish_reason", string)])
+    answer = [("message", pa.struct([("content", string)]))] if answers else []
+    choice = pa.struct([*answer, ("finish_reason", string)])
     return pa.schema(
         [
             ("request_id", string),
@@ -185,7 +187,8 @@ class FastParser:
         import pyarrow.json as pajson
 
         if not self._variants:
-            self._variants = [_arrow_schema(pa.string()), _arrow_schema(pa.float64())]
+            answers = self.columns is None or "response" in self.columns
+            self._variants = [_arrow_schema(t, answers) for t in (pa.string(), pa.float64())]
         block = max(1 << 20, min(len(buffer) // 2 + 1, 1 << 24))
         for schema in list(self._variants):
             options = pajson.ParseOptions(
