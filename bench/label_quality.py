@@ -15,7 +15,8 @@ Measured, all on rows the proxy did not train on:
 * ``rb_test``: APGR for GPT-4-1106 vs Mixtral-8x7B on RouterBench test rows (the
   threshold sweep of ``classifier._routing_eval``; 0.5 = random, 1 = perfect order).
 * ``loso <family>``: leave one benchmark family out of training entirely, then on
-  that family: APGR on its RouterBench test rows (arc, mbpp, winogrande), or the
+  that family: APGR on all its RouterBench rows, train and test CSVs alike (arc,
+  mbpp, winogrande: the proxy saw none of them), or the
   Spearman correlation between P(frontier) and the share of observed cheap models
   that fail the prompt (gsm8k, math, code = HumanEval+JavaScript, chinese_exam,
   routerarena). ``loso_apgr`` pools the three RouterBench families' held-out
@@ -72,7 +73,27 @@ VARIANTS: dict[str, SharedDataConfig] = {
     "irt_all_unsolved_spread": SharedDataConfig(labels=SoftLabelConfig(unsolved="spread")),
     "irt_all_obs0": SharedDataConfig(labels=SoftLabelConfig(observed_weight=0.0)),
     "irt_all_obs1": SharedDataConfig(labels=SoftLabelConfig(observed_weight=1.0)),
+    "irt_all_center05": SharedDataConfig(labels=SoftLabelConfig(family_centering=0.5)),
+    "irt_all_center1": SharedDataConfig(labels=SoftLabelConfig(family_centering=1.0)),
+    "irt_all_center1_obs0": SharedDataConfig(
+        labels=SoftLabelConfig(family_centering=1.0, observed_weight=0.0)
+    ),
+    "irt_all_no_chinese": SharedDataConfig(exclude_families=("chinese_exam",)),
+    "irt_all_sharegpt2k": SharedDataConfig(sharegpt=2000),
 }
+PROXIES = ("emb+feat", "feat")  # feat: the text features alone, no embedding
+
+
+def noise_floor(evalset: pl.DataFrame, seeds: int = 200) -> dict[str, float]:
+    """Standard deviation of APGR under random scores: differences below ~2x are noise."""
+    rng = np.random.default_rng(0)
+    sets = {"rb_test": rb_test_rows(evalset)}
+    sets.update({f"loso_{f}": rb_test_rows(evalset, (f,), all_splits=True) for f in RB_FAMILIES})
+    sets["loso_apgr"] = rb_test_rows(evalset, RB_FAMILIES, all_splits=True)
+    return {
+        name: float(np.std([_apgr_rows(rows, rng.random(rows.height)) for _ in range(seeds)]))
+        for name, rows in sets.items()
+    }
 
 
 # ---------------------------------------------------------------- embeddings + features
@@ -116,6 +137,15 @@ class EmbeddingCache:
         self.vectors.update(zip(keys.tolist(), vecs.astype(np.float32), strict=True))
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SENTENCE = re.compile(r"[.!?](?:\s|$)")
+_CONSTRAINT = re.compile(
+    r"\b(?:must|exactly|at least|at most|only|without|each|every|all|step|prove|explain|why)\b",
+    re.I,
+)
+N_FEATURES = 13
+
+
 def text_features(texts: Sequence[str]) -> Floats:
     from router import detect_code, detect_math, detect_sql
 
@@ -134,6 +164,10 @@ def text_features(texts: Sequence[str]) -> Floats:
                 math.log1p(t.count("\n")),
                 sum(ord(c) > 127 for c in t) / n,
                 float(bool(re.search(r"^\s*[A-D][).]\s", t, re.M))),
+                # reasoning depth: how many quantities, sentences and constraints
+                math.log1p(len(_NUMBER.findall(t))),
+                math.log1p(len(_SENTENCE.findall(t))),
+                math.log1p(len(_CONSTRAINT.findall(t))),
             ]
         )
     return np.asarray(rows, dtype=np.float64)
@@ -144,14 +178,15 @@ class Featurizer:
         self.cache = cache
         self._memo: dict[str, Floats] = {}
 
-    def __call__(self, texts: Sequence[str]) -> Floats:
+    def __call__(self, texts: Sequence[str], proxy: str = "emb+feat") -> Floats:
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if todo:
             emb = self.cache.embed(todo).astype(np.float64)
             extra = text_features(todo)
             for t, e, x in zip(todo, emb, extra, strict=True):
                 self._memo[t] = np.concatenate([e, x])
-        return np.stack([self._memo[t] for t in texts])
+        stacked = np.stack([self._memo[t] for t in texts])
+        return stacked if proxy == "emb+feat" else stacked[:, -N_FEATURES:]
 
 
 # ---------------------------------------------------------------- proxy model + metrics
@@ -209,9 +244,11 @@ def evaluation_frame(data_dir: Path | None) -> pl.DataFrame:
     return frame.with_columns(pl.Series("cheap_fail", [fails.get(k) for k in keys]))
 
 
-def rb_test_rows(frame: pl.DataFrame, families: Sequence[str] = RB_FAMILIES) -> pl.DataFrame:
+def rb_test_rows(
+    frame: pl.DataFrame, families: Sequence[str] = RB_FAMILIES, all_splits: bool = False
+) -> pl.DataFrame:
     return frame.filter(
-        (pl.col("split") == "test")
+        ((pl.col("split") == "test") | all_splits)
         & pl.col("source").str.starts_with("routerbench/")
         & pl.col("family").is_in(list(families))
         & pl.col("medium_correct").is_not_null()
@@ -227,9 +264,13 @@ def evaluate(
     name: str,
     train: pl.DataFrame | None,
     evalset: pl.DataFrame,
-    features: Featurizer,
+    featurizer: Featurizer,
+    proxy: str = "emb+feat",
 ) -> dict[str, float]:
     """``train`` None = prompt length alone."""
+
+    def features(texts: Sequence[str]) -> Floats:
+        return featurizer(texts, proxy)
 
     def fit(rows: pl.DataFrame) -> Callable[[Sequence[str]], Floats]:
         if train is None:
@@ -247,7 +288,7 @@ def evaluate(
         score_of = (
             fit(usable.filter(pl.col("family") != family)) if usable is not None else fit(evalset)
         )
-        rows = rb_test_rows(evalset, (family,))
+        rows = rb_test_rows(evalset, (family,), all_splits=True)  # never trained on
         score = score_of(rows["text"].to_list())
         result[f"loso_{family}"] = _apgr_rows(rows, score)
         pooled_scores.append(score)
@@ -298,14 +339,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/h/emb"))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--proxies", default=",".join(PROXIES))
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     features = Featurizer(EmbeddingCache(args.cache))
     evalset = evaluation_frame(args.data_dir)
+    floor = noise_floor(evalset)
+    print("random-score APGR sd: " + ", ".join(f"{k}={v:.3f}" for k, v in floor.items()))
     results = {"length_only": evaluate("length_only", None, evalset, features)}
     for name in args.variants.split(","):
         frame, _ = build_shared_frame(args.data_dir, VARIANTS[name])
-        results[name] = evaluate(name, frame, evalset, features)
+        for proxy in args.proxies.split(","):
+            label = name if proxy == "emb+feat" else f"{name} [{proxy}]"
+            results[label] = evaluate(label, frame, evalset, features, proxy)
     print(render(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -39,7 +39,7 @@ __all__ = ["SharedDataConfig", "build_shared_dataset", "build_shared_frame"]
 
 TIERS = ("small", "medium", "frontier")
 # which item's text a linked group shows: the source the classifier is evaluated on first
-_TEXT_PRIORITY = ("routerbench", "routerarena", "small_models7", "arena_hard")
+_TEXT_PRIORITY = ("routerbench", "routerarena", "small_models7", "arena_hard", "sharegpt")
 Progress = Callable[[str], None]
 
 
@@ -50,6 +50,7 @@ class SharedDataConfig:
     sources: tuple[str, ...] | None = None  # routerbench, small_models7, ... (None: all)
     families: tuple[str, ...] | None = None  # keep only these families (None: all)
     exclude_families: tuple[str, ...] = ()
+    sharegpt: int = 0  # ShareGPT first turns added with the no-outcome prior (0: none)
     max_per_family: int | None = 2500  # stable-hash subsample of bigger families' train rows
     scrub_pii: bool = True
     labels: SoftLabelConfig = field(default_factory=SoftLabelConfig)
@@ -57,6 +58,7 @@ class SharedDataConfig:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["labels"]["anchors"] = dict(self.labels.anchors)
+        data["labels"]["no_outcome_probs"] = dict(self.labels.no_outcome_probs)
         return data
 
 
@@ -94,7 +96,7 @@ def build_shared_frame(
     if not root.is_dir():
         raise LabelingError(f"{root}: shared data folder not found (set TIERROUTE_SHARED_DATA)")
     note(f"reading {root}")
-    items = read_shared_sources(root)
+    items = read_shared_sources(root, config.sharegpt)
     records_by_source = Counter(item.source for item in items)
     items = [i for i in items if _wanted(i, config)]
     note(f"linking {len(items):,} prompts across sources")
@@ -252,6 +254,7 @@ def _voters(group: _Group) -> list[str]:
         "small_models7": "small_models7_scores",
         "routerarena": "routerarena_scores",
         "arena_hard": "arena_hard_prior",
+        "sharegpt": "sharegpt_prior",
     }
     return sorted(named[k] for k in kinds)
 

@@ -17,6 +17,7 @@ recognise the *source* instead of the difficulty:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -53,11 +54,17 @@ class SourceItem:
     stem: str | None = None  # cross-source link key (question stem), when linkable
 
 
-def read_shared_sources(data_dir: Path) -> list[SourceItem]:
-    """All labeled prompts of the shared data, in a deterministic order."""
+def read_shared_sources(data_dir: Path, sharegpt: int = 0) -> list[SourceItem]:
+    """All labeled prompts of the shared data, in a deterministic order.
+
+    ``sharegpt``: how many ShareGPT first turns (no outcomes; a stable hash of the id
+    picks them) to add as ordinary real traffic.
+    """
     items: list[SourceItem] = []
     for reader in (_routerbench, _small_models7, _routerarena, _arena_hard):
         items.extend(reader(data_dir))
+    if sharegpt > 0:
+        items.extend(_sharegpt(data_dir, sharegpt))
     return items
 
 
@@ -203,6 +210,22 @@ def _arena_hard(data_dir: Path) -> Iterator[SourceItem]:
                     source=f"arena_hard/{version}/{category}".rstrip("/"),
                     family="arena_hard",
                 )
+
+
+def _sharegpt(data_dir: Path, limit: int) -> list[SourceItem]:
+    path = data_dir / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
+    ranked = []
+    for line_no, row in _jsonl(path):
+        prompt, ident = row.get("prompt"), row.get("id")
+        if not isinstance(prompt, str) or not isinstance(ident, str):
+            raise LabelingError(f"{path}:{line_no}: id/prompt: expected strings")
+        if prompt.strip():
+            rank = hashlib.blake2b(b"sharegpt:" + ident.encode(), digest_size=8).hexdigest()
+            ranked.append((rank, prompt.strip()))
+    return [
+        SourceItem(text=text, source="sharegpt/first_turn", family="sharegpt")
+        for _, text in sorted(ranked)[:limit]
+    ]
 
 
 def _load_json(path: Path) -> Any:

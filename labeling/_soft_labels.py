@@ -50,6 +50,9 @@ ANCHORS = {
     "routerarena:gemini-2.0-flash-001": TIER_MODELS[2],
 }
 UNSOLVED = ("frontier", "small", "spread")
+# Arena-Hard: prompts picked from Chatbot Arena for being hard (frontier-leaning);
+# ShareGPT and anything else without outcomes: ordinary traffic, no tier favoured much.
+NO_OUTCOME_PROBS = {"arena_hard": (0.1, 0.3, 0.6), "default": (0.4, 0.3, 0.3)}
 _GRID = np.linspace(-8.0, 8.0, 161)
 
 
@@ -64,7 +67,13 @@ class SoftLabelConfig:
     ability_l2: float = 0.01
     family_offsets: bool = True  # per-family ability offsets (penalised by family_l2)
     family_l2: float = 1.0
-    no_outcome_probs: tuple[float, float, float] = (0.1, 0.3, 0.6)  # Arena-Hard prompts
+    # 0..1: how much of each family's mean difficulty to remove (1 = only within-family
+    # differences remain, so a classifier cannot score a prompt by recognising its source)
+    family_centering: float = 0.0
+    # soft label of prompts without any outcome, by family ("default": any other family)
+    no_outcome_probs: Mapping[str, tuple[float, float, float]] = field(
+        default_factory=lambda: dict(NO_OUTCOME_PROBS)
+    )
     tier_models: tuple[str, str, str] = TIER_MODELS
     anchors: Mapping[str, str] = field(default_factory=lambda: dict(ANCHORS))
 
@@ -75,8 +84,11 @@ class SoftLabelConfig:
             raise LabelingError(f"unsolved: unknown {self.unsolved!r}; expected one of {UNSOLVED}")
         if not 0.0 <= self.observed_weight <= 1.0:
             raise LabelingError(f"observed_weight: {self.observed_weight} is not in [0, 1]")
-        if abs(sum(self.no_outcome_probs) - 1.0) > 1e-6:
-            raise LabelingError(f"no_outcome_probs: {self.no_outcome_probs} must sum to 1")
+        for family, probs in self.no_outcome_probs.items():
+            if len(probs) != 3 or abs(sum(probs) - 1.0) > 1e-6 or min(probs) < 0:
+                raise LabelingError(f"no_outcome_probs[{family!r}]: {probs} is not 3 probabilities")
+        if "default" not in self.no_outcome_probs:
+            raise LabelingError("no_outcome_probs: needs a 'default' entry")
 
 
 @dataclass(frozen=True)
@@ -207,32 +219,54 @@ def soft_labels(
     order = [fit.models.index(m) for m in models]
     tiers = [fit.models.index(m) for m in config.tier_models]
     family = np.array([fit.families.index(f) for f in families] if families else [0] * len(mask))
-    success, spread = np.empty((len(outcomes), 3)), np.empty(len(outcomes))
+    post = np.empty((len(outcomes), len(_GRID)))
     for f in range(len(fit.families)):
         rows = family == f
-        ability = fit.abilities(f)
-        p = _sigmoid(ability[order][:, None] - _GRID[None, :])  # (models, grid)
+        p = _sigmoid(fit.abilities(f)[order][:, None] - _GRID[None, :])  # (models, grid)
         # log-likelihood of each prompt's outcomes at each grid difficulty, plus the prior
         loglik = (values[rows] * mask[rows]) @ np.log(p)
         loglik += ((1 - values[rows]) * mask[rows]) @ np.log1p(-p)
         loglik -= 0.5 * (_GRID / config.difficulty_prior_sd) ** 2
-        post = np.exp(loglik - loglik.max(axis=1, keepdims=True))
-        post /= post.sum(axis=1, keepdims=True)
-        success[rows] = post @ _sigmoid(ability[tiers][None, :] - _GRID[:, None])
-        mean = post @ _GRID
-        spread[rows] = np.sqrt(np.maximum(post @ _GRID**2 - mean**2, 0.0))
+        post[rows] = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    mean = post @ _GRID
+    spread = np.sqrt(np.maximum(post @ _GRID**2 - mean**2, 0.0))
+    has: NDArray[np.bool_] = np.asarray(mask.any(axis=1), dtype=bool)
+    shift = _family_shift(mean, family, has, config.family_centering)
+    success = np.empty((len(outcomes), 3))
+    for f in range(len(fit.families)):
+        rows = family == f
+        grid = _GRID - shift[f]
+        success[rows] = post[rows] @ _sigmoid(fit.abilities(f)[tiers][None, :] - grid[:, None])
     for t, model in enumerate(config.tier_models):
         seen, observed = mask[:, models.index(model)], values[:, models.index(model)]
         w = config.observed_weight
         success[:, t] = np.where(seen, (1 - w) * success[:, t] + w * observed, success[:, t])
     probs = _nested_probs(success, config.unsolved)
-    has = mask.any(axis=1)
-    probs[~has] = np.asarray(config.no_outcome_probs)
+    names = list(families) if families else ["default"] * len(outcomes)
+    for i in np.flatnonzero(~has):
+        prior = config.no_outcome_probs
+        probs[i] = prior.get(names[i], prior["default"])
     # confidence: how much the outcomes narrowed the difficulty, times how peaked the label is
     certainty = np.clip(1.0 - spread / config.difficulty_prior_sd, 0.0, 1.0)
     confidence = np.where(has, probs.max(axis=1) * (0.5 + 0.5 * certainty), 0.3)
     abilities = {m: float(t) for m, t in zip(fit.models, fit.theta, strict=True)}
     return SoftLabels(probs, success, confidence, abilities)
+
+
+def _family_shift(
+    mean: NDArray[np.float64], family: NDArray[np.int64], has: NDArray[np.bool_], share: float
+) -> NDArray[np.float64]:
+    """``share`` of each family's mean difficulty above the overall mean (to subtract)."""
+    shift = np.zeros(int(family.max()) + 1 if len(family) else 0)
+    if share == 0.0 or not has.any():
+        return shift
+    overall = mean[has].mean()
+    for f in range(len(shift)):
+        rows = has & (family == f)
+        if rows.any():
+            shift[f] = share * (mean[rows].mean() - overall)
+    return shift
 
 
 def _nested_probs(success: NDArray[np.float64], unsolved: str) -> NDArray[np.float64]:

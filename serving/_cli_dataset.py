@@ -28,6 +28,9 @@ def shared_command(
     max_per_family: Annotated[
         int, typer.Option(help="cap on train/val questions per benchmark family (0: no cap)")
     ] = 2500,
+    sharegpt: Annotated[
+        int, typer.Option(help="ShareGPT first turns to add with the no-outcome prior")
+    ] = 0,
     no_pii_scrub: Annotated[
         bool, typer.Option("--no-pii-scrub", help="keep emails, phones, cards, keys")
     ] = False,
@@ -38,7 +41,9 @@ def shared_command(
 
     from labeling import SharedDataConfig, build_shared_dataset
 
-    config = SharedDataConfig(max_per_family=max_per_family or None, scrub_pii=not no_pii_scrub)
+    config = SharedDataConfig(
+        max_per_family=max_per_family or None, sharegpt=sharegpt, scrub_pii=not no_pii_scrub
+    )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:

@@ -102,6 +102,15 @@ def data_dir(tmp_path: Path) -> Path:
     (hard_dir / "arena-hard-v2.0_question.jsonl").write_text(
         "\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8"
     )
+    share = root / "sharegpt_prompts"
+    share.mkdir()
+    lines = [
+        {"id": f"s{i}", "prompt": f"Write a short poem about item {i}.", "n_turns": 2}
+        for i in range(3)
+    ]
+    (share / "sharegpt_v3_first_turn_prompts.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8"
+    )
     return root
 
 
@@ -254,3 +263,12 @@ def test_family_offsets_follow_a_tier_models_weak_family() -> None:
     # with offsets the smoothed small-tier success tracks the observed 0.1 / 0.9 closely
     assert abs(split[code, 0].mean() - 0.1) < abs(pooled[code, 0].mean() - 0.1)
     assert abs(split[~code, 0].mean() - 0.9) < abs(pooled[~code, 0].mean() - 0.9)
+
+
+def test_sharegpt_prompts_get_the_default_prior(data_dir: Path, tmp_path: Path) -> None:
+    assert "sharegpt" not in set(_build(data_dir, tmp_path / "none")["family"])
+    frame = _build(data_dir, tmp_path / "out", sharegpt=2)
+    chat = frame.filter(pl.col("family") == "sharegpt")
+    assert chat.height == 2
+    assert chat["tier_probs"].to_list() == [[0.4, 0.3, 0.3]] * 2
+    assert chat["voters"].to_list() == [["sharegpt_prior"]] * 2
