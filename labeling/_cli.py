@@ -115,8 +115,10 @@ def _summary(console: Any, result: LabelResult) -> None:
         table.add_row("near-dup merged groups", f"{card['near_duplicates']['merged_groups']:,}")
     aggregation = card.get("aggregation", {})
     if aggregation.get("method") == "model":
-        fitted = aggregation.get("fitted")
-        detail = f"fitted on {aggregation['trained_on']} groups" if fitted else "not fitted"
+        if aggregation.get("used"):
+            detail = f"used, fitted on {aggregation['trained_on']} groups"
+        else:
+            detail = f"not used: {aggregation.get('reason')}"
         table.add_row("label model", detail)
     if "judge" in card:
         judge = card["judge"]

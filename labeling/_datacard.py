@@ -93,11 +93,12 @@ def _aggregation(report: dict[str, Any]) -> list[str]:
     lines.append(f"Label model fitted on the `{report.get('anchor')}` function's votes.")
     if not report.get("fitted"):
         return lines + ["", f"Not fitted ({report.get('reason')}): weighted vote used.", ""]
+    used = "used" if report.get("used") else f"not used ({report.get('reason')}): weighted vote"
     lines += [
         "",
         f"Trained on {report['trained_on']} groups (tiers {report['classes']}); "
         f"5-fold accuracy {report.get('cv_accuracy', 'n/a')} "
-        f"vs {report['majority_share']} for the commonest tier.",
+        f"vs {report['majority_share']} for the commonest tier; {used}.",
         "",
         "Learned weight per function (logit a vote for tier t adds to tier t):",
         "",

@@ -12,7 +12,9 @@ Learned weights are reported per function: the mean coefficient that a vote for 
 adds to the logit of t (how much the model trusts a function's votes, on the scale of
 log-odds), plus the full coefficient matrix. With too little training data (fewer than
 :data:`MIN_TRAIN` groups or a single outcome class) the model is not fitted and the
-weighted vote is used, with the reason in the report.
+weighted vote is used, with the reason in the report; likewise when the fitted model is
+not :data:`MIN_GAIN` more accurate (5-fold CV, against the anchor) than always answering
+the anchor's commonest tier: the other functions then carry no signal it could learn.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import polars as pl
 
 from labeling._aggregate import Aggregation, Aggregator, WeightedVote, aggregate_votes
 
-__all__ = ["AGGREGATORS", "MIN_TRAIN", "LabelModel", "vote_matrix"]
+__all__ = ["AGGREGATORS", "MIN_GAIN", "MIN_TRAIN", "LabelModel", "vote_matrix"]
 
 MIN_TRAIN = 20
+MIN_GAIN = 0.01  # CV accuracy the model must add over the commonest tier to be used
 
 
 def vote_matrix(votes: Mapping[str, pl.DataFrame], names: list[str], n_tiers: int) -> np.ndarray:
@@ -78,6 +81,10 @@ class LabelModel:
             **_weights_report(model, names, n_tiers),
             **_quality(x[train], y, self),
         }
+        if report.get("cv_accuracy", 1.0) < report["majority_share"] + MIN_GAIN:
+            reason = "no better than always the commonest tier in 5-fold CV"
+            return Aggregation(voted, report | {"used": False, "reason": reason})
+        report["used"] = True
         probs = np.zeros((n_groups, n_tiers))
         probs[:, model.classes_] = model.predict_proba(x)
         return Aggregation(_relabel(voted, probs, train), report)

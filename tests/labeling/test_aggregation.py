@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from labeling import AGGREGATORS, LabelConfig, run_labeling
 from labeling._cli import parse_weights
-from labeling._label_model import MIN_TRAIN, LabelModel, vote_matrix
+from labeling._label_model import MIN_GAIN, MIN_TRAIN, LabelModel, vote_matrix
 from policies import LabelingError
 from tests.labeling._records import openai_record, write_jsonl
 
@@ -43,7 +43,7 @@ def test_label_model_learns_which_function_to_trust() -> None:
     weights = {"outcome": 2.0, "oracle": 0.3, "noise": 0.3}
     out = LabelModel().aggregate(votes, weights, 120, 3)
     report = out.report
-    assert report["fitted"] and report["trained_on"] == 80
+    assert report["fitted"] and report["used"] and report["trained_on"] == 80
     learned = report["learned_weights"]
     assert learned["oracle"] > 1.0 > abs(learned["noise"])
     assert report["cv_accuracy"] > 0.9 > report["majority_share"]
@@ -63,6 +63,17 @@ def test_label_model_keeps_the_weighted_vote_without_enough_anchor_votes() -> No
     assert not out.report["fitted"] and "needs" in out.report["reason"]
     expected = AGGREGATORS["vote"].aggregate(votes, weights, 120, 3).frame
     assert out.frame.equals(expected)
+
+
+def test_label_model_that_learns_nothing_is_not_used() -> None:
+    votes = synthetic_votes()
+    del votes["oracle"], votes["noise"]
+    votes["constant"] = votes_frame([1] * 120, 0.4)  # votes medium whatever the prompt
+    weights = {"outcome": 2.0, "constant": 0.3}
+    out = LabelModel().aggregate(votes, weights, 120, 3)
+    assert out.report["fitted"] and not out.report["used"]
+    assert "commonest tier" in out.report["reason"]
+    assert out.frame.equals(AGGREGATORS["vote"].aggregate(votes, weights, 120, 3).frame)
 
 
 def test_vote_matrix_puts_confidence_at_function_and_tier() -> None:
@@ -109,6 +120,10 @@ def test_cli_aggregate_model_and_weights_on_the_example_logs(tmp_path: Path) -> 
     aggregation = card["aggregation"]
     assert aggregation["method"] == "model" and aggregation["fitted"]
     assert aggregation["trained_on"] >= MIN_TRAIN
+    # on the example log the heuristics do not predict the outcome tiers: vote kept
+    assert aggregation["used"] == (
+        aggregation["cv_accuracy"] >= aggregation["majority_share"] + MIN_GAIN
+    )
     assert set(aggregation["learned_weights"]) >= {"length", "code", "feedback"}
     assert "Learned weight per function" in (tmp_path / "ds" / "datacard.md").read_text()
     assert card["counts"]["holds"]
