@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from classifier import LABEL_COLUMNS
@@ -363,13 +364,21 @@ def _write_labels(labels: pl.DataFrame, parts: Path, path: Path) -> None:
         return
     import pyarrow.parquet as pq
 
+    labels = labels.sort("first_seq")
+    starts = labels["first_seq"].to_numpy()
     empty = labels.head(0).with_columns(pl.lit(None, pl.String).alias("text")).select(columns)
     with pq.ParquetWriter(path, empty.to_arrow().schema, compression="zstd") as writer:
         for part in sorted(parts.glob("prompts_*.parquet")):
+            index = int(part.stem.split("_")[1])  # part i holds seq i << 32 ... (i + 1) << 32
+            low, high = np.searchsorted(starts, [index << 32, (index + 1) << 32])
+            if low == high:
+                continue
             texts = pl.read_parquet(part, columns=["group_id", "seq", "text"])
             firsts = texts.rename({"seq": "first_seq"})
-            chunk = firsts.join(labels, on=["group_id", "first_seq"], how="inner")
-            writer.write_table(chunk.sort("first_seq").select(columns).to_arrow())
+            chunk = labels.slice(low, high - low).join(
+                firsts, on=["group_id", "first_seq"], how="left", maintain_order="left"
+            )
+            writer.write_table(chunk.select(columns).to_arrow())
 
 
 LABEL_DTYPES: dict[str, pl.DataType] = {
