@@ -158,7 +158,11 @@ def _tier_at(tiers: TierMap, position: int) -> str:
 
 
 def _length(groups: pl.DataFrame, tiers: TierMap) -> pl.Series:
-    tokens = pl.Series([estimate_tokens(t) for t in groups["text"]], dtype=pl.Int64)
+    """``router.estimate_tokens`` < 64: small tier, <= 1024: second tier, else the top."""
+    # 4100+ characters are 4100+ UTF-8 bytes: over 1024 tokens without splitting the text
+    tokens = pl.Series(
+        [estimate_tokens(t) if len(t) < 4100 else 1025 for t in groups["text"]], dtype=pl.Int64
+    )
     small, medium, top = _tier_at(tiers, 0), _tier_at(tiers, 1), tiers.tiers[-1]
     frame = pl.DataFrame({"t": tokens})
     bucket = pl.when(pl.col("t") < 64).then(pl.lit(small)).when(pl.col("t") <= 1024)

@@ -155,6 +155,8 @@ def test_text_functions_use_router_estimate_and_detectors() -> None:
         "hi",
         "word " * 63,
         "naïve café " * 200,
+        "x" * 4096,
+        "y" * 4100,
         "def add(a, b):\n    return a + b\nWhy is this slow?",
         "SELECT name FROM users WHERE id = 3 GROUP BY name",
         "Solve 2x + 3 = 7 for x.",
@@ -162,7 +164,8 @@ def test_text_functions_use_router_estimate_and_detectors() -> None:
     groups = pl.DataFrame({"text": texts})
     length = LABELING_FUNCTIONS["length"].group_vote(groups, tiers)["vote"].to_list()
     tokens = [estimate_tokens(t) for t in texts]
-    assert length[:3] == [0 if t < 64 else 1 if t <= 1024 else 2 for t in tokens[:3]]
+    assert length[:5] == [0 if t < 64 else 1 if t <= 1024 else 2 for t in tokens[:5]]
+    assert length[3:5] == [1, 2]
     for name, detect in (("code", detect_code), ("sql", detect_sql), ("math", detect_math)):
         votes = LABELING_FUNCTIONS[name].group_vote(groups, tiers)["vote"].to_list()
         assert votes == [1 if detect(clip(t)) else None for t in texts], name
