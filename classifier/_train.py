@@ -2,9 +2,11 @@
 
 :class:`ComplexityTrainer` follows the scikit-learn contract: ``__init__`` stores the
 parameters, :meth:`~ComplexityTrainer.fit` learns ``teacher_``, ``student_``,
-``temperature_`` and ``history_`` and returns ``self``. :meth:`~ComplexityTrainer.save`
-writes the ONNX INT8 artifact (:func:`classifier._export.write_artifact`), checks
-parity and writes the model card.
+``temperature_`` (student), ``teacher_temperature_``, ``history_`` (validation loss per
+evaluation), ``distill_logits_`` (teacher logits on the distillation texts: train rows,
+then unlabeled prompts) and ``timings_``, and returns ``self``.
+:meth:`~ComplexityTrainer.save` writes the ONNX INT8 artifact
+(:func:`classifier._export.write_artifact`) and checks parity.
 
 Steps of ``fit``:
 
@@ -141,12 +143,17 @@ class ComplexityTrainer:
             self.timings_["teacher_unlabeled_s"] = time.perf_counter() - started
             started = time.perf_counter()
             texts = list(train_set.texts) + list(unlabeled)
-            teacher_logits = np.vstack([train_logits, unlabeled_logits])
-            student_history = self._fit_student(train_set, val_set, texts, teacher_logits, progress)
+            self.distill_logits_ = np.vstack([train_logits, unlabeled_logits])
+            student_history = self._fit_student(
+                train_set, val_set, texts, self.distill_logits_, progress
+            )
             self.timings_["student_s"] = time.perf_counter() - started
         student_val = self._predict(self.student_, val_set.texts, self.student_max_tokens)
-        self.temperature_ = float(fit_temperature(student_val, val_set.targets))
-        self.teacher_temperature_ = float(fit_temperature(val_logits, val_set.targets))
+        weights = val_set.weights
+        self.temperature_ = float(fit_temperature(student_val, val_set.targets, weights=weights))
+        self.teacher_temperature_ = float(
+            fit_temperature(val_logits, val_set.targets, weights=weights)
+        )
         self.history_ = {"teacher": teacher_history, "student": student_history}
         self.n_train_, self.n_val_, self.n_unlabeled_ = len(train_set), len(val_set), len(unlabeled)
         return self

@@ -9,7 +9,7 @@ hash per record; the Python work (``router``'s PII finder and detectors, tens of
 microseconds a text) is paid once per distinct prompt, in worker processes for batches
 of :data:`POOL_MIN_TEXTS` or more, so it runs on the other cores while the main process
 parses the next block. Each worker holds one batch at a time; when all are busy the
-main process waits for the oldest. Stage 2 merges the prompts that share a
+main process takes the first to finish. Stage 2 merges the prompts that share a
 ``group_id`` (case, whitespace or PII variants of one prompt).
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -243,9 +244,13 @@ class DistinctPrompts:
         if len(self._started) < self.workers:
             self._started.append(_Worker())
             return self._started[-1]
-        oldest, part = self._busy.popleft()  # all busy: wait for the oldest batch
-        self._write(oldest.result(), part)
-        return oldest
+        # all busy: take whichever finishes first (parts are named by batch, any order)
+        pipes = {w.process.stdout: (w, part) for w, part in self._busy}
+        ready, _, _ = select.select(list(pipes), [], [])
+        worker, part = pipes[ready[0]]
+        self._busy.remove((worker, part))
+        self._write(worker.result(), part)
+        return worker
 
     def finish(self) -> pl.LazyFrame:
         """Wait for the workers; one row per distinct prompt (see :func:`prompt_rows`)."""
