@@ -245,7 +245,7 @@ class DistinctPrompts:
             self._started.append(_Worker())
             return self._started[-1]
         # all busy: take whichever finishes first (parts are named by batch, any order)
-        pipes = {w.process.stdout: (w, part) for w, part in self._busy}
+        pipes = {w.process.stdout.fileno(): (w, part) for w, part in self._busy if w.process.stdout}
         ready, _, _ = select.select(list(pipes), [], [])
         worker, part = pipes[ready[0]]
         self._busy.remove((worker, part))
