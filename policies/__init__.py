@@ -25,6 +25,7 @@ from policies._model import (
     RuleActions,
     Tier,
 )
+from policies._review_gates import ReviewGates
 
 __all__ = [
     "DETECTOR_NAMES",
@@ -42,6 +43,7 @@ __all__ = [
     "PolicyProblem",
     "PromptError",
     "RegistryError",
+    "ReviewGates",
     "RuleActions",
     "Tier",
     "TierrouteError",

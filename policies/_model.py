@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from policies._review_gates import ReviewGates
+
 __all__ = [
     "DETECTOR_NAMES",
     "CascadeConfig",
@@ -203,6 +205,7 @@ class Policy(_Frozen):
     cascade: CascadeConfig = CascadeConfig()
     objective: Objective = Objective()
     max_prompt_chars: int = Field(default=4_000_000, gt=0)
+    review_gates: ReviewGates = ReviewGates()  # promotion gates; no effect on routing
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Policy:
@@ -290,8 +293,10 @@ class Policy(_Frozen):
 
     @property
     def fingerprint(self) -> str:
-        """Short content hash: two policies with the same fingerprint route the same."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:8]
+        """Short content hash: two policies with the same fingerprint route the same
+        (the promotion gates do not route, so they are left out)."""
+        routing = self.model_dump_json(exclude={"review_gates"})
+        return hashlib.sha256(routing.encode()).hexdigest()[:8]
 
     @property
     def version_string(self) -> str:
