@@ -15,8 +15,10 @@ from policies._errors import (
 from policies._loader import default_policy, default_policy_path, load_policy, parse_policy
 from policies._model import (
     DETECTOR_NAMES,
+    Calibration,
     CascadeConfig,
     ClassifierConfig,
+    ConversationConfig,
     Deployment,
     Matcher,
     Objective,
@@ -30,9 +32,11 @@ from policies._review_gates import ReviewGates
 __all__ = [
     "DETECTOR_NAMES",
     "BackendError",
+    "Calibration",
     "CascadeConfig",
     "ClassifierConfig",
     "ClassifierError",
+    "ConversationConfig",
     "Deployment",
     "LabelingError",
     "Matcher",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import (
@@ -28,8 +29,10 @@ from policies._review_gates import ReviewGates
 
 __all__ = [
     "DETECTOR_NAMES",
+    "Calibration",
     "CascadeConfig",
     "ClassifierConfig",
+    "ConversationConfig",
     "Deployment",
     "Matcher",
     "Objective",
@@ -188,6 +191,44 @@ class CascadeConfig(_Frozen):
     max_escalations: int = Field(default=2, ge=0)
 
 
+class ConversationConfig(_Frozen):
+    """Multi-turn stickiness: a conversation does not bounce down mid-task.
+
+    With ``sticky``, a follow-up turn routes to at least ``max_step_down`` tiers below
+    the tier that served the previous turn (0: never lower). The caller passes the
+    previous tier (serving keeps it per conversation id; replay per conversation).
+    """
+
+    sticky: bool = False
+    max_step_down: int = Field(default=0, ge=0)
+
+
+class Calibration(_Frozen):
+    """Where ``tierroute calibrate`` left the thresholds; ``tierroute drift`` reads it.
+
+    ``tier_share`` is the share per tier the fitted thresholds gave on the replayed logs,
+    ``interval`` its bootstrap confidence interval (``[low, high]`` per tier).
+    """
+
+    target: str = Field(min_length=1, description="e.g. frontier-share=0.3")
+    tier_share: dict[str, float]
+    interval: dict[str, tuple[float, float]]
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    fitted_on: str = Field(min_length=1, description="the replayed logs")
+    n_requests: int = Field(gt=0)
+    date: str = Field(min_length=1, description="ISO 8601 date of the fit")
+
+    @model_validator(mode="after")
+    def _intervals(self) -> Calibration:
+        for name, (low, high) in self.interval.items():
+            if not 0.0 <= low <= high <= 1.0:
+                raise ValueError(f"interval.{name}: expected 0 <= low <= high <= 1")
+        for name, share in self.tier_share.items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"tier_share.{name}: must be between 0 and 1, got {share}")
+        return self
+
+
 class Objective(_Frozen):
     max_cost_usd_per_request: float | None = Field(default=None, gt=0)
     latency_slo_ms: float | None = Field(default=None, gt=0)
@@ -204,6 +245,8 @@ class Policy(_Frozen):
     overrides: tuple[OverrideRule, ...] = ()
     cascade: CascadeConfig = CascadeConfig()
     objective: Objective = Objective()
+    conversations: ConversationConfig = ConversationConfig()
+    calibration: Calibration | None = None
     max_prompt_chars: int = Field(default=4_000_000, gt=0)
     review_gates: ReviewGates = ReviewGates()  # promotion gates; no effect on routing
 
@@ -228,11 +271,14 @@ class Policy(_Frozen):
         problems += self._check_tier_keys(
             "classifier.target_tier_share", self.classifier.target_tier_share
         )
+        if self.calibration is not None:
+            problems += self._check_tier_keys("calibration.tier_share", self.calibration.tier_share)
+            problems += self._check_tier_keys("calibration.interval", self.calibration.interval)
         problems += self._check_thresholds()
         problems += self._check_rules()
         return problems
 
-    def _check_tier_keys(self, where: str, mapping: dict[str, float]) -> list[tuple[str, str]]:
+    def _check_tier_keys(self, where: str, mapping: Mapping[str, object]) -> list[tuple[str, str]]:
         names = self.tier_names
         return [
             (f"{where}.{key}", f"unknown tier {key!r} (tiers are {list(names)})")
@@ -294,8 +340,8 @@ class Policy(_Frozen):
     @property
     def fingerprint(self) -> str:
         """Short content hash: two policies with the same fingerprint route the same
-        (the promotion gates do not route, so they are left out)."""
-        routing = self.model_dump_json(exclude={"review_gates"})
+        (the promotion gates and the calibration record do not route: left out)."""
+        routing = self.model_dump_json(exclude={"review_gates", "calibration"})
         return hashlib.sha256(routing.encode()).hexdigest()[:8]
 
     @property

@@ -12,9 +12,11 @@ PUBLIC = {
     "policies": [
         "DETECTOR_NAMES",
         "BackendError",
+        "Calibration",
         "CascadeConfig",
         "ClassifierConfig",
         "ClassifierError",
+        "ConversationConfig",
         "Deployment",
         "LabelingError",
         "Matcher",
