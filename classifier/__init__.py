@@ -16,6 +16,15 @@ from classifier._export import ParityReport, parity_check, write_artifact
 from classifier._loader import load_scorer
 from classifier._metrics import ClassificationMetrics, classification_metrics
 from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer, load_default_scorer
+from classifier._promotion import (
+    REVIEW_STATES,
+    GateResult,
+    PromotionRefused,
+    check_gates,
+    promote,
+    record_review,
+    rollback,
+)
 from classifier._registry import (
     ModelRegistry,
     RegisteredVersion,
@@ -70,7 +79,9 @@ __all__ = [
     "train_routerbench_baseline",
     "ClassificationMetrics",
     "EvaluationReport",
+    "GateResult",
     "ModelRegistry",
+    "PromotionRefused",
     "RegisteredVersion",
     "RoutingCurve",
     "RoutingTable",
@@ -86,6 +97,11 @@ __all__ = [
     "read_label_split",
     "routing_curve",
     "set_alias",
+    "check_gates",
+    "promote",
+    "record_review",
+    "rollback",
+    "REVIEW_STATES",
     "ComplexityTrainer",
     "TrainingReport",
     "train_label_dataset",

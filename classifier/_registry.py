@@ -302,6 +302,33 @@ class ModelRegistry:
                 str(value),
             )
 
+    def set_description(self, name: str, version: str | int, text: str) -> None:
+        """The version's description (Markdown in the MLflow UI)."""
+        client = self.client()
+        what = f"describe {name}/{version}"
+        self._call(what, client.update_model_version, name, str(version), description=text)
+
+    def log_to_run(
+        self, run_id: str, files: Sequence[str | Path], folder: str, metrics: Mapping[str, float]
+    ) -> None:
+        """Add artifacts (under ``folder``) and metrics to an existing run."""
+        client = self.client()
+        for path in files:
+            self._call(
+                f"log {path} to run {run_id}", client.log_artifact, run_id, str(path), folder
+            )
+        for key, value in metrics.items():
+            self._call(f"log {key} to run {run_id}", client.log_metric, run_id, key, value)
+
+    def model_tags(self, name: str) -> dict[str, str]:
+        """Tags of the registered model itself (not of a version)."""
+        found = self._call(f"get {name}", self.client().get_registered_model, name)
+        return dict(found.tags or {})
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        client = self.client()
+        self._call(f"tag {name}", client.set_registered_model_tag, name, key, str(value))
+
     def load_pyfunc(self, uri: str) -> Any:
         """``mlflow.pyfunc.load_model(uri)`` against this store (predict -> tier probs)."""
         with self._active() as mlflow:

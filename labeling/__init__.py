@@ -19,6 +19,8 @@ from labeling._functions import LABELING_FUNCTIONS, JudgeFunction, JudgeLike, La
 from labeling._label_model import AGGREGATORS
 from labeling._pipeline import LabelConfig, LabelResult, run_labeling
 from labeling._reader import Quarantine, RecordError
+from labeling._review import review_versions
+from labeling._review_report import ReviewReport
 from labeling._schema import FEEDBACK_SCHEMA, RECORD_SCHEMA, TierMap
 from labeling._scrub import PII_PATTERNS, scrub_frame
 from labeling._shared_data import SharedDataConfig, build_shared_dataset
@@ -43,12 +45,14 @@ __all__ = [
     "Quarantine",
     "ReadContext",
     "RecordError",
+    "ReviewReport",
     "SharedDataConfig",
     "SoftLabelConfig",
     "TierMap",
     "aggregate_votes",
     "build_shared_dataset",
     "detect_format",
+    "review_versions",
     "run_labeling",
     "scrub_frame",
     "split_of",
