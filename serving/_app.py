@@ -111,12 +111,20 @@ class Runtime:
     ) -> Runtime:
         metrics = Metrics()
         timed = _TimedScorer(scorer or load_scorer(settings.model), metrics)
+
+        def on_reload(ok: bool) -> None:  # the policy_info series follows every swap
+            metrics.observe_reload(ok)
+            if ok:
+                state = reloader.state
+                metrics.set_policy(state.version, state.router.scorer.version)
+
         reloader = PolicyReloader(
             settings.policy,
             build_router=lambda policy: Router(policy, timed),
             poll_interval_s=settings.policy_poll_s,
-            on_reload=metrics.observe_reload,
+            on_reload=on_reload,
         )
+        metrics.set_policy(reloader.version, reloader.router.scorer.version)
         if settings.api_keys_file is not None:
             store = KeyStore.load(settings.api_keys_file)
         else:
@@ -230,7 +238,6 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await asyncio.to_thread(Runtime.start, settings, completion, scorer)
         state = runtime.reloader.state
-        runtime.metrics.set_policy(state.version, state.router.scorer.version)
         app.state.runtime = runtime
         await runtime.reloader.start()
         runtime.ready = True

@@ -4,10 +4,13 @@ Each :class:`Metrics` owns a ``CollectorRegistry`` (not the process-global defau
 so several apps in one process or test never clash. Times are observed in seconds,
 money in USD. Label values come from the policy (tiers, models, rules) and from route
 templates, so their number stays bounded; pass ``"/v1/route"``, never a raw URL.
+Decision reasons carry numbers (``threshold:medium complexity=0.41>=0.35``): they are
+counted by their code (:func:`reason_code`: ``threshold:medium``), never verbatim.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,10 +25,24 @@ from prometheus_client import (
 
 from router import Attempt, Decision, DecisionRecord
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "reason_code"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1)
+_MAX_REASON_CODES = 200  # a safety net: codes past this many are counted as "other"
+_VALUE = re.compile(r"[\s<>=].*", re.DOTALL)  # from the first space or comparison: values
+_NUMBER = re.compile(r"(?<=[:-])\d+(?:\.\d+)?-?")  # a number opening a segment: 4096-tokens
+
+
+def reason_code(reason: str) -> str:
+    """The bounded code of a decision reason: its kind and names, without its numbers.
+
+    ``threshold:medium complexity=0.41>=0.35`` -> ``threshold:medium``,
+    ``objective:max-cost<=0.01`` -> ``objective:max-cost``,
+    ``context:40000-tokens-moved-to-frontier`` -> ``context:tokens-moved-to-frontier``,
+    ``rule:sql-no-speculation`` stays as it is (rule and tier names come from the policy).
+    """
+    return _NUMBER.sub("", _VALUE.sub("", reason, count=1)) or "other"
 
 
 class Metrics:
@@ -54,6 +71,7 @@ class Metrics:
             "decision_reasons", "Reason codes given for decisions.",
             ["reason"], namespace=ns, registry=reg,
         )  # fmt: skip
+        self._reason_children: dict[str, Any] = {}
         self._attempt_metrics(ns, reg)
         self.classifier_seconds = Histogram(
             "classifier_duration_seconds", "Classifier (scorer) call duration.",
@@ -119,7 +137,15 @@ class Metrics:
         for rule in data.get("rules", ()):
             self.rule_matches.labels(str(rule)).inc()
         for reason in data.get("reasons", ()):
-            self.reasons.labels(str(reason)).inc()
+            self._reason(reason_code(str(reason))).inc()
+
+    def _reason(self, code: str) -> Any:
+        child = self._reason_children.get(code)
+        if child is None:
+            if len(self._reason_children) >= _MAX_REASON_CODES:
+                code = "other"
+            child = self._reason_children.setdefault(code, self.reasons.labels(code))
+        return child
 
     def observe_attempts(self, attempts: Sequence[Attempt]) -> None:
         for attempt in attempts:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from numpy.typing import NDArray
 from prometheus_client.parser import text_string_to_metric_families
 
+from policies import default_policy_path
 from router import Attempt, Decision, DecisionRecord
-from serving._metrics import Metrics
+from serving._app import create_app
+from serving._metrics import Metrics, reason_code
+from serving._settings import Settings
 
 
 def _samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -115,3 +128,105 @@ def test_two_apps_in_one_process_do_not_share_counts() -> None:
     key = ("tierroute_requests_total", (("endpoint", "/v1/route"), ("status", "200")))
     assert _samples(first)[key] == 2
     assert _samples(second)[key] == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("threshold:medium complexity=0.41>=0.35", "threshold:medium"),
+        ("utility:small p_suffices=0.83 w=0.50", "utility:small"),
+        ("classifier:frontier p=0.77", "classifier:frontier"),
+        ("objective:max-cost<=0.01", "objective:max-cost"),
+        ("objective:latency-slo<=2500ms", "objective:latency-slo"),
+        ("context:40000-tokens-moved-to-frontier", "context:tokens-moved-to-frontier"),
+        ("cascade:try-cheaper-first p=0.62", "cascade:try-cheaper-first"),
+        ("rule:sql-no-speculation", "rule:sql-no-speculation"),
+        ("rule:gpt4-only", "rule:gpt4-only"),
+    ],
+)
+def test_reasons_are_counted_by_their_code(reason: str, code: str) -> None:
+    assert reason_code(reason) == code
+
+
+class _VaryingScorer:
+    """A different probability vector for every prompt, so every reason text differs."""
+
+    version = "varying-test"
+    labels = ("small", "medium", "frontier")
+
+    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        rows = []
+        for text in texts:
+            seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+            raw = np.random.default_rng(seed).random(3) + 0.01
+            rows.append(raw / raw.sum())
+        return np.array(rows)
+
+
+def _prompts(n: int) -> list[str]:
+    topics = ("SQL", "poetry", "tax law", "a Python bug", "orbital mechanics")
+    out = [f"Question {i}: explain {topics[i % 5]} in {i + 3} words" for i in range(n - 10)]
+    out += [f"SELECT * FROM t{i} WHERE id = {i}; why is it slow?" for i in range(10)]
+    return out
+
+
+def test_a_hundred_prompts_give_a_bounded_set_of_reason_labels(tmp_path: Path) -> None:
+    settings = Settings(decision_log=None, policy_poll_s=None)
+    app = create_app(settings, completion=_unused, scorer=_VaryingScorer())
+    with TestClient(app) as client:
+        texts = set()
+        for prompt in _prompts(100):
+            response = client.post("/v1/route", json={"prompt": prompt})
+            assert response.status_code == 200
+            texts.update(response.json()["reasons"])
+        scrape = client.get("/metrics").text
+    labels = _labels(scrape, "tierroute_decision_reasons_total", "reason")
+    assert len(texts) > 100  # the decisions' own reasons carry their numbers...
+    assert 3 <= len(labels) <= 20  # ...the metric's labels do not
+    assert not any(ch.isdigit() for label in labels for ch in label), labels
+    assert "rule:sql-no-speculation" in labels
+    assert any(label.startswith(("threshold:", "utility:")) for label in labels)
+    counted = sum(
+        s.value
+        for f in text_string_to_metric_families(scrape)
+        for s in f.samples
+        if s.name == "tierroute_decision_reasons_total"
+    )
+    assert counted >= 200  # every decision's reasons were counted
+
+
+def _labels(scrape: str, sample: str, label: str) -> set[str]:
+    return {
+        s.labels[label]
+        for family in text_string_to_metric_families(scrape)
+        for s in family.samples
+        if s.name == sample
+    }
+
+
+async def _unused(**kwargs: Any) -> Any:
+    raise AssertionError("no backend call expected")
+
+
+def test_policy_info_follows_a_hot_reload_of_the_served_app(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    text = default_policy_path().read_text(encoding="utf-8")
+    policy_file.write_text(text, encoding="utf-8")
+    settings = Settings(decision_log=None, policy=policy_file, policy_poll_s=0.05)
+    app = create_app(settings, completion=_unused, scorer=_VaryingScorer())
+    with TestClient(app) as client:
+        before = client.get("/readyz").json()["policy_version"]
+        assert _labels(client.get("/metrics").text, "tierroute_policy_info", "policy_version") == {
+            before
+        }
+        policy_file.write_text(text.replace('version: "1"', 'version: "2"', 1), encoding="utf-8")
+        after = before
+        deadline = time.monotonic() + 30
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+            after = client.get("/readyz").json()["policy_version"]
+        scrape = client.get("/metrics").text
+    assert after != before and after.startswith("default@2")
+    assert _labels(scrape, "tierroute_policy_info", "policy_version") == {after}
+    assert _labels(scrape, "tierroute_policy_info", "classifier_version") == {"varying-test"}
+    assert 'tierroute_policy_reloads_total{result="ok"} 1.0' in scrape
