@@ -48,6 +48,7 @@ from serving._backends_sim import (
     default_backend_config,
     prompt_sha256,
     sse_chunk,
+    tool_call_for,
     usage_of,
 )
 
@@ -77,6 +78,8 @@ class _ChatRequest(BaseModel):
     stream_options: dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
 
 @dataclass
@@ -137,10 +140,14 @@ async def _stream(
     scale: float,
     *,
     drop: bool,
+    tool_call: dict[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     await asyncio.sleep(model.ttft_ms * scale / 1000)
     yield sse_chunk(rid, model.name, {"role": "assistant", "content": ""}, None)
+    if tool_call is not None:  # the whole call in one delta
+        yield sse_chunk(rid, model.name, {"tool_calls": [{"index": 0, **tool_call}]}, None)
+        pieces, finish = [], "tool_calls"
     cut = len(pieces) // 2 if drop else len(pieces)
     for piece in pieces[:cut]:
         yield sse_chunk(rid, model.name, {"content": piece}, None)
@@ -201,20 +208,26 @@ async def _chat(state: _SimState, req: _ChatRequest, headers: Mapping[str, str])
     drop = fault == "drop_stream" and req.stream
     if fault is not None and not drop:
         return await _FAULT_RESPONSES[fault](state)
-    pieces = _PIECE.findall(answer_for(model, prompt, state.config.replay))
+    messages = [m.model_dump() for m in req.messages]
+    tool_call = tool_call_for(req.tools, req.tool_choice, messages, model.name)
+    if tool_call is not None:
+        pieces = _PIECE.findall(tool_call["function"]["arguments"])  # for usage and latency
+    else:
+        pieces = _PIECE.findall(answer_for(model, prompt, state.config.replay))
     limit = req.max_completion_tokens or req.max_tokens
     finish = "stop"
-    if limit is not None and len(pieces) > limit:
+    if limit is not None and len(pieces) > limit and tool_call is None:
         pieces, finish = pieces[:limit], "length"
     scale = state.config.latency_scale
     if req.stream:
         return StreamingResponse(
-            _stream(req, model, prompt, pieces, finish, scale, drop=drop),
+            _stream(req, model, prompt, pieces, finish, scale, drop=drop, tool_call=tool_call),
             media_type="text/event-stream",
         )
     await asyncio.sleep((model.ttft_ms + len(pieces) * model.tpot_ms) * scale / 1000)
     rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    return JSONResponse(completion_body(model, prompt, pieces, finish, rid))
+    calls = [tool_call] if tool_call is not None else None
+    return JSONResponse(completion_body(model, prompt, pieces, finish, rid, calls))
 
 
 def create_backend_app(config: BackendConfig | None = None) -> FastAPI:

@@ -32,6 +32,7 @@ __all__ = [
     "prompt_sha256",
     "replay_table_from_routerbench",
     "sse_chunk",
+    "tool_call_for",
     "usage_of",
 ]
 
@@ -181,9 +182,19 @@ def answer_for(model: SimModel, prompt: str, replay: dict[str, dict[str, str]]) 
 
 
 def completion_body(
-    model: SimModel, prompt: str, pieces: list[str], finish: str, rid: str
+    model: SimModel,
+    prompt: str,
+    pieces: list[str],
+    finish: str,
+    rid: str,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """An OpenAI ``chat.completion`` object answering ``prompt`` with ``pieces``."""
+    """An OpenAI ``chat.completion`` object answering ``prompt`` with ``pieces``, or
+    with ``tool_calls`` (then ``content`` is null and ``finish_reason`` ``tool_calls``)."""
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces)}
+    if tool_calls:
+        message = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+        finish = "tool_calls"
     return {
         "id": rid,
         "object": "chat.completion",
@@ -193,13 +204,81 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "".join(pieces)},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": finish,
             }
         ],
         "usage": usage_of(prompt, pieces),
     }
+
+
+_WORD = re.compile(r"[\w-]+")
+
+
+def tool_call_for(
+    tools: list[dict[str, Any]] | None,
+    tool_choice: str | dict[str, Any] | None,
+    messages: list[dict[str, Any]],
+    model: str,
+) -> dict[str, Any] | None:
+    """The tool call a simulated model makes, or None when it answers in text.
+
+    No call without ``tools``, with ``tool_choice: "none"``, or (``auto``) once the
+    conversation already holds a tool result. Otherwise it calls the named tool
+    (``{"type": "function", "function": {"name": ...}}``), else the tool whose name and
+    description share the most words with the last user message (ties: the first).
+    Arguments fill the schema's properties: the enum's first value, else the last word
+    of the message for strings, 1 for numbers, true, [] or {}. Deterministic.
+    """
+    functions = [t["function"] for t in tools or () if isinstance(t.get("function"), dict)]
+    if not functions or tool_choice == "none":
+        return None
+    if tool_choice in (None, "auto") and any(m.get("role") == "tool" for m in messages):
+        return None
+    users = [m for m in messages if m.get("role") == "user"]
+    text = _text(users[-1].get("content")) if users else ""
+    words = set(_WORD.findall(text.lower()))
+    if isinstance(tool_choice, dict):
+        wanted = (tool_choice.get("function") or {}).get("name")
+        chosen = next((f for f in functions if f.get("name") == wanted), functions[0])
+    else:
+        chosen = max(functions, key=lambda f: _overlap(f, words))  # max keeps the first tie
+    arguments = _arguments(chosen.get("parameters") or {}, _WORD.findall(text)[-1:])
+    name = str(chosen.get("name", ""))
+    digest = hashlib.sha256(f"{model}\0{name}\0{text}".encode(errors="surrogatepass"))
+    return {
+        "id": f"call_{digest.hexdigest()[:24]}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
+def _overlap(function: dict[str, Any], words: set[str]) -> int:
+    about = f"{function.get('name', '')} {function.get('description', '')}".replace("_", " ")
+    return len(words & set(_WORD.findall(about.lower())))
+
+
+_DEFAULTS: dict[str, Any] = {"number": 1, "integer": 1, "boolean": True, "array": [], "object": {}}
+
+
+def _arguments(schema: dict[str, Any], last_word: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, spec in (schema.get("properties") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        if spec.get("enum"):
+            out[key] = spec["enum"][0]
+        elif spec.get("type") in _DEFAULTS:
+            out[key] = _DEFAULTS[spec["type"]]
+        else:
+            out[key] = last_word[0] if last_word else ""
+    return out
 
 
 def usage_of(prompt: str, pieces: list[str]) -> dict[str, int]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from policies import PromptError
+from policies import Policy, PromptError
 from router import Attempt, Decision, DecisionRecord, estimate_tokens
 from serving._auth import Principal
 from serving._cascade import (
@@ -123,23 +123,24 @@ class _Call:
         elif model.startswith("tierroute/"):
             tier = model.removeprefix("tierroute/")
             if tier not in policy.tier_names:
-                known = ", ".join(f"tierroute/{t}" for t in ("auto", *policy.tier_names))
-                raise ApiError(
-                    404, f"model: unknown tier {tier!r}; use one of {known}",
-                    code="model_not_found", param="model",
-                )  # fmt: skip
+                raise _model_not_found(model, policy)
             self.principal.require_tier(tier)
             self.decision, plan = self._forced(tier, meta)
         else:
             found = plan_for_model(policy, model)
-            if found is None and not self.runtime.settings.passthrough:
-                raise ApiError(
-                    404, f"model: {model!r} is not served here; use tierroute/auto",
-                    code="model_not_found", param="model",
-                )  # fmt: skip
+            if found is None and not self._passes_through(model):
+                raise _model_not_found(model, policy)
             plan = found or passthrough_plan(model)
         self.plan = plan
         return plan
+
+    def _passes_through(self, model: str) -> bool:
+        """Whether pass-through is on and the completion fn can reach ``model``."""
+        if not self.runtime.settings.passthrough:
+            return False
+        complete = self.runtime.cascade_for(self.state.policy).complete
+        serves = getattr(complete, "serves", None)  # litellm: a provider it knows
+        return serves is None or bool(serves(model))
 
     def _allowed(self, plan: Plan) -> Plan:
         stages = tuple(s for s in plan.stages if self.principal.allows_tier(s[0].tier))
@@ -241,6 +242,17 @@ class _Call:
             self.runtime.metrics.observe_record(record)
         else:
             self.runtime.metrics.observe_attempts(record.attempts)
+
+
+def _model_not_found(model: str, policy: Policy) -> ApiError:
+    """OpenAI's answer to an unknown model: 404, ``model_not_found``, ``param`` null."""
+    known = ", ".join(f"tierroute/{t}" for t in ("auto", *policy.tier_names))
+    return ApiError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it. "
+        f"This service routes {known} and the models GET /v1/models lists.",
+        code="model_not_found",
+    )
 
 
 def _header_safe(text: str) -> str:

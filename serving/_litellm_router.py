@@ -29,11 +29,26 @@ class _LitellmCompletion:
         self.groups = groups
 
     async def __call__(self, *, model: str, **kwargs: Any) -> Any:
+        if kwargs.get("tools"):
+            # litellm sends any request with tools through its proxy's MCP gateway check,
+            # which imports the optional ``mcp`` package (litellm[proxy]); this service
+            # forwards tools to the backend and never runs MCP tools itself.
+            kwargs["_skip_mcp_handler"] = True
         if model in self.groups:
             return await self.router.acompletion(model=model, **kwargs)
         import litellm
 
         return await litellm.acompletion(model=model, **kwargs)
+
+    def serves(self, model: str) -> bool:
+        """Whether litellm knows a provider for a pass-through ``model`` (else: 404)."""
+        import litellm
+
+        try:
+            litellm.get_llm_provider(model)
+        except litellm.exceptions.BadRequestError:
+            return False
+        return True
 
 
 def build_completion(policy: Policy, settings: Settings) -> CompletionFn:

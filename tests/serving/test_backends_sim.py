@@ -21,7 +21,7 @@ from serving import (
     default_backend_config,
     replay_table_from_routerbench,
 )
-from serving._backends_sim import answer_for, judge_answer, prompt_sha256
+from serving._backends_sim import answer_for, judge_answer, prompt_sha256, tool_call_for
 
 
 def test_replay_and_judge_are_deterministic() -> None:
@@ -71,3 +71,35 @@ def test_cli_rejects_invalid_backend_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["backends", "--config", str(bad)])
     assert isinstance(result.exception, BackendError)
     assert "models" in str(result.exception) and "latency_scale" in str(result.exception)
+
+
+def test_tool_calls_are_deterministic_and_stop_after_a_tool_result() -> None:
+    tools = [
+        {"type": "function", "function": {"name": "send_email", "description": "Email someone"}},
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather in a city",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+                },
+            },
+        },
+    ]
+    ask = [{"role": "user", "content": "What's the weather in Lyon"}]
+    call = tool_call_for(tools, "auto", ask, "m")
+    assert call is not None and call == tool_call_for(tools, None, ask, "m")
+    assert call["function"]["name"] == "get_weather"
+    assert json.loads(call["function"]["arguments"]) == {"city": "Lyon", "days": 1}
+    assert call["id"].startswith("call_")
+    named = {"type": "function", "function": {"name": "send_email"}}
+    forced = tool_call_for(tools, named, ask, "m")
+    assert forced is not None and forced["function"]["name"] == "send_email"
+    assert tool_call_for(tools, "none", ask, "m") is None
+    assert tool_call_for(None, "auto", ask, "m") is None
+    result = {"role": "tool", "content": "9C"}
+    answered = [*ask, {"role": "assistant", "tool_calls": [call]}, result]
+    assert tool_call_for(tools, "auto", answered, "m") is None
+    assert tool_call_for(tools, "required", answered, "m") is not None

@@ -189,6 +189,67 @@ def test_openai_client_streaming(client: openai.OpenAI) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
 
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+def test_openai_client_gets_tool_calls_back(client: openai.OpenAI, service: ServiceProcess) -> None:
+    ask = _ask("What is the weather like in Paris")
+    raw = client.chat.completions.with_raw_response.create(
+        model="tierroute/auto", messages=ask, tools=[WEATHER_TOOL], tool_choice="auto"
+    )
+    reply = raw.parse()
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls or []
+    assert call.type == "function" and call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris", "unit": "celsius"}
+    # The tool's result goes back: the model answers in text, the loop ends.
+    assistant = {"role": "assistant", "tool_calls": [call.model_dump(exclude_none=True)]}
+    result = {"role": "tool", "tool_call_id": call.id, "content": '{"temp_c": 21}'}
+    final = client.chat.completions.create(
+        model="tierroute/auto", messages=[*ask, assistant, result], tools=[WEATHER_TOOL]
+    )
+    assert final.choices[0].message.content and not final.choices[0].message.tool_calls
+    record = _record(service, raw.headers["x-tierroute-request-id"])
+    assert record.status == "ok" and [a.outcome for a in record.attempts][-1] == "ok"
+
+
+def test_openai_client_streams_tool_calls(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="auto",
+        messages=_ask("Weather in Oslo?"),
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        stream=True,
+    )
+    chunks = [c for c in stream if c.choices]
+    calls = [t for c in chunks for t in c.choices[0].delta.tool_calls or []]
+    assert [t.function.name for t in calls if t.function and t.function.name] == ["get_weather"]
+    arguments = "".join(t.function.arguments or "" for t in calls if t.function)
+    assert json.loads(arguments)["city"] == "Oslo"
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_an_unknown_model_is_openai_404_model_not_found(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(model="gpt-9-turbo", messages=_ask("hi"))
+    error = caught.value
+    assert error.status_code == 404 and error.code == "model_not_found"
+    assert error.type == "invalid_request_error" and error.param is None
+    assert "gpt-9-turbo" in error.message
+
+
 def test_sql_gets_a_non_speculative_deployment_and_no_cascade(
     client: openai.OpenAI, service: ServiceProcess
 ) -> None:
