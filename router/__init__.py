@@ -26,10 +26,12 @@ from router._log import (
 )
 from router._prompt import estimate_tokens
 from router._scorer import ComplexityScorer
+from router._sticky import STICKY_REASON, sticky_decision, sticky_floor
 
 __all__ = [
     "DETECTORS",
     "LOG_SCHEMA_VERSION",
+    "STICKY_REASON",
     "Attempt",
     "DecisionRecord",
     "FeedbackRecord",
@@ -49,6 +51,8 @@ __all__ = [
     "estimate_tokens",
     "route",
     "route_batch",
+    "sticky_decision",
+    "sticky_floor",
 ]
 
 _default: Router | None = None

@@ -58,6 +58,9 @@ PUBLIC = {
         "estimate_tokens",
         "route",
         "route_batch",
+        "STICKY_REASON",
+        "sticky_decision",
+        "sticky_floor",
     ],
     "classifier": [
         "DEFAULT_MODEL_DIR",

@@ -1,0 +1,258 @@
+"""Calibrate the threshold policy on replayed logs, with a bootstrap interval.
+
+Targets (``--target``):
+
+- ``frontier-share=0.3``: the share of requests the router sends to the top tier
+  (after rules and try-cheaper-first: the final routed tier). Moves the top tier's
+  threshold; a lower threshold above it is lowered with it.
+- ``budget-usd-per-1k=2.5``: the estimated cost per 1,000 requests stays under the
+  budget; shifts every threshold by one offset and takes the lowest offset (most
+  quality) that fits.
+- ``quality=0.95``: quality at least this fraction of the all-top-tier quality, on the
+  requests whose outcome is known for every tier; takes the cheapest offset that
+  reaches it.
+
+The bootstrap resamples requests (``n_boot`` times): the threshold is refitted on each
+resample (its interval says how well the logs pin it down) and the share per tier at
+the fitted thresholds is measured on each (its interval is what ``tierroute drift``
+compares live traffic with).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labeling._replay import RoutedLog, frontier_thresholds, summarize_assignment
+from policies import LabelingError
+
+__all__ = ["CalibrationResult", "Target", "calibrate"]
+
+Floats = NDArray[np.float64]
+TargetKind = Literal["share", "budget", "quality"]
+_SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*=\s*([0-9.eE+-]+)\s*$")
+_MIN_COMPLETE = 30
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: TargetKind
+    value: float
+    spec: str
+
+    @classmethod
+    def parse(cls, spec: str, top_tier: str = "frontier") -> Target:
+        match = _SPEC.match(spec)
+        if match is None:
+            raise LabelingError(f"--target {spec!r}: expected NAME=VALUE, e.g. frontier-share=0.3")
+        name, raw = match.groups()
+        value = float(raw)
+        if name in ("frontier-share", f"{top_tier}-share"):
+            kind: TargetKind = "share"
+        elif name == "budget-usd-per-1k":
+            kind = "budget"
+        elif name == "quality":
+            kind = "quality"
+        else:
+            raise LabelingError(
+                f"--target {spec!r}: unknown target {name!r} "
+                "(frontier-share, budget-usd-per-1k, quality)"
+            )
+        if kind != "budget" and not 0.0 <= value <= 1.0:
+            raise LabelingError(f"--target {spec!r}: {name} must be between 0 and 1")
+        if kind == "budget" and value <= 0:
+            raise LabelingError(f"--target {spec!r}: the budget must be positive")
+        return cls(kind, value, f"{name}={value:g}")
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    target: Target
+    thresholds: dict[str, float]
+    threshold_interval: dict[str, tuple[float, float]]
+    achieved: dict[str, Any]  # summarize_assignment at the fitted thresholds
+    share_interval: dict[str, tuple[float, float]]
+    cost_interval: tuple[float, float]
+    quality_interval: tuple[float, float] | None
+    confidence: float
+    n_boot: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target.spec,
+            "thresholds": self.thresholds,
+            "threshold_interval": {k: list(v) for k, v in self.threshold_interval.items()},
+            "achieved": self.achieved,
+            "share_interval": {k: list(v) for k, v in self.share_interval.items()},
+            "cost_usd_per_1k_interval": list(self.cost_interval),
+            "quality_interval": None
+            if self.quality_interval is None
+            else list(self.quality_interval),
+            "confidence": self.confidence,
+            "bootstrap_resamples": self.n_boot,
+        }
+
+
+def calibrate(
+    routed: RoutedLog,
+    target: Target,
+    *,
+    n_boot: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> CalibrationResult:
+    """Fit the thresholds that meet ``target`` on ``routed`` (see the module docstring)."""
+    if routed.policy.classifier.strategy != "threshold":
+        raise LabelingError(
+            "calibrate: the policy's classifier.strategy is "
+            f"{routed.policy.classifier.strategy!r}; only threshold policies have thresholds"
+        )
+    if routed.n_tiers < 2:
+        raise LabelingError("calibrate: the policy has one tier; there is nothing to calibrate")
+    rows = _candidates(routed, target)
+    final = routed.assign(rows)  # (K, n)
+    n = routed.log.n
+    rng = np.random.default_rng(seed)
+    weights = np.vstack(
+        [np.ones(n), *(np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot))]
+    )
+    metric = _metric(routed, target, final) @ weights.T / _denominator(routed, target, weights)
+    chosen = [_choose(target, metric[:, b]) for b in range(weights.shape[0])]
+    best = rows[chosen[0]]
+    if target.kind == "share":
+        _check_reached(target, metric[:, 0], chosen[0], routed)
+    names = routed.policy.tier_names[1:]
+    point = final[chosen[0]]
+    alpha = (1 - confidence) / 2
+    refits = rows[chosen[1:]] if n_boot else best[None, :]
+    return CalibrationResult(
+        target=target,
+        thresholds={name: round(float(v), 4) for name, v in zip(names, best, strict=True)},
+        threshold_interval={name: _interval(refits[:, j], alpha) for j, name in enumerate(names)},
+        achieved=summarize_assignment(routed, point),
+        share_interval=_share_interval(routed, point, weights[1:], alpha),
+        cost_interval=_interval(
+            _boot_mean(routed.cost[np.arange(n), point], weights[1:]) * 1000, alpha
+        ),
+        quality_interval=_quality_interval(routed, point, weights[1:], alpha),
+        confidence=confidence,
+        n_boot=n_boot,
+    )
+
+
+def _candidates(routed: RoutedLog, target: Target) -> Floats:
+    """Threshold rows ``(K, k-1)`` in order of rising cost (falling thresholds)."""
+    if target.kind == "share":
+        grid = np.quantile(routed.complexity, np.linspace(0.0, 1.0, 801))
+        values = np.unique(np.round(np.concatenate([grid, [0.0, 1.0]]), 4))[::-1]
+        return frontier_thresholds(routed, values)
+    names = routed.policy.tier_names[1:]
+    current = np.array([routed.policy.classifier.thresholds[n] for n in names])
+    offsets = np.linspace(1.0, -1.0, 401)
+    shifted = np.round(np.clip(current[None, :] + offsets[:, None], 0.0, 1.0), 4)
+    rows: Floats = np.unique(shifted, axis=0)[::-1].astype(np.float64)
+    return rows
+
+
+def _metric(routed: RoutedLog, target: Target, final: NDArray[np.int64]) -> Floats:
+    """Per candidate and request: the quantity whose weighted mean is the target's."""
+    top = routed.n_tiers - 1
+    if target.kind == "share":
+        share: Floats = (final == top).astype(np.float64)
+        return share
+    rows = np.arange(routed.log.n)
+    if target.kind == "budget":
+        cost: Floats = routed.cost[rows[None, :], final] * 1000
+        return cost
+    complete = np.asarray(np.isfinite(routed.log.outcomes).all(axis=1))
+    known: Floats = np.nan_to_num(routed.log.outcomes)
+    scores = np.where(complete[None, :], known[rows[None, :], final], 0.0)
+    reference = known[:, top] * complete
+    gap: Floats = scores - target.value * reference[None, :]  # mean >= 0: the target is met
+    return gap
+
+
+def _denominator(routed: RoutedLog, target: Target, weights: Floats) -> Floats:
+    if target.kind != "quality":
+        total: Floats = weights.sum(axis=1)
+        return total
+    complete = np.isfinite(routed.log.outcomes).all(axis=1)
+    if complete.sum() < _MIN_COMPLETE:
+        raise LabelingError(
+            f"--target quality needs outcomes for every tier on at least {_MIN_COMPLETE} "
+            f"requests; the logs have {int(complete.sum())}"
+        )
+    counts: Floats = weights @ complete.astype(np.float64)
+    return counts
+
+
+def _choose(target: Target, values: Floats) -> int:
+    """Index of the candidate that meets the target (candidates rise in cost)."""
+    if target.kind == "share":
+        return int(np.argmin(np.abs(values - target.value)))
+    if target.kind == "budget":
+        fits = np.flatnonzero(values <= target.value + 1e-12)
+        if fits.size == 0:
+            raise LabelingError(
+                f"--target {target.spec}: even the cheapest thresholds cost "
+                f"{values.min():.4f} USD per 1k requests"
+            )
+        return int(fits[-1])
+    reached = np.flatnonzero(values >= -1e-12)
+    if reached.size == 0:
+        raise LabelingError(f"--target {target.spec}: no thresholds reach it on these logs")
+    return int(reached[0])
+
+
+def _check_reached(target: Target, shares: Floats, chosen: int, routed: RoutedLog) -> None:
+    achieved = float(shares[chosen])
+    if abs(achieved - target.value) <= max(0.01, 1.5 / routed.log.n):
+        return
+    policy = routed.policy
+    hint = (
+        f"cascade.try_cheaper_min_p={policy.cascade.try_cheaper_min_p} starts requests one "
+        "tier lower"
+        if policy.cascade.enabled
+        else "rules and objective caps fix the tier of some requests"
+    )
+    raise LabelingError(
+        f"--target {target.spec}: thresholds reach a top-tier share between "
+        f"{shares.min():.3f} and {shares.max():.3f} on these logs ({hint}); the closest is "
+        f"{achieved:.3f}"
+    )
+
+
+def _interval(values: Floats, alpha: float) -> tuple[float, float]:
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return round(float(low), 4), round(float(high), 4)
+
+
+def _boot_mean(values: Floats, weights: Floats) -> Floats:
+    result: Floats = weights @ values / weights.sum(axis=1)
+    return result
+
+
+def _share_interval(
+    routed: RoutedLog, point: NDArray[np.int64], weights: Floats, alpha: float
+) -> dict[str, tuple[float, float]]:
+    out = {}
+    for t, name in enumerate(routed.policy.tier_names):
+        shares = _boot_mean((point == t).astype(np.float64), weights)
+        out[name] = _interval(shares, alpha) if len(shares) else (0.0, 1.0)
+    return out
+
+
+def _quality_interval(
+    routed: RoutedLog, point: NDArray[np.int64], weights: Floats, alpha: float
+) -> tuple[float, float] | None:
+    known = routed.log.outcomes[np.arange(routed.log.n), point]
+    covered = np.isfinite(known)
+    if not covered.any() or not len(weights):
+        return None
+    sums = weights[:, covered] @ known[covered]
+    counts = weights[:, covered].sum(axis=1)
+    return _interval(sums / np.maximum(counts, 1), alpha)

@@ -1,0 +1,94 @@
+"""RouterBench-shaped logs and a stub scorer for the replay/calibration tests."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from policies import Policy, default_policy
+
+MODELS = {
+    "small": "mistralai/mistral-7b-chat",
+    "medium": "mistralai/mixtral-8x7b-chat",
+    "frontier": "gpt-4-1106-preview",
+}
+_D = re.compile(r"d=([0-9.]+)")
+
+
+class StubScorer:
+    """Complexity read from the prompt: ``d=0.37`` scores (1-d)^2, 2d(1-d), d^2,
+    whose expected tier position is exactly d."""
+
+    version = "stub-1"
+    labels = ("small", "medium", "frontier")
+
+    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        rows = []
+        for text in texts:
+            match = _D.search(text)
+            d = float(match.group(1)) if match else 0.0
+            rows.append([(1 - d) ** 2, 2 * d * (1 - d), d**2])
+        return np.array(rows, dtype=np.float64)
+
+
+def write_outcomes(path: Path, rows: list[dict[str, object]]) -> Path:
+    """A RouterBench-style CSV: prompt (list literal) + a 0/1 column per model."""
+    columns = ["sample_id", "prompt", "eval_name", *MODELS.values()]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for i, row in enumerate(rows):
+            record: dict[str, object] = {
+                "sample_id": f"s{i}",
+                "prompt": repr([row["prompt"]]),
+                "eval_name": "synthetic",
+            }
+            for tier, model in MODELS.items():
+                value = row.get(tier)
+                record[model] = "" if value is None else value
+            writer.writerow(record)
+    return path
+
+
+def synthetic_rows(n: int, seed: int, urgent_share: float = 0.1) -> list[dict[str, object]]:
+    """Prompts with a complexity d; harder ones fail more often on cheaper tiers;
+    ``urgent_share`` of them carry URGENT (a rule forces those to frontier)."""
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        d = float(rng.beta(2, 3))
+        urgent = rng.random() < urgent_share
+        prompt = f"{'URGENT ' if urgent else ''}Question {seed}-{i}: pick an answer. d={d:.4f}"
+        out.append(
+            {
+                "prompt": prompt,
+                "small": int(rng.random() > d),
+                "medium": int(rng.random() > d * 0.7),
+                "frontier": int(rng.random() > d * 0.3),
+            }
+        )
+    return out
+
+
+def make_policy(*, cascade: bool = False, sticky: bool = False, urgent_rule: bool = True) -> Policy:
+    """The default policy, cascade off unless asked, with an URGENT -> frontier rule."""
+    policy = default_policy()
+    update: dict[str, object] = {
+        "cascade": policy.cascade.model_copy(update={"enabled": cascade}),
+        "conversations": policy.conversations.model_copy(update={"sticky": sticky}),
+    }
+    if urgent_rule:
+        rule = {
+            "name": "urgent",
+            "match": {"regex": "URGENT"},
+            "actions": {"force_tier": "frontier"},
+        }
+        data = policy.model_dump()
+        data["overrides"] = [*data["overrides"], rule]
+        policy = Policy.model_validate(data)
+    return policy.model_copy(update=update)
