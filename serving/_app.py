@@ -117,6 +117,7 @@ class Runtime:
             if ok:
                 state = reloader.state
                 metrics.set_policy(state.version, state.router.scorer.version)
+                metrics.set_calibration(state.policy)
 
         reloader = PolicyReloader(
             settings.policy,
@@ -125,6 +126,7 @@ class Runtime:
             on_reload=on_reload,
         )
         metrics.set_policy(reloader.version, reloader.router.scorer.version)
+        metrics.set_calibration(reloader.policy)
         if settings.api_keys_file is not None:
             store = KeyStore.load(settings.api_keys_file)
         else:

@@ -11,6 +11,7 @@ counted by their code (:func:`reason_code`: ``threshold:medium``), never verbati
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from policies import Policy
 from router import Attempt, Decision, DecisionRecord
 
 __all__ = ["Metrics", "reason_code"]
@@ -48,7 +50,12 @@ def reason_code(reason: str) -> str:
 class Metrics:
     """The service's counters and histograms; :meth:`render` serves ``GET /metrics``."""
 
-    def __init__(self, registry: CollectorRegistry | None = None, namespace: str = "tierroute"):
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        namespace: str = "tierroute",
+        share_window: int = 1000,
+    ):
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         ns, reg = namespace, self.registry
         self.requests = Counter(
@@ -73,6 +80,7 @@ class Metrics:
         )  # fmt: skip
         self._reason_children: dict[str, Any] = {}
         self._attempt_metrics(ns, reg)
+        self._share_metrics(ns, reg, share_window)
         self.classifier_seconds = Histogram(
             "classifier_duration_seconds", "Classifier (scorer) call duration.",
             namespace=ns, registry=reg, buckets=_FAST_BUCKETS,
@@ -124,6 +132,20 @@ class Metrics:
             ["model", "tier"], namespace=ns, registry=reg,
         )  # fmt: skip
 
+    def _share_metrics(self, ns: str, reg: CollectorRegistry, window: int) -> None:
+        self._recent_tiers: deque[str] = deque(maxlen=window)
+        self._recent_counts: dict[str, int] = {}
+        self._tier_names: tuple[str, ...] = ()
+        self.tier_share = Gauge(
+            "tier_share", f"Share of each tier in the last {window} routed decisions.",
+            ["tier"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.calibrated_share = Gauge(
+            "calibrated_tier_share",
+            "The policy's calibrated share per tier (bound: target, low, high); see drift.",
+            ["tier", "bound"], namespace=ns, registry=reg,
+        )  # fmt: skip
+
     # -- observations ---------------------------------------------------------------
 
     def observe_request(self, endpoint: str, status: int, seconds: float | None = None) -> None:
@@ -138,6 +160,18 @@ class Metrics:
             self.rule_matches.labels(str(rule)).inc()
         for reason in data.get("reasons", ()):
             self._reason(reason_code(str(reason))).inc()
+        if not any(str(r).startswith("request:forced-") for r in data.get("reasons", ())):
+            self._observe_share(str(data["tier"]))
+
+    def _observe_share(self, tier: str) -> None:
+        """Rolling share of routed decisions per tier (forced tiers are not routed)."""
+        recent, counts = self._recent_tiers, self._recent_counts
+        if len(recent) == recent.maxlen:
+            counts[recent[0]] -= 1
+        recent.append(tier)
+        counts[tier] = counts.get(tier, 0) + 1
+        for name in dict.fromkeys((*self._tier_names, tier)):
+            self.tier_share.labels(name).set(counts.get(name, 0) / len(recent))
 
     def _reason(self, code: str) -> Any:
         child = self._reason_children.get(code)
@@ -187,6 +221,19 @@ class Metrics:
         """Record the policy now served (the previous one's series is removed)."""
         self.policy_info.clear()
         self.policy_info.labels(policy_version, classifier_version).set(1)
+
+    def set_calibration(self, policy: Policy) -> None:
+        """Export the policy's calibrated share and interval (none: the series go away)."""
+        self._tier_names = policy.tier_names
+        self.calibrated_share.clear()
+        calibration = policy.calibration
+        if calibration is None:
+            return
+        for tier, (low, high) in calibration.interval.items():
+            self.calibrated_share.labels(tier, "low").set(low)
+            self.calibrated_share.labels(tier, "high").set(high)
+        for tier, share in calibration.tier_share.items():
+            self.calibrated_share.labels(tier, "target").set(share)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition body and its content type, for ``GET /metrics``."""
