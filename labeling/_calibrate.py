@@ -204,7 +204,11 @@ def _choose(target: Target, values: Floats) -> int:
         return int(fits[-1])
     reached = np.flatnonzero(values >= -1e-12)
     if reached.size == 0:
-        raise LabelingError(f"--target {target.spec}: no thresholds reach it on these logs")
+        raise LabelingError(
+            f"--target {target.spec}: no thresholds reach it on these logs (the best falls "
+            f"short by {-values.max():.3f} per request; try-cheaper-first and rules bound "
+            "the top tier's share: see `tierroute replay`)"
+        )
     return int(reached[0])
 
 
