@@ -101,6 +101,7 @@ class Runtime:
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
     ready: bool = False
     _cascades: dict[str, Cascade] = field(default_factory=dict)
+    _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
 
     @classmethod
     def start(
@@ -158,6 +159,9 @@ class Runtime:
 
     def cascade_for(self, policy: Policy) -> Cascade:
         """The executor for ``policy`` (one litellm Router per policy version)."""
+        last = self._last_cascade
+        if last is not None and last[0] is policy:
+            return last[1]
         key = policy.version_string
         cascade = self._cascades.get(key)
         if cascade is None:
@@ -168,6 +172,7 @@ class Runtime:
                 complete = build_completion(policy, self.settings)
             cascade = Cascade(complete, self.checks, timeout_s=self.settings.backend_timeout_s)
             self._cascades = {key: cascade, **dict(list(self._cascades.items())[:1])}
+        self._last_cascade = (policy, cascade)
         return cascade
 
     def readiness(self) -> dict[str, Any]:

@@ -47,6 +47,22 @@ def reason_code(reason: str) -> str:
     return _NUMBER.sub("", _VALUE.sub("", reason, count=1)) or "other"
 
 
+class _Children:
+    """``metric.labels(...)`` memoised: the per-request path skips prometheus_client's
+    label checks and lock. Only for metrics that are never cleared (a cleared metric
+    would orphan the cached children); label sets are bounded, so is the cache."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self._found: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._found.get(values)
+        if child is None:
+            child = self._found[values] = self.metric.labels(*values)
+        return child
+
+
 class Metrics:
     """The service's counters and histograms; :meth:`render` serves ``GET /metrics``."""
 
@@ -79,6 +95,9 @@ class Metrics:
             ["reason"], namespace=ns, registry=reg,
         )  # fmt: skip
         self._reason_children: dict[str, Any] = {}
+        self._requests = _Children(self.requests)
+        self._request_seconds = _Children(self.request_seconds)
+        self._decisions, self._rules = _Children(self.decisions), _Children(self.rule_matches)
         self._attempt_metrics(ns, reg)
         self._share_metrics(ns, reg, share_window)
         self.classifier_seconds = Histogram(
@@ -140,6 +159,7 @@ class Metrics:
             "tier_share", f"Share of each tier in the last {window} routed decisions.",
             ["tier"], namespace=ns, registry=reg,
         )  # fmt: skip
+        self._tier_share = _Children(self.tier_share)
         self.calibrated_share = Gauge(
             "calibrated_tier_share",
             "The policy's calibrated share per tier (bound: target, low, high); see drift.",
@@ -149,15 +169,15 @@ class Metrics:
     # -- observations ---------------------------------------------------------------
 
     def observe_request(self, endpoint: str, status: int, seconds: float | None = None) -> None:
-        self.requests.labels(endpoint, str(status)).inc()
+        self._requests(endpoint, str(status)).inc()
         if seconds is not None:
-            self.request_seconds.labels(endpoint).observe(seconds)
+            self._request_seconds(endpoint).observe(seconds)
 
     def observe_decision(self, decision: Decision | Mapping[str, Any]) -> None:
         data = decision.to_dict() if isinstance(decision, Decision) else decision
-        self.decisions.labels(str(data["tier"]), str(bool(data["speculative"])).lower()).inc()
+        self._decisions(str(data["tier"]), "true" if data["speculative"] else "false").inc()
         for rule in data.get("rules", ()):
-            self.rule_matches.labels(str(rule)).inc()
+            self._rules(str(rule)).inc()
         for reason in data.get("reasons", ()):
             self._reason(reason_code(str(reason))).inc()
         if not any(str(r).startswith("request:forced-") for r in data.get("reasons", ())):
@@ -170,8 +190,13 @@ class Metrics:
             counts[recent[0]] -= 1
         recent.append(tier)
         counts[tier] = counts.get(tier, 0) + 1
-        for name in dict.fromkeys((*self._tier_names, tier)):
-            self.tier_share.labels(name).set(counts.get(name, 0) / len(recent))
+
+    def _refresh_share(self) -> None:
+        """Set the share gauges from the window (on scrape, not on every decision)."""
+        counts, n = self._recent_counts, len(self._recent_tiers)
+        if n:
+            for name in dict.fromkeys((*self._tier_names, *counts)):
+                self._tier_share(name).set(counts.get(name, 0) / n)
 
     def _reason(self, code: str) -> Any:
         child = self._reason_children.get(code)
@@ -237,4 +262,5 @@ class Metrics:
 
     def render(self) -> tuple[bytes, str]:
         """The exposition body and its content type, for ``GET /metrics``."""
+        self._refresh_share()
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
