@@ -7,6 +7,15 @@ process and drives it with keep-alive connections sending real ShareGPT prompts
     .venv/bin/python bench/http_route.py [--seconds 10] [--clients 1 8 64]
 
 Target on a 2-core machine: >= 2,000 decisions/s at p99 <= 25 ms.
+
+What limits it is CPU per decision, about a third of which is not ours to cut
+(measured in-process, no sockets, busy 2-core machine): the router (detectors +
+classifier) 0.47 ms with TF-IDF, 1.14 ms with the INT8 student, whose per-prompt cost
+does not fall with batching (1.30 ms at batch 1, 1.44 ms at 64: padding), so
+micro-batching across requests buys nothing; the app around it (FastAPI stack,
+parsing, auth, metrics, JSON) 0.12 ms; uvicorn and the kernel about 0.2 ms. 2,000/s
+needs 2,000 x ~1.5 ms = 3 cores with the student (1.6 with TF-IDF), before the load
+generator's share. ``--model tfidf`` measures the TF-IDF scorer.
 """
 
 from __future__ import annotations
@@ -27,15 +36,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--prompts", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1, help="service worker processes")
+    parser.add_argument("--model", default="", help="tierroute serve --model (default: shipped)")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     bodies = [json.dumps({"prompt": p}).encode() for p in load_prompts(args.prompts)]
     console = Console()
     title = f"/v1/route over loopback ({os.cpu_count()} CPUs, {args.workers} worker(s))"
+    model = ("--model", args.model) if args.model else ()
     table = Table(title=title)
     for column in ("clients", "decisions/s", "p50 ms", "p99 ms", "server CPU ms/req", "errors"):
         table.add_column(column, justify="right")
-    with Service("--decision-log", "", "--workers", str(args.workers)) as service:
+    with Service("--decision-log", "", "--workers", str(args.workers), *model) as service:
         asyncio.run(run_load(service.port, "/v1/route", bodies, 4, 2.0))  # warm up
         for clients in args.clients:
             cpu = service.cpu_seconds()
@@ -53,6 +65,7 @@ def main() -> None:
                 str(result.errors),
             )
     console.print(table)
+    console.print(f"load average before/after: {load_before} / {os.getloadavg()}")
     console.print(
         "server CPU ms/req is the service's own CPU time per decision (robust to a busy "
         "machine): one worker saturates at about 1000 / that value decisions/s."
