@@ -15,7 +15,7 @@ References beside them: a random router (mean of 20 seeds; APGR ~0.5) and the or
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,7 @@ def evaluate_model(
     prompt_view: str = "question",
     split: str = "test",
     baselines: bool | Sequence[str] = True,
+    compare: Mapping[str, str | Path | TierScorer] | None = None,
     out: str | Path | None = None,
     cache_dir: str | Path | None = None,
     n_bins: int = 15,
@@ -212,6 +213,11 @@ def evaluate_model(
     say(f"scoring {scorer.version}")
     candidate = Candidate("model", scorer.version, scorer)
     results = [_evaluate_candidate(candidate, "model", test, table, n_bins)]
+    for name, other in (compare or {}).items():
+        say(f"scoring {name}")
+        other_scorer = other if not isinstance(other, str | Path) else load_scorer(other)
+        other_candidate = Candidate(name, other_scorer.version, other_scorer)
+        results.append(_evaluate_candidate(other_candidate, "model", test, table, n_bins))
     exclude = _fingerprint(table.prompts if table else ()) | _fingerprint(
         test.texts if test else ()
     )

@@ -361,3 +361,25 @@ class ComplexityTrainer:
 
             Console(stderr=True).print(f"{out}: {report}")
         return report
+
+    def save_teacher(self, out_dir: str | Path, *, quantize: bool = False) -> Path:
+        """Write the fine-tuned teacher as an artifact too (FP32 by default).
+
+        Not served: it is the reference that ``bench/route_latency.py`` and
+        ``tierroute evaluate`` put beside the student (about 90 MB FP32, 23 MB INT8).
+        """
+        from classifier._export import write_artifact
+
+        self._check_fitted()
+        return write_artifact(
+            self.teacher_,
+            self.tokenizer_path_,
+            Path(out_dir),
+            tiers=self.tiers,
+            max_tokens=self.teacher_max_tokens,
+            temperature=self.teacher_temperature_,
+            metadata={"teacher": self.teacher, "role": "teacher (reference, not served)"},
+            quantize=quantize,
+            head_fraction=self.head_fraction,
+            name=f"{self.teacher}-teacher",
+        )

@@ -144,8 +144,12 @@ def train_label_dataset(
     max_examples: int | None = None,
     unlabeled_max: int = 3000,
     data_dir: Path | None = None,
+    teacher_out: str | Path | None = None,
 ) -> TrainingReport:
-    """Train on ``data`` (labels.parquet or its folder) and write the artifact to ``out_dir``."""
+    """Train on ``data`` (labels.parquet or its folder) and write the artifact to ``out_dir``.
+
+    ``teacher_out``: also write the teacher's FP32 artifact there (a reference, not served).
+    """
     started = time.perf_counter()
     trainer = trainer or ComplexityTrainer()
     out = Path(out_dir)
@@ -156,6 +160,8 @@ def train_label_dataset(
     trainer.fit(parts["train"], parts["val"], unlabeled)
     held_out = parts["test"] if parts["test"].height else parts["val"]
     parity = trainer.save(out, parity_texts=held_out["text"].to_list()[:512])
+    if teacher_out is not None:
+        trainer.save_teacher(teacher_out)
     scores = _score_all(trainer, parts, out)
     from classifier._artifact import read_artifact_config
 

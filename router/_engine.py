@@ -42,10 +42,12 @@ Prompt = str | Sequence[Mapping[str, Any]]
 
 
 def default_scorer() -> ComplexityScorer:
-    """The scorer ``Router()`` uses when none is given (shipped with the package)."""
-    from classifier import TfidfScorer
+    """The scorer ``Router()`` uses when none is given: the shipped INT8 student
+    (``classifier/_model``, onnxruntime, no torch), or the shipped TF-IDF baseline when
+    the package was built without it."""
+    from classifier import load_default_scorer
 
-    return TfidfScorer.load()
+    return load_default_scorer()
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,18 @@ def evaluate_command(
         list[str] | None,
         typer.Option("--baseline", help="evaluate only these baselines (repeatable)"),
     ] = None,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare", help="NAME=DIR: another artifact to score beside it, e.g. the teacher"
+        ),
+    ] = None,
+    card: Annotated[
+        bool,
+        typer.Option(
+            "--card/--no-card", help="add the tables to the artifact's model_card.md (a DIR)"
+        ),
+    ] = False,
     split: Annotated[str, typer.Option("--split", help="labels split to score")] = "test",
     prompt_view: Annotated[
         str,
@@ -92,11 +104,31 @@ def evaluate_command(
             prompt_view=prompt_view,
             split=split,
             baselines=chosen,
+            compare=_compare_option(compare or []),
             out=target,
             progress=lambda message: status.update(message),
         )
     print_report(report)
     console.print(f"report: {target / 'report.md'} (+ report.json, {len(report.plots)} PNGs)")
+    if card:
+        if not Path(model).is_dir():
+            typer.echo(f"error: --card needs an artifact directory, got {model!r}", err=True)
+            raise typer.Exit(2)
+        from classifier import model_card_sections, write_model_card
+
+        path = write_model_card(model, model_card_sections(report))
+        console.print(f"model card: {path}")
+
+
+def _compare_option(values: list[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            typer.echo(f"error: --compare {value!r}: expected NAME=DIR", err=True)
+            raise typer.Exit(2)
+        pairs[name] = path
+    return pairs
 
 
 def _console() -> Any:

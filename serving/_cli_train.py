@@ -38,6 +38,10 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
     unlabeled: Annotated[
         int, typer.Option(help="unlabeled real prompts added to distillation (0 = none)")
     ] = 3000,
+    teacher_out: Annotated[
+        Path | None,
+        typer.Option(help="also write the teacher (FP32 ONNX) here, for bench/ and evaluate"),
+    ] = None,
     threads: Annotated[int, typer.Option(help="torch threads (at most 2)")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
 ) -> None:
@@ -56,7 +60,12 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
     )
     try:
         report = train_label_dataset(
-            data, out, trainer=trainer, max_examples=max_examples, unlabeled_max=unlabeled
+            data,
+            out,
+            trainer=trainer,
+            max_examples=max_examples,
+            unlabeled_max=unlabeled,
+            teacher_out=teacher_out,
         )
     except TierrouteError as exc:
         typer.echo(f"error: {exc}", err=True)

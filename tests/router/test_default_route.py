@@ -1,4 +1,5 @@
-"""The out-of-the-box path: ``route()`` with the shipped policy and TF-IDF baseline."""
+"""The out-of-the-box path: ``route()`` with the shipped policy and the shipped student
+(``classifier/_model``), and the TF-IDF baseline it falls back to."""
 
 from __future__ import annotations
 
@@ -10,17 +11,34 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import TfidfScorer, TfidfTrainer
-from router import Decision, default_router, route
+from classifier import DEFAULT_MODEL_DIR, OnnxComplexityScorer, TfidfScorer, TfidfTrainer
+from classifier._artifact import read_artifact_config
+from router import Decision, Router, default_router, route
 
 
-def test_route_uses_shipped_baseline() -> None:
+def test_route_uses_shipped_student() -> None:
     decision = route("SELECT name FROM users WHERE id = 3; why is this slow?")
     assert isinstance(decision, Decision)
     assert decision.speculative is False
     assert "rule:sql-no-speculation" in decision.reasons
-    assert decision.classifier_version.startswith("tfidf-lr-")
+    assert isinstance(default_router().scorer, OnnxComplexityScorer)
+    assert decision.classifier_version == read_artifact_config(DEFAULT_MODEL_DIR).version
     assert sum(decision.scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_shipped_student_is_small_and_separates_easy_from_hard() -> None:
+    size = (DEFAULT_MODEL_DIR / "model.onnx").stat().st_size
+    assert size <= 15 * 2**20, f"shipped model is {size / 2**20:.1f} MiB (limit 15)"
+    easy, hard = default_router().score(
+        [
+            "What is the capital of France?",
+            "Prove that every bounded monotone sequence of real numbers converges, then "
+            "derive the rate of convergence of Newton's method for a double root.",
+        ]
+    )
+    # expected tier position: the proof must sit well above the one-fact question
+    positions = np.arange(len(easy))
+    assert hard @ positions > easy @ positions + 0.3
 
 
 def test_baseline_is_not_constant() -> None:
@@ -30,7 +48,7 @@ def test_baseline_is_not_constant() -> None:
         "Please answer with the letter of the correct answer. The trophy doesn't fit "
         "into the suitcase because it is too small. A) trophy B) suitcase",
     ]
-    probs = default_router().score(texts)
+    probs = Router(scorer=TfidfScorer.load()).score(texts)
     assert probs.shape == (3, 3)
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert np.ptp(probs, axis=0).max() > 0.01

@@ -40,7 +40,13 @@ pytestmark = pytest.mark.integration
 KEY = "tr-integration-key"
 SQL = "SELECT name FROM users WHERE id = 3; why is this slow?"
 REFUSED = "Translate good morning to Spanish"
-CANDIDATES = ("Say hello in French", REFUSED, "Which gas do plants absorb? A) O2 B) CO2")
+CANDIDATES = (
+    "Say hello in French",
+    REFUSED,
+    "Which gas do plants absorb? A) O2 B) CO2",
+    "What is 2 + 2?",
+    "What colour is the sky on a clear day?",
+)
 
 
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -156,9 +162,9 @@ def _ask(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
-def _small_cascading_prompt() -> str:
+def _small_cascading_prompt(*, exclude: tuple[str, ...] = ()) -> str:
     router = Router()
-    for prompt in CANDIDATES:
+    for prompt in (c for c in CANDIDATES if c not in exclude):
         decision = router.route(prompt)
         if decision.tier == "small" and decision.cascade:
             return prompt
@@ -279,7 +285,7 @@ def test_killed_and_500ing_backends_fall_back(
     backends: tuple[BackendProcess, BackendProcess],
 ) -> None:
     backends[1].stop()  # the small tier's speculative deployment is gone
-    prompt = _small_cascading_prompt()
+    prompt = _small_cascading_prompt(exclude=(REFUSED,))  # REFUSED escalates past small
     raw = client.chat.completions.with_raw_response.create(model="auto", messages=_ask(prompt))
     assert raw.parse().choices[0].message.content
     assert raw.headers["x-tierroute-model"] == "openai/mistral-7b-chat"
