@@ -36,8 +36,10 @@ from serving._chat import (
     principal_of,
     request_id_of,
 )
+from serving._conversations import Conversation, ConversationStore, conversation_of
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
 from serving._metrics import Metrics
+from serving._model_follow import ModelFollower, is_alias_uri
 from serving._openai_api import (
     ApiError,
     BodyLimitMiddleware,
@@ -99,9 +101,15 @@ class Runtime:
     authenticator: Authenticator
     log: DecisionLogWriter | None
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
+    follower: ModelFollower | None = None  # when the model is models:/NAME@ALIAS
     ready: bool = False
     _cascades: dict[str, Cascade] = field(default_factory=dict)
     _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
+    conversations: ConversationStore = field(init=False)  # last tier per conversation
+
+    def __post_init__(self) -> None:
+        size, ttl = self.settings.conversation_cache_size, self.settings.conversation_ttl_s
+        self.conversations = ConversationStore(size, ttl)
 
     @classmethod
     def start(
@@ -111,7 +119,12 @@ class Runtime:
         scorer: ComplexityScorer | None = None,
     ) -> Runtime:
         metrics = Metrics()
-        timed = _TimedScorer(scorer or load_scorer(settings.model), metrics)
+        follower = _follower(settings, metrics)
+        if scorer is None:
+            scorer = follower.load_initial() if follower else load_scorer(settings.model)
+        elif follower is not None:
+            follower.adopt(scorer)
+        timed = _TimedScorer(scorer, metrics)
 
         def on_reload(ok: bool) -> None:  # the policy_info series follows every swap
             metrics.observe_reload(ok)
@@ -148,7 +161,15 @@ class Runtime:
             completion,
         )
         runtime.cascade_for(reloader.policy)  # build the litellm Router before serving
+        if follower is not None:
+            runtime.follower, follower.swap = follower, runtime.swap_scorer
         return runtime
+
+    def swap_scorer(self, scorer: ComplexityScorer) -> None:
+        """Serve ``scorer`` from the next request on (raises if no Router can use it)."""
+        timed = _TimedScorer(scorer, self.metrics)
+        state = self.reloader.swap_router(lambda policy: Router(policy, timed))
+        self.metrics.set_policy(state.version, scorer.version)
 
     def snapshot(self) -> PolicyState:
         if not self.ready:
@@ -183,7 +204,19 @@ class Runtime:
             "decision_log": str(self.log.path) if self.log else None,
             "auth": "on" if self.keys.enabled else "off",
             **self.reloader.status(),
+            **(self.follower.status() if self.follower else {}),
         }
+
+
+def _follower(settings: Settings, metrics: Metrics) -> ModelFollower | None:
+    """Follows ``models:/NAME@ALIAS`` when polling is on (``model_poll_s``)."""
+    if not is_alias_uri(settings.model) or not settings.model_poll_s:
+        return None
+    return ModelFollower(
+        str(settings.model),
+        poll_interval_s=settings.model_poll_s,
+        on_result=metrics.observe_model_swap,
+    )
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -247,6 +280,8 @@ def create_app(
         state = runtime.reloader.state
         app.state.runtime = runtime
         await runtime.reloader.start()
+        if runtime.follower is not None:
+            await runtime.follower.start()
         runtime.ready = True
         _log.info("tierroute serving policy %s", state.version)
         try:
@@ -254,6 +289,8 @@ def create_app(
         finally:
             runtime.ready = False
             await runtime.reloader.stop()
+            if runtime.follower is not None:
+                await runtime.follower.stop()
             if runtime.log is not None:
                 await runtime.log.aclose()
 
@@ -294,7 +331,11 @@ def _metrics_of(app: FastAPI) -> Metrics | None:
 
 
 def route_record(
-    request_id: str, prompt: Any, decision: Decision, principal: Principal
+    request_id: str,
+    prompt: Any,
+    decision: Decision,
+    principal: Principal,
+    conversation: Conversation | None = None,
 ) -> DecisionRecord:
     """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
     text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
@@ -308,6 +349,8 @@ def route_record(
         tenant=principal.tenant,
         prompt=text,
         metadata={"endpoint": "/v1/route"},
+        conversation_id=conversation.id if conversation else None,
+        user_turns=conversation.user_turns if conversation else None,
     )
 
 
@@ -321,13 +364,18 @@ async def route(request: Request) -> Response:
     prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
     meta = body.metadata or {}
     decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+    conversation = None  # a batch is many requests, not one conversation's turn
+    if not batch:
+        conversation = conversation_of(request, prompts[0], principal.tenant, meta)
+        decisions[0] = runtime.conversations.route_turn(router, decisions[0], conversation)
     rid = request_id_of(request)
     data = [decision_dict(d) for d in decisions]
     for item in data:
         runtime.metrics.observe_decision(item)
     if runtime.log is not None and runtime.settings.log_route_requests:
         for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
-            record = route_record(f"{rid}-{i}" if batch else rid, prompt, decision, principal)
+            rid_i = f"{rid}-{i}" if batch else rid
+            record = route_record(rid_i, prompt, decision, principal, conversation)
             await runtime.log.awrite(record)
     headers = {"x-tierroute-request-id": rid}
     if batch:

@@ -19,6 +19,7 @@ from policies import PromptError, TierrouteError
 from serving._cli_dataset import register as register_dataset_commands
 from serving._cli_evaluate import register as register_evaluate_commands
 from serving._cli_replay import register as register_replay_commands
+from serving._cli_review import register as register_review_commands
 from serving._cli_serve import register as register_serve_command
 from serving._cli_train import register as register_train_command
 from serving._demo_loop import register as register_demo_loop_command
@@ -34,6 +35,7 @@ policy_app = typer.Typer(help="Check routing policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 register_dataset_commands(app)
 register_evaluate_commands(app)
+register_review_commands(app)
 register_replay_commands(app)
 register_serve_command(app)
 register_train_command(app)

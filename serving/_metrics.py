@@ -116,6 +116,10 @@ class Metrics:
             "policy_reloads", "Policy reload attempts by result (ok/error).",
             ["result"], namespace=ns, registry=reg,
         )  # fmt: skip
+        self.model_swaps = Counter(
+            "model_swaps", "Registry alias follows: ok, refused (bad version), poll_error.",
+            ["result"], namespace=ns, registry=reg,
+        )  # fmt: skip
         self.policy_info = Gauge(
             "policy_info", "The policy and classifier being served (value 1).",
             ["policy_version", "classifier_version"], namespace=ns, registry=reg,
@@ -241,6 +245,9 @@ class Metrics:
 
     def observe_reload(self, ok: bool) -> None:
         self.reloads.labels("ok" if ok else "error").inc()
+
+    def observe_model_swap(self, result: str) -> None:
+        self.model_swaps.labels(result).inc()
 
     def set_policy(self, policy_version: str, classifier_version: str) -> None:
         """Record the policy now served (the previous one's series is removed)."""

@@ -138,6 +138,17 @@ class PolicyReloader:
         self._notify(True)
         return True
 
+    def swap_router(self, build_router: Callable[[Policy], Router]) -> PolicyState:
+        """Serve the current policy with a Router from ``build_router`` (e.g. a new
+        classifier), which later policy reloads use too. Raises what the build raises;
+        the old state keeps serving then."""
+        with self._lock:
+            policy = self._state.policy
+            state = PolicyState(policy, build_router(policy), policy.version_string,
+                                utc_now_iso(), self.source)  # fmt: skip
+            self._state, self._build = state, build_router
+        return state
+
     async def areload(self) -> bool:
         return await asyncio.to_thread(self.reload)
 

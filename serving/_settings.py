@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     policy_poll_s: float | None = Field(
         default=2.0, description="seconds between policy-file checks; unset = SIGHUP only"
     )
+    model_poll_s: float | None = Field(
+        default=30.0,
+        gt=0,
+        description="seconds between registry checks when model is models:/NAME@ALIAS "
+        "(the scorer follows the alias); unset = load once",
+    )
 
     max_body_bytes: int = Field(default=8 << 20, gt=0, description="request body limit")
     backend_timeout_s: float = Field(default=60.0, gt=0, description="per attempt")
@@ -77,8 +83,16 @@ class Settings(BaseSettings):
     stream_holdback_chars: int = Field(
         default=48, ge=0, description="streamed characters checked before the first is sent"
     )
+    conversation_cache_size: int = Field(
+        default=100_000, ge=0, description="conversations whose last tier is kept (sticky)"
+    )
+    conversation_ttl_s: float = Field(
+        default=3600.0, gt=0, description="seconds a conversation's last tier is kept"
+    )
 
-    @field_validator("decision_log", "api_keys_file", "policy", "policy_poll_s", mode="before")
+    @field_validator(
+        "decision_log", "api_keys_file", "policy", "policy_poll_s", "model_poll_s", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
