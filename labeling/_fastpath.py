@@ -310,6 +310,8 @@ def _columns(
         "outcomes": pl.lit(None, RECORD_SCHEMA["outcomes"]),
         "source": pl.lit(None, pl.String),
         "source_line": pl.col("source_line"),
+        "conversation": pl.lit(None, pl.String),
+        "user_turns": pl.lit(None, pl.Int64),
     }
 
 

@@ -217,4 +217,6 @@ def parse_decision(record: DecisionRecord, tiers: TierMap) -> dict[str, Any]:
         "tier": tier,
         "first_tier": attempts[0].tier if attempts else tier,
         "finish_reason": None,
+        "conversation": record.conversation_id,
+        "user_turns": record.user_turns,
     }

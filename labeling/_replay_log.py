@@ -8,13 +8,15 @@ module keeps what replay needs. An outcome is known for a (prompt, tier) pair wh
 - the request was served by that tier and the user rated it (feedback +1 -> 1, -1 -> 0).
 
 Everything else stays unknown (NaN): replay reports coverage instead of guessing.
-Conversations: requests whose messages hold more than one user turn are follow-ups of
-the conversation that began with the same first user turn (and tenant).
+Conversations: a decision log names each request's conversation (``conversation_id``,
+the client's id or ``auto:<hash>``) and its user turns; replay follows those, with the
+service's rule (:func:`router.follows_up`). Other logs (and decision logs written
+before the field existed): requests whose messages hold more than one user turn are
+follow-ups of the conversation that began with the same first user turn (and tenant).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections.abc import Sequence
@@ -30,6 +32,7 @@ from labeling._adapters import ADAPTERS, ReadContext, detect_format
 from labeling._reader import Quarantine
 from labeling._schema import TierMap
 from policies import LabelingError, Policy
+from router import auto_conversation_id, follows_up
 
 __all__ = ["ReplayLog", "read_replay_logs"]
 
@@ -136,8 +139,14 @@ def _to_log(
         if rating is not None and index is not None and np.isnan(outcomes[i, index]):
             outcomes[i, index] = 1.0 if rating > 0 else 0.0
     prompts, keys, turns = [], [], []
-    for messages, prompt, tenant in records.select("messages", "prompt", "tenant").iter_rows():
+    seen: dict[str, int] = {}
+    columns = ("messages", "prompt", "tenant", "conversation", "user_turns")
+    for messages, prompt, tenant, logged, logged_turns in records.select(columns).iter_rows():
         routed, key, turn = _conversation(messages, prompt, tenant)
+        if logged is not None:  # the id the service logged beats the first-turn heuristic
+            key = f"{tenant or ''}\x00{logged}"
+            seen[key] = seen.get(key, 0) + 1
+            turn = seen[key] if follows_up(logged, logged_turns or 1) else 1
         prompts.append(routed)
         keys.append(key)
         turns.append(turn)
@@ -169,7 +178,7 @@ def _fill_outcomes(
 
 
 def _conversation(messages: str | None, prompt: str, tenant: str | None) -> tuple[Any, str, int]:
-    """(what to route, conversation key, user turns)."""
+    """(what to route, conversation key, user turns), the key as serving derives it."""
     parsed: Any = None
     if messages:
         try:
@@ -177,13 +186,12 @@ def _conversation(messages: str | None, prompt: str, tenant: str | None) -> tupl
         except json.JSONDecodeError:
             parsed = None
     if not isinstance(parsed, list) or not parsed:
-        return prompt, _key(tenant, json.dumps(prompt, ensure_ascii=False)), 1
+        return prompt, _key(tenant, prompt), 1
     users = [m for m in parsed if isinstance(m, dict) and m.get("role") == "user"]
     first = users[0].get("content") if users else prompt
     routed: Any = parsed if len(parsed) > 1 else prompt
-    return routed, _key(tenant, json.dumps(first, ensure_ascii=False)), max(1, len(users))
+    return routed, _key(tenant, first), max(1, len(users))
 
 
-def _key(tenant: str | None, first_turn: str) -> str:
-    text = f"{tenant or ''}\x00{first_turn}"
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def _key(tenant: str | None, first_turn: Any) -> str:
+    return f"{tenant or ''}\x00{auto_conversation_id(tenant, first_turn)}"

@@ -24,6 +24,8 @@ outcomes       List(Struct)        per-model outcome ``{model, tier, score}`` (o
                                    tables only; score 0..1 = correctness); null otherwise
 source         String              input file stem
 source_line    Int64               1-based line (JSONL) or row (tables) in that file
+conversation   String              conversation id the service logged (decision logs)
+user_turns     Int64               user turns of the request as logged (decision logs)
 =============  ==================  ====================================================
 """
 
@@ -61,6 +63,8 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "outcomes": OUTCOME_DTYPE,
     "source": pl.String(),
     "source_line": pl.Int64(),
+    "conversation": pl.String(),
+    "user_turns": pl.Int64(),
 }
 FEEDBACK_SCHEMA: dict[str, pl.DataType] = {
     "request_id": pl.String(),

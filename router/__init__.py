@@ -26,9 +26,17 @@ from router._log import (
 )
 from router._prompt import estimate_tokens
 from router._scorer import ComplexityScorer
-from router._sticky import STICKY_REASON, sticky_decision, sticky_floor
+from router._sticky import (
+    AUTO_CONVERSATION_PREFIX,
+    STICKY_REASON,
+    auto_conversation_id,
+    follows_up,
+    sticky_decision,
+    sticky_floor,
+)
 
 __all__ = [
+    "AUTO_CONVERSATION_PREFIX",
     "DETECTORS",
     "LOG_SCHEMA_VERSION",
     "STICKY_REASON",
@@ -42,6 +50,7 @@ __all__ = [
     "PromptError",
     "Router",
     "TierrouteError",
+    "auto_conversation_id",
     "default_router",
     "default_scorer",
     "detect_code",
@@ -49,6 +58,7 @@ __all__ = [
     "detect_pii",
     "detect_sql",
     "estimate_tokens",
+    "follows_up",
     "route",
     "route_batch",
     "sticky_decision",

@@ -23,7 +23,7 @@ __all__ = [
     "parse_log_record",
 ]
 
-LOG_SCHEMA_VERSION = 1
+LOG_SCHEMA_VERSION = 2  # 2: conversation_id, user_turns
 AttemptKind = Literal["primary", "fallback", "escalation"]
 Outcome = Literal["ok", "error", "timeout", "rate_limited", "failed_check"]
 
@@ -61,6 +61,10 @@ class DecisionRecord:
     final_tier: str | None = None
     escalations: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the conversation (client id or auto:<hash>, see router.auto_conversation_id) and the
+    # user turns in the request; None in logs written before they were recorded
+    conversation_id: str | None = None
+    user_turns: int | None = None
     type: Literal["decision"] = "decision"
     schema_version: int = LOG_SCHEMA_VERSION
 

@@ -6,19 +6,48 @@ pure: the caller keeps the previous tier (serving per conversation id, replay pe
 conversation in the log) and passes it in. A rule's ``max_tier`` still caps the result
 (an explicit policy rule beats stickiness); the raise adds the reason
 ``rule:sticky-conversation``.
+
+Conversation identity is shared by serving and replay: the client's id, or for clients
+that send none ``auto:<hash of tenant and first user turn>``. A request follows up on
+its conversation when the client named it, or when it holds more than one user turn
+(:func:`follows_up`), so two chats that open with the same "hi" do not share a tier.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+from typing import Any
 
 from policies import Policy
 from router._decision import Decision
 from router._engine import Router
 
-__all__ = ["STICKY_REASON", "sticky_decision", "sticky_floor"]
+__all__ = [
+    "AUTO_CONVERSATION_PREFIX",
+    "STICKY_REASON",
+    "auto_conversation_id",
+    "follows_up",
+    "sticky_decision",
+    "sticky_floor",
+]
 
 STICKY_REASON = "rule:sticky-conversation"
+AUTO_CONVERSATION_PREFIX = "auto:"
+
+
+def auto_conversation_id(tenant: str | None, first_user_content: Any) -> str:
+    """``auto:`` + 16 hex digits of SHA-256 over the tenant and the first user turn."""
+    text = f"{tenant or ''}\x00{json.dumps(first_user_content, ensure_ascii=False)}"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return AUTO_CONVERSATION_PREFIX + digest[:16]
+
+
+def follows_up(conversation_id: str, user_turns: int) -> bool:
+    """Whether a request continues its conversation (an id the client sent, or a
+    derived id on a request with more than one user turn)."""
+    return not conversation_id.startswith(AUTO_CONVERSATION_PREFIX) or user_turns > 1
 
 
 def sticky_floor(policy: Policy, previous_tier: str | None, rules: tuple[str, ...] = ()) -> int:

@@ -38,6 +38,7 @@ from serving._cascade import (
     plan_for_model,
 )
 from serving._cascade_stream import OpenStream, open_stream
+from serving._conversations import Conversation, conversation_of
 from serving._decision_log import new_request_id, prompt_sha256, utc_now_iso
 from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
 from serving._reload import PolicyState
@@ -108,6 +109,7 @@ class _Call:
     messages: list[dict[str, Any]]
     decision: Decision | None = None
     plan: Plan | None = None
+    conversation: Conversation | None = None
 
     def resolve(self) -> Plan:
         """Decide what to call (see the module docstring)."""
@@ -115,7 +117,9 @@ class _Call:
         self.principal.require_model(model)
         meta = self.body.metadata or {}
         if model in AUTO_MODELS:
-            self.decision = self.state.router.route(self.messages, metadata=meta)
+            routed = self.state.router.route(self.messages, metadata=meta)
+            stick = self.runtime.conversations.stick  # no bouncing down mid-conversation
+            self.decision = stick(self.state.router, routed, self.conversation)
             plan = plan_for_decision(
                 policy, self.decision, fallback_down=self.runtime.settings.fallback_down
             )
@@ -221,6 +225,8 @@ class _Call:
             final_tier=target.tier if target else None,
             escalations=escalations,
             metadata=meta,
+            conversation_id=self.conversation.id if self.conversation else None,
+            user_turns=self.conversation.user_turns if self.conversation else None,
         )
 
     async def log(self, record: DecisionRecord) -> None:
@@ -238,6 +244,9 @@ class _Call:
         self._observe(record)
 
     def _observe(self, record: DecisionRecord) -> None:
+        if self.conversation and self.body.model in AUTO_MODELS and record.status == "ok":
+            conversations = self.runtime.conversations  # the tier that answered, escalated
+            conversations.remember(self.state.policy, self.conversation, record.final_tier)
         if self.decision is not None:
             self.runtime.metrics.observe_record(record)
         else:
@@ -385,6 +394,8 @@ async def chat_completions(request: Request) -> Response:
     messages = body.message_dicts()
     _check_encodable(messages)
     call = _Call(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
+    extra = body.model_extra
+    call.conversation = conversation_of(request, messages, principal.tenant, body.metadata, extra)
     plan = call.resolve()
     if body.stream:
         return await _stream(call, plan)

@@ -61,6 +61,9 @@ PUBLIC = {
         "STICKY_REASON",
         "sticky_decision",
         "sticky_floor",
+        "AUTO_CONVERSATION_PREFIX",
+        "auto_conversation_id",
+        "follows_up",
     ],
     "classifier": [
         "DEFAULT_MODEL_DIR",
