@@ -36,6 +36,7 @@ from serving._chat import (
     principal_of,
     request_id_of,
 )
+from serving._conversations import Conversation, ConversationStore, conversation_of
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
 from serving._metrics import Metrics
 from serving._model_follow import ModelFollower, is_alias_uri
@@ -104,6 +105,11 @@ class Runtime:
     ready: bool = False
     _cascades: dict[str, Cascade] = field(default_factory=dict)
     _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
+    conversations: ConversationStore = field(init=False)  # last tier per conversation
+
+    def __post_init__(self) -> None:
+        size, ttl = self.settings.conversation_cache_size, self.settings.conversation_ttl_s
+        self.conversations = ConversationStore(size, ttl)
 
     @classmethod
     def start(
@@ -325,7 +331,11 @@ def _metrics_of(app: FastAPI) -> Metrics | None:
 
 
 def route_record(
-    request_id: str, prompt: Any, decision: Decision, principal: Principal
+    request_id: str,
+    prompt: Any,
+    decision: Decision,
+    principal: Principal,
+    conversation: Conversation | None = None,
 ) -> DecisionRecord:
     """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
     text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
@@ -339,6 +349,8 @@ def route_record(
         tenant=principal.tenant,
         prompt=text,
         metadata={"endpoint": "/v1/route"},
+        conversation_id=conversation.id if conversation else None,
+        user_turns=conversation.user_turns if conversation else None,
     )
 
 
@@ -352,13 +364,18 @@ async def route(request: Request) -> Response:
     prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
     meta = body.metadata or {}
     decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+    conversation = None  # a batch is many requests, not one conversation's turn
+    if not batch:
+        conversation = conversation_of(request, prompts[0], principal.tenant, meta)
+        decisions[0] = runtime.conversations.route_turn(router, decisions[0], conversation)
     rid = request_id_of(request)
     data = [decision_dict(d) for d in decisions]
     for item in data:
         runtime.metrics.observe_decision(item)
     if runtime.log is not None and runtime.settings.log_route_requests:
         for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
-            record = route_record(f"{rid}-{i}" if batch else rid, prompt, decision, principal)
+            rid_i = f"{rid}-{i}" if batch else rid
+            record = route_record(rid_i, prompt, decision, principal, conversation)
             await runtime.log.awrite(record)
     headers = {"x-tierroute-request-id": rid}
     if batch:

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     stream_holdback_chars: int = Field(
         default=48, ge=0, description="streamed characters checked before the first is sent"
     )
+    conversation_cache_size: int = Field(
+        default=100_000, ge=0, description="conversations whose last tier is kept (sticky)"
+    )
+    conversation_ttl_s: float = Field(
+        default=3600.0, gt=0, description="seconds a conversation's last tier is kept"
+    )
 
     @field_validator(
         "decision_log", "api_keys_file", "policy", "policy_poll_s", "model_poll_s", mode="before"
