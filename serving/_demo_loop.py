@@ -149,13 +149,16 @@ def demo_backend_config(
 
     router = Router(policy)
     cheapest = policy.tiers[0]
+    # the refused prompt: the first one that tries the cheaper tier first, else the first
+    # one sent to the cheapest tier with escalation allowed
+    decisions = [(p, router.route(p)) for p in prompts]
+    cascading = [(p, d) for p, d in decisions if d.tier == cheapest.name and d.cascade]
+    cheaper_first = [p for p, d in cascading if any("try-cheaper" in r for r in d.reasons)]
     replay: dict[str, dict[str, str]] = {}
-    for prompt in prompts:
-        decision = router.route(prompt)
-        if decision.tier == cheapest.name and any("try-cheaper" in r for r in decision.reasons):
-            refusals = {_name(d.model): REFUSAL for d in cheapest.deployments}
-            replay = {prompt_sha256(prompt): refusals}
-            break
+    target = (cheaper_first or [p for p, _ in cascading] or [None])[0]
+    if target is not None:
+        refusals = {_name(d.model): REFUSAL for d in cheapest.deployments}
+        replay = {prompt_sha256(target): refusals}
     flaky = {_name(d.model) for d in policy.tiers[min(1, len(policy.tiers) - 1)].deployments}
     models = tuple(
         m.model_copy(update={"fail_rate": 1.0, "fault": "500"})

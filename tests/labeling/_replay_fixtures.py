@@ -76,9 +76,13 @@ def synthetic_rows(n: int, seed: int, urgent_share: float = 0.1) -> list[dict[st
 
 
 def make_policy(*, cascade: bool = False, sticky: bool = False, urgent_rule: bool = True) -> Policy:
-    """The default policy, cascade off unless asked, with an URGENT -> frontier rule."""
+    """The default policy with thresholds medium 0.35 / frontier 0.60 (fixed here, so the
+    hand-computed cases do not follow the shipped calibration), cascade off unless asked,
+    with an URGENT -> frontier rule."""
     policy = default_policy()
+    thresholds = {"medium": 0.35, "frontier": 0.60}
     update: dict[str, object] = {
+        "classifier": policy.classifier.model_copy(update={"thresholds": thresholds}),
         "cascade": policy.cascade.model_copy(update={"enabled": cascade}),
         "conversations": policy.conversations.model_copy(update={"sticky": sticky}),
     }

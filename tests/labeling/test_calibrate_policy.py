@@ -50,7 +50,7 @@ def test_written_policy_keeps_comments_and_validates(tmp_path: Path) -> None:
 
 def test_flow_style_thresholds_are_rewritten_in_place(tmp_path: Path) -> None:
     text = default_policy_path().read_text(encoding="utf-8")
-    block = "  thresholds:\n    medium: 0.35\n    frontier: 0.60\n"
+    block = "  thresholds:\n    medium: 0.52\n    frontier: 0.55\n"
     assert block in text
     source = tmp_path / "flow.yaml"
     source.write_text(text.replace(block, "  thresholds: {medium: 0.35, frontier: 0.6}  # flow\n"))

@@ -97,7 +97,7 @@ def test_duplicate_yaml_key_is_rejected() -> None:
 
 
 def test_thresholds_must_increase() -> None:
-    text = DEFAULT_TEXT.replace("frontier: 0.60", "frontier: 0.20")
+    text = DEFAULT_TEXT.replace("frontier: 0.55", "frontier: 0.20")
     (problem,) = _problems(text)
     assert "classifier.thresholds: must increase with tier order" in problem
 

@@ -77,10 +77,10 @@ def test_sql_prompt_is_never_speculative_nor_cascaded() -> None:
 
 
 def test_threshold_strategy_maps_complexity_to_tiers() -> None:
-    assert _router([0.1, 0.8, 0.1]).route("a question").tier == "medium"  # complexity 0.5
+    assert _router([0.05, 0.85, 0.1]).route("a question").tier == "medium"  # complexity 0.525
     hard = _router([0.05, 0.1, 0.85]).route("a question")
     assert hard.tier == "frontier" and hard.cascade is False
-    assert any(r.startswith("threshold:frontier complexity=0.90>=0.60") for r in hard.reasons)
+    assert any(r.startswith("threshold:frontier complexity=0.90>=0.55") for r in hard.reasons)
 
 
 def test_try_cheaper_first_starts_one_tier_lower() -> None:
