@@ -155,8 +155,9 @@ def demo_backend_config(
     cascading = [(p, d) for p, d in decisions if d.tier == cheapest.name and d.cascade]
     cheaper_first = [p for p, d in cascading if any("try-cheaper" in r for r in d.reasons)]
     replay: dict[str, dict[str, str]] = {}
-    target = (cheaper_first or [p for p, _ in cascading] or [None])[0]
-    if target is not None:
+    candidates = cheaper_first or [p for p, _ in cascading]
+    if candidates:
+        target = candidates[0]
         refusals = {_name(d.model): REFUSAL for d in cheapest.deployments}
         replay = {prompt_sha256(target): refusals}
     flaky = {_name(d.model) for d in policy.tiers[min(1, len(policy.tiers) - 1)].deployments}
