@@ -133,7 +133,7 @@ def main() -> None:
             f"{percentile(r.cpu, 99):.2f}",
             f"{r.batch_rate:,.0f}",
         )
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     console.print(table)
     console.print(
         "mean wall ms: " + ", ".join(f"{r.name} {statistics.fmean(r.wall):.2f}" for r in results)
