@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     policy: Path | None = Field(default=None, description="policy YAML (default: shipped one)")
     model: str | None = Field(
         default=None,
-        description="classifier artifact directory or models:/NAME@ALIAS (default: TF-IDF)",
+        description="classifier artifact directory or models:/NAME@ALIAS (default: shipped model)",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
