@@ -283,6 +283,18 @@ def run_backends(
     )
 
 
+def stop_process(proc: subprocess.Popen[Any], *, timeout_s: float) -> None:
+    """SIGTERM ``proc`` if it still runs; SIGKILL it when it has not exited in ``timeout_s``."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout_s)
+
+
 class BackendProcess:
     """The simulated backends in a child process on a free loopback port (for tests).
 
@@ -365,13 +377,8 @@ class BackendProcess:
         return data
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=5)
+        if self._proc is not None:
+            stop_process(self._proc, timeout_s=5)
         self._proc = None
         if self._tmp is not None:
             self._tmp.cleanup()

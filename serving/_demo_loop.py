@@ -124,13 +124,9 @@ class _ServiceProcess:
         raise BackendError(f"tierroute serve: not ready on {self.url}: {self._tail()}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        from serving._backends import stop_process
+
+        stop_process(self.proc, timeout_s=10)
 
     def _tail(self) -> str:
         return self.output.read_text(errors="replace")[-2000:]

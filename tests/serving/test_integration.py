@@ -32,7 +32,7 @@ from serving import (
     read_decision_log,
 )
 from serving._auth import hash_key
-from serving._backends import _free_port
+from serving._backends import _free_port, stop_process
 from serving._backends_sim import prompt_sha256
 
 pytestmark = pytest.mark.integration
@@ -111,13 +111,8 @@ class ServiceProcess:
         raise RuntimeError(f"service not ready: {self.output.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc, timeout_s=10)
 
 
 @pytest.fixture(scope="module")
