@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,9 @@ import numpy as np
 if TYPE_CHECKING:
     from classifier._evaluate_report import EvaluationReport
 
-__all__ = ["write_plots"]
+__all__ = ["save_plots", "write_plots"]
+
+Drawer = Callable[[Any, Any], Any]  # (pyplot, report) -> figure or None
 
 
 def _pyplot() -> Any:
@@ -22,24 +25,33 @@ def _pyplot() -> Any:
     return plt
 
 
-def write_plots(report: EvaluationReport, out: Path) -> dict[str, Path]:
-    """Write the report's plots into ``out``; return plot name -> path."""
+def save_plots(
+    report: Any, drawers: Sequence[tuple[str, Drawer]], out: Path, *, dpi: int
+) -> dict[str, Path]:
+    """Draw each ``(name, draw)`` of ``report`` (``draw(plt, report)`` returns a figure,
+    or None to skip) into ``out/<name>.png``; return plot name -> path."""
     plt = _pyplot()
     written: dict[str, Path] = {}
-    for name, draw in (
-        ("confusion_matrix", _confusion),
-        ("reliability", _reliability),
-        ("pgr_curve", _pgr),
-        ("cost_quality", _cost_quality),
-    ):
+    for name, draw in drawers:
         fig = draw(plt, report)
         if fig is None:
             continue
         path = out / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
         plt.close(fig)
         written[name] = path
     return written
+
+
+def write_plots(report: EvaluationReport, out: Path) -> dict[str, Path]:
+    """Write the report's plots into ``out``; return plot name -> path."""
+    drawers = (
+        ("confusion_matrix", _confusion),
+        ("reliability", _reliability),
+        ("pgr_curve", _pgr),
+        ("cost_quality", _cost_quality),
+    )
+    return save_plots(report, drawers, out, dpi=110)
 
 
 def _confusion(plt: Any, report: EvaluationReport) -> Any:

@@ -19,36 +19,20 @@ __all__ = ["render_html", "write_plots"]
 _COLORS = {"champion": "tab:blue", "challenger": "tab:orange"}
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _versions(report: ReviewReport) -> list[VersionEval]:
     return [v for v in (report.champion, report.challenger) if v is not None]
 
 
 def write_plots(report: ReviewReport, out: Path) -> dict[str, Path]:
     """confusion_matrices.png, cost_quality.png (both curves), tier_share.png."""
-    plt = _pyplot()
-    written = {}
-    for name, draw in (
+    from classifier._evaluate_plots import save_plots
+
+    drawers = (
         ("confusion_matrices", _confusion),
         ("cost_quality", _cost_quality),
         ("tier_share", _tier_share),
-    ):
-        fig = draw(plt, report)
-        if fig is None:
-            continue
-        path = out / f"{name}.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        written[name] = path
-    return written
+    )
+    return save_plots(report, drawers, out, dpi=100)
 
 
 def _confusion(plt: Any, report: ReviewReport) -> Any:
