@@ -13,19 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from numpy.typing import NDArray
 
 from policies import Policy
-from router import ComplexityScorer, Decision, DecisionRecord, Router, default_scorer
+from router import ComplexityScorer, Decision, DecisionRecord, Router
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
 from serving._cascade import Cascade, CompletionFn
@@ -48,45 +45,13 @@ from serving._openai_api import (
     parse_body,
 )
 from serving._reload import PolicyReloader, PolicyState
+from serving._request_metrics import RequestMetricsMiddleware
+from serving._scoring import TimedScorer, load_scorer
 from serving._settings import Settings
 
 __all__ = ["Runtime", "create_app", "load_scorer", "worker_app"]
 
 _log = logging.getLogger("tierroute.serving")
-
-
-def load_scorer(spec: str | None) -> ComplexityScorer:
-    """The scorer for ``--model``: an artifact directory, a TF-IDF ``.json``, ``default``,
-    ``tfidf`` or ``models:/NAME@ALIAS`` (see ``classifier.load_scorer``); none = the
-    router's default scorer."""
-    if not spec:
-        return default_scorer()
-    from classifier import load_scorer as load_classifier
-
-    scorer: ComplexityScorer = load_classifier(spec)
-    return scorer
-
-
-class _TimedScorer:
-    """Wraps a scorer so every classifier call shows up in the metrics."""
-
-    def __init__(self, scorer: ComplexityScorer, metrics: Metrics) -> None:
-        self.inner = scorer
-        self.metrics = metrics
-
-    @property
-    def version(self) -> str:
-        return self.inner.version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.inner.labels
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        t0 = time.perf_counter()
-        scores = self.inner.score(texts)
-        self.metrics.observe_classifier(time.perf_counter() - t0, len(texts))
-        return scores
 
 
 @dataclass
@@ -124,7 +89,7 @@ class Runtime:
             scorer = follower.load_initial() if follower else load_scorer(settings.model)
         elif follower is not None:
             follower.adopt(scorer)
-        timed = _TimedScorer(scorer, metrics)
+        timed = TimedScorer(scorer, metrics)
 
         def on_reload(ok: bool) -> None:  # the policy_info series follows every swap
             metrics.observe_reload(ok)
@@ -167,7 +132,7 @@ class Runtime:
 
     def swap_scorer(self, scorer: ComplexityScorer) -> None:
         """Serve ``scorer`` from the next request on (raises if no Router can use it)."""
-        timed = _TimedScorer(scorer, self.metrics)
+        timed = TimedScorer(scorer, self.metrics)
         state = self.reloader.swap_router(lambda policy: Router(policy, timed))
         self.metrics.set_policy(state.version, scorer.version)
 
@@ -224,46 +189,6 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-class _RequestMetrics:
-    """ASGI middleware: count and time every request by its route template."""
-
-    def __init__(
-        self, app: Any, metrics: Callable[[], Metrics | None], paths: Callable[[], Sequence[Any]]
-    ) -> None:
-        self.app = app
-        self.metrics = metrics
-        self._paths: frozenset[str] | None = None
-        self._routes = paths
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        t0 = time.perf_counter()
-
-        async def send_status(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            metrics = self.metrics()
-            if metrics is not None:
-                path = getattr(scope.get("route"), "path", None) or self._known(scope["path"])
-                metrics.observe_request(path, status, time.perf_counter() - t0)
-
-    def _known(self, path: str) -> str:
-        """The path when the app serves it (our routes take no parameters), else a bucket."""
-        if self._paths is None:
-            routes = self._routes()
-            self._paths = frozenset(str(getattr(r, "path", "")) for r in routes)
-        return path if path in self._paths else "unmatched"
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -307,7 +232,7 @@ def create_app(
     add_chat_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
-        _RequestMetrics, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
+        RequestMetricsMiddleware, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
     )
     return app
 

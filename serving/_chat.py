@@ -14,34 +14,24 @@ before ``data: [DONE]``), so an answer a client received always has its record.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from policies import Policy, PromptError
-from router import Attempt, Decision, DecisionRecord, estimate_tokens
+from policies import PromptError
+from router import DecisionRecord, estimate_tokens
 from serving._auth import Principal
-from serving._cascade import (
-    CascadeError,
-    Outcome,
-    Plan,
-    Target,
-    passthrough_plan,
-    plan_for_decision,
-    plan_for_model,
-)
+from serving._cascade import CascadeError, Outcome, Plan
 from serving._cascade_stream import OpenStream, open_stream
-from serving._conversations import Conversation, conversation_of
-from serving._decision_log import new_request_id, prompt_sha256, utc_now_iso
-from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
-from serving._reload import PolicyState
+from serving._chat_call import AUTO_MODELS, ChatCall, decision_dict, last_user_text
+from serving._conversations import conversation_of
+from serving._decision_log import new_request_id
+from serving._openai_api import ChatCompletionRequest, error_body, parse_body
 
 if TYPE_CHECKING:
     from serving._app import Runtime
@@ -55,7 +45,6 @@ __all__ = [
     "request_id_of",
 ]
 
-AUTO_MODELS = frozenset({"auto", "tierroute/auto"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -63,26 +52,6 @@ def request_id_of(request: Request) -> str:
     """The client's ``x-request-id`` when it is a sane token, else a new id."""
     given = request.headers.get("x-request-id", "")
     return given if _REQUEST_ID.match(given) else new_request_id()
-
-
-def last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def decision_dict(decision: Decision) -> dict[str, Any]:
-    """``Decision.to_dict()`` without ``dataclasses.asdict``'s deep copies (hot path)."""
-    data = dict(decision.__dict__)
-    data["scores"] = dict(decision.scores)
-    for key in ("reasons", "rules", "detectors"):
-        data[key] = list(data[key])
-    return data
 
 
 def _check_encodable(messages: list[dict[str, Any]]) -> None:
@@ -97,178 +66,7 @@ def _check_encodable(messages: list[dict[str, Any]]) -> None:
             ) from exc
 
 
-@dataclass
-class _Call:
-    """One chat request on its way through the service."""
-
-    runtime: Runtime
-    state: PolicyState
-    body: ChatCompletionRequest
-    principal: Principal
-    request_id: str
-    messages: list[dict[str, Any]]
-    decision: Decision | None = None
-    plan: Plan | None = None
-    conversation: Conversation | None = None
-
-    def resolve(self) -> Plan:
-        """Decide what to call (see the module docstring)."""
-        model, policy = self.body.model, self.state.policy
-        self.principal.require_model(model)
-        meta = self.body.metadata or {}
-        if model in AUTO_MODELS:
-            routed = self.state.router.route(self.messages, metadata=meta)
-            stick = self.runtime.conversations.stick  # no bouncing down mid-conversation
-            self.decision = stick(self.state.router, routed, self.conversation)
-            plan = plan_for_decision(
-                policy, self.decision, fallback_down=self.runtime.settings.fallback_down
-            )
-            plan = self._allowed(plan)
-        elif model.startswith("tierroute/"):
-            tier = model.removeprefix("tierroute/")
-            if tier not in policy.tier_names:
-                raise _model_not_found(model, policy)
-            self.principal.require_tier(tier)
-            self.decision, plan = self._forced(tier, meta)
-        else:
-            found = plan_for_model(policy, model)
-            if found is None and not self._passes_through(model):
-                raise _model_not_found(model, policy)
-            plan = found or passthrough_plan(model)
-        self.plan = plan
-        return plan
-
-    def _passes_through(self, model: str) -> bool:
-        """Whether pass-through is on and the completion fn can reach ``model``."""
-        if not self.runtime.settings.passthrough:
-            return False
-        complete = self.runtime.cascade_for(self.state.policy).complete
-        serves = getattr(complete, "serves", None)  # litellm: a provider it knows
-        return serves is None or bool(serves(model))
-
-    def _allowed(self, plan: Plan) -> Plan:
-        stages = tuple(s for s in plan.stages if self.principal.allows_tier(s[0].tier))
-        if not stages:
-            self.principal.require_tier(plan.stages[0][0].tier)  # raises the 403
-        return dataclasses.replace(plan, stages=stages)
-
-    def _forced(self, tier: str, meta: dict[str, Any]) -> tuple[Decision, Plan]:
-        routed = self.state.router.route(self.messages, metadata=meta)
-        base = dataclasses.replace(routed, tier=tier, model="", cascade=False)
-        plan = plan_for_decision(self.state.policy, base, forced=True)
-        if not plan.stages or not plan.stages[0]:
-            raise PromptError(
-                f"model: tier {tier!r} has no deployment that may serve this request "
-                f"(rules {list(routed.rules)} switched speculation off)"
-            )
-        first = plan.stages[0][0]
-        assert first.deployment is not None
-        out = first.expected_output_tokens
-        decision = dataclasses.replace(
-            base,
-            model=first.model,
-            speculative=first.deployment.speculative,
-            reasons=(*routed.reasons, f"request:forced-{tier}"),
-            est_cost_usd=first.deployment.cost_usd(routed.input_tokens, out),
-            est_latency_ms=first.deployment.latency_ms(out),
-        )
-        return decision, plan
-
-    def headers(self, target: Target | None, escalations: int) -> dict[str, str]:
-        headers = {"x-tierroute-request-id": self.request_id}
-        if target is not None:
-            speculative = bool(target.deployment and target.deployment.speculative)
-            headers["x-tierroute-tier"] = target.tier
-            headers["x-tierroute-model"] = _header_safe(target.model)
-            headers["x-tierroute-speculative"] = str(speculative).lower()
-            headers["x-tierroute-escalations"] = str(escalations)
-        if self.decision is not None:
-            headers["x-tierroute-reasons"] = _header_safe("; ".join(self.decision.reasons))
-            headers["x-tierroute-decided-tier"] = self.decision.tier
-        return headers
-
-    def record(
-        self,
-        attempts: list[Attempt],
-        *,
-        target: Target | None,
-        text: str | None,
-        escalations: int,
-        error: str | None = None,
-        failed_check: str | None = None,
-    ) -> DecisionRecord:
-        prompt = last_user_text(self.messages)
-        meta: dict[str, Any] = {
-            "endpoint": "/v1/chat/completions",
-            "requested_model": self.body.model,
-            "stream": self.body.stream,
-        }
-        if self.principal.key_id:
-            meta["key_id"] = self.principal.key_id
-        if self.body.metadata:
-            meta["request_metadata"] = self.body.metadata
-        if failed_check:
-            meta["failed_check"] = failed_check
-        if error:
-            meta["error"] = error
-        return DecisionRecord(
-            request_id=self.request_id,
-            timestamp=utc_now_iso(),
-            prompt_sha256=prompt_sha256(prompt),
-            decision=decision_dict(self.decision) if self.decision else {},
-            attempts=tuple(attempts),
-            status="error" if error else "ok",
-            tenant=self.principal.tenant,
-            prompt=prompt,
-            response=text,
-            final_model=target.model if target else None,
-            final_tier=target.tier if target else None,
-            escalations=escalations,
-            metadata=meta,
-            conversation_id=self.conversation.id if self.conversation else None,
-            user_turns=self.conversation.user_turns if self.conversation else None,
-        )
-
-    async def log(self, record: DecisionRecord) -> None:
-        runtime = self.runtime
-        if runtime.log is not None:
-            t0 = time.perf_counter()
-            await runtime.log.awrite(record)
-            runtime.metrics.observe_log_write(time.perf_counter() - t0)
-        self._observe(record)
-
-    def log_now(self, record: DecisionRecord) -> None:
-        """Blocking write, for a stream the client abandoned (the task may be cancelled)."""
-        if self.runtime.log is not None:
-            self.runtime.log.write(record)
-        self._observe(record)
-
-    def _observe(self, record: DecisionRecord) -> None:
-        if self.conversation and self.body.model in AUTO_MODELS and record.status == "ok":
-            conversations = self.runtime.conversations  # the tier that answered, escalated
-            conversations.remember(self.state.policy, self.conversation, record.final_tier)
-        if self.decision is not None:
-            self.runtime.metrics.observe_record(record)
-        else:
-            self.runtime.metrics.observe_attempts(record.attempts)
-
-
-def _model_not_found(model: str, policy: Policy) -> ApiError:
-    """OpenAI's answer to an unknown model: 404, ``model_not_found``, ``param`` null."""
-    known = ", ".join(f"tierroute/{t}" for t in ("auto", *policy.tier_names))
-    return ApiError(
-        404,
-        f"The model `{model}` does not exist or you do not have access to it. "
-        f"This service routes {known} and the models GET /v1/models lists.",
-        code="model_not_found",
-    )
-
-
-def _header_safe(text: str) -> str:
-    return text.encode("ascii", "replace").decode("ascii")[:1000]
-
-
-def _usage(call: _Call, outcome: Outcome) -> dict[str, Any]:
+def _usage(call: ChatCall, outcome: Outcome) -> dict[str, Any]:
     usage = (outcome.body or {}).get("usage")
     if isinstance(usage, dict) and usage.get("completion_tokens") is not None:
         return usage
@@ -281,7 +79,7 @@ def _usage(call: _Call, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-async def _complete(call: _Call, plan: Plan) -> Response:
+async def _complete(call: ChatCall, plan: Plan) -> Response:
     cascade = call.runtime.cascade_for(call.state.policy)
     params = call.body.backend_params()
     try:
@@ -318,7 +116,7 @@ def _event(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _sse(call: _Call, opened: OpenStream) -> AsyncIterator[str]:
+async def _sse(call: ChatCall, opened: OpenStream) -> AsyncIterator[str]:
     created = int(time.time())
     head: dict[str, Any] = {"id": f"chatcmpl-{call.request_id}", "object": "chat.completion.chunk"}
     head |= {"created": created, "model": opened.target.model}
@@ -344,7 +142,7 @@ async def _sse(call: _Call, opened: OpenStream) -> AsyncIterator[str]:
             await opened.close()
 
 
-def _stream_record(call: _Call, opened: OpenStream) -> DecisionRecord:
+def _stream_record(call: ChatCall, opened: OpenStream) -> DecisionRecord:
     opened.finish()
     return call.record(
         opened.attempts,
@@ -356,7 +154,7 @@ def _stream_record(call: _Call, opened: OpenStream) -> DecisionRecord:
     )
 
 
-async def _stream(call: _Call, plan: Plan) -> Response:
+async def _stream(call: ChatCall, plan: Plan) -> Response:
     runtime = call.runtime
     cascade = runtime.cascade_for(call.state.policy)
     params = call.body.backend_params()
@@ -393,7 +191,7 @@ async def chat_completions(request: Request) -> Response:
     body = await parse_body(request, ChatCompletionRequest)
     messages = body.message_dicts()
     _check_encodable(messages)
-    call = _Call(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
+    call = ChatCall(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
     extra = body.model_extra
     call.conversation = conversation_of(request, messages, principal.tenant, body.metadata, extra)
     plan = call.resolve()
