@@ -1,4 +1,5 @@
 # tierroute: `make demo` and `make test` work on a fresh machine with Python 3.11.
+SHELL  := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,15 +8,60 @@ export TRANSFORMERS_OFFLINE := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo demo-registry test lint typecheck pytest bench baseline examples clean model
+.PHONY: install lock test-latest demo demo-registry test lint typecheck pytest bench baseline examples clean model
+
+# The lock (requirements.lock) is the only input of an install: every package of the base,
+# `train` and `dev` sets plus pip/setuptools/wheel, pinned with hashes, for CPython 3.11 on
+# Linux x86-64. torch is the CPU wheel that pip finds through its find-links (/opt/wheels).
+LOCK       := requirements.lock
+UV_VERSION := 0.13.9
+UV         := build/uv/bin/uv
+LOCK_FLAGS := --extra train --extra dev --generate-hashes --python-version 3.11 \
+              --python-platform x86_64-manylinux_2_28 --find-links /opt/wheels
+
+# The lock's hashes decide what is installed, wherever pip finds a file; the machine's extra
+# local indexes only add one "ignored" warning per package, so they are switched off here.
+PIP_QUIET := PIP_EXTRA_INDEX_URL=" "
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(PIP_QUIET) $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
+
+$(UV):
+	$(PYTHON) -m venv build/uv
+	build/uv/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+# Re-resolve the lock from pyproject's ranges (newest versions the index serves that fit).
+# To upgrade one package only: make lock LOCK_ARGS="--upgrade-package litellm".
+lock: $(UV)
+	printf 'pip\nsetuptools>=77\nwheel\n' > build/lock-build.in
+	$(UV) pip compile pyproject.toml build/lock-build.in $(LOCK_FLAGS) $(LOCK_ARGS) \
+	    --no-header --output-file $(LOCK)
+	sed -i 's|build/lock-build.in|build requirements (pip, setuptools, wheel)|' $(LOCK)
+
+# The suite in a throw-away venv with the newest versions the index serves today (no lock),
+# so that drift shows before a `make lock` takes it in. Not part of `make test` or CI.
+LATEST := build/latest
+test-latest: $(UV)
+	rm -rf $(LATEST) && mkdir -p $(LATEST)
+	printf 'pip\nsetuptools>=77\nwheel\n' > $(LATEST)/build.in
+	$(UV) pip compile pyproject.toml $(LATEST)/build.in $(LOCK_FLAGS) --upgrade \
+	    --no-header --output-file $(LATEST)/requirements.txt
+	diff <(grep -E '^[a-z0-9]' $(LOCK)) <(grep -E '^[a-z0-9]' $(LATEST)/requirements.txt) \
+	    > $(LATEST)/drift.txt || true
+	@echo "Versions that differ from the lock (< lock, > newest):" && cat $(LATEST)/drift.txt
+	$(PYTHON) -m venv $(LATEST)/venv
+	$(PIP_QUIET) $(LATEST)/venv/bin/python -m pip install --quiet --require-hashes --no-deps \
+	    -r $(LATEST)/requirements.txt
+	$(LATEST)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(LATEST)/venv/bin/ruff check . && $(LATEST)/venv/bin/ruff format --check .
+	$(LATEST)/venv/bin/mypy
+	$(LATEST)/venv/bin/pytest -q -p no:cacheprovider
 
 # Validate the policy, show the decisions without servers, then run the loop: simulated
 # backends + `tierroute serve`, the prompts through the openai client, cost vs all-frontier.
@@ -80,4 +126,4 @@ examples: install
 	$(BIN)/python examples/build_prompts.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) build/uv build/latest .mypy_cache .ruff_cache .pytest_cache *.egg-info
