@@ -11,7 +11,9 @@ policy or model stops the command with exit code 2 and the problem, not a traceb
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,27 +77,59 @@ def serve(flags: dict[str, Any]) -> None:
     if settings.policy is not None:
         load_policy(settings.policy)  # PolicyError: exit 2 with file:line problems
     scorer = load_scorer(settings.model)
-    typer.echo(
-        f"tierroute: serving on http://{settings.host}:{settings.port} "
-        f"(policy {settings.policy or 'default'}, classifier {scorer.version}, "
-        f"decision log {settings.decision_log or 'off'})",
-        err=True,
-    )
     import uvicorn
 
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "warning",
-        "access_log": False,
-        "timeout_graceful_shutdown": 5,
-    }
+    config = uvicorn.Config(
+        create_app(settings, scorer=scorer) if settings.workers == 1 else "serving._app:worker_app",
+        factory=settings.workers > 1,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    sock = _bind(settings.host, settings.port)  # TierrouteError (exit 2) when taken
+    banner = (
+        f"tierroute: serving on http://{settings.host}:{sock.getsockname()[1]} "
+        f"(policy {settings.policy or 'default'}, classifier {scorer.version}, "
+        f"decision log {settings.decision_log or 'off'})"
+    )
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, scorer=scorer), **options)
+        server = uvicorn.Server(config)
+        startup = server.startup
+
+        async def announce(sockets: list[socket.socket] | None = None) -> None:
+            await startup(sockets=sockets)  # lifespan included; a failure never announces
+            if server.started:
+                typer.echo(banner, err=True)
+
+        server.startup = announce  # type: ignore[method-assign]
+        server.run(sockets=[sock])
         return
+    from uvicorn.supervisors import Multiprocess
+
     for key, value in flags.items():  # the workers build their Settings from the env
         os.environ[f"TIERROUTE_{key.upper()}"] = str(value)
-    uvicorn.run("serving._app:worker_app", factory=True, workers=settings.workers, **options)
+    typer.echo(f"{banner}, {settings.workers} workers", err=True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is announced: a taken port is one line
+    and exit code 2 (``TierrouteError``), not uvicorn's log record and exit 1."""
+    from policies import TierrouteError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise TierrouteError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _problems(exc: Exception) -> str:

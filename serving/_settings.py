@@ -11,9 +11,9 @@ field name in the message.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_REFUSAL_PATTERNS", "Settings"]
@@ -44,9 +44,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
 
+    data_dir: Path = Field(
+        default=Path(".tierroute"),
+        description="local data (decision log, registry store, caches); git-ignored",
+    )
     decision_log: Path | None = Field(
-        default=Path("tierroute-logs/decisions.jsonl"),
-        description="JSON-lines decision log; empty string switches logging off",
+        default=None,
+        description="JSON-lines decision log (default: <data_dir>/decisions/decisions.jsonl); "
+        "empty string switches logging off",
     )
     log_redact: Literal["none", "hash", "full"] = "none"
     log_fsync: Literal["always", "interval", "never"] = "interval"
@@ -89,6 +94,15 @@ class Settings(BaseSettings):
     conversation_ttl_s: float = Field(
         default=3600.0, gt=0, description="seconds a conversation's last tier is kept"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_decision_log(cls, data: Any) -> Any:
+        """An unset decision log goes under the data directory; '' stays 'off'."""
+        if isinstance(data, dict) and data.get("decision_log") is None:
+            data_dir = Path(data.get("data_dir") or ".tierroute")
+            data = {**data, "decision_log": data_dir / "decisions" / "decisions.jsonl"}
+        return data
 
     @field_validator(
         "decision_log", "api_keys_file", "policy", "policy_poll_s", "model_poll_s", mode="before"

@@ -140,11 +140,15 @@ def test_fault_drop_stream_cuts_the_connection(client: openai.OpenAI) -> None:
         extra_headers={"x-sim-fault": "drop_stream"},
     )
     finishes: list[str | None] = []
-    with pytest.raises(httpx.RemoteProtocolError):
+    error: Exception | None = None
+    try:
         for chunk in stream:
             finishes.append(chunk.choices[0].finish_reason)
+    except Exception as exc:  # whichever class the client library wraps the cut in
+        error = exc
     assert finishes  # some content came through ...
-    assert set(finishes) == {None}  # ... but never a finish
+    assert set(finishes) == {None}  # ... but never a finish ...
+    assert error is not None, "the stream ended without an error"  # ... and the user sees why
 
 
 def test_fail_first_n_then_succeed(client: openai.OpenAI, backend: BackendProcess) -> None:
