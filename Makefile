@@ -23,12 +23,17 @@ LOCK_FLAGS := --extra train --extra dev --generate-hashes --python-version 3.11 
 # local indexes only add one "ignored" warning per package, so they are switched off here.
 PIP_QUIET := PIP_EXTRA_INDEX_URL=" "
 
+# setuptools prints an informational note (InformationOnly, not a deprecation) on every
+# editable install; it is filtered by its text so that any real warning still shows.
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install \
+            --quiet --no-deps --no-build-isolation -e .
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_QUIET) $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(EDITABLE)
 	$(BIN)/python -m pip check
 	touch $@
 
@@ -58,7 +63,7 @@ test-latest: $(UV)
 	$(PYTHON) -m venv $(LATEST)/venv
 	$(PIP_QUIET) $(LATEST)/venv/bin/python -m pip install --quiet --require-hashes --no-deps \
 	    -r $(LATEST)/requirements.txt
-	$(LATEST)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(EDITABLE:$(BIN)/%=$(LATEST)/venv/bin/%)
 	$(LATEST)/venv/bin/ruff check . && $(LATEST)/venv/bin/ruff format --check .
 	$(LATEST)/venv/bin/mypy
 	$(LATEST)/venv/bin/pytest -q -p no:cacheprovider
