@@ -45,7 +45,7 @@ $(UV):
 # To upgrade one package only: make lock LOCK_ARGS="--upgrade-package litellm".
 lock: $(UV)
 	printf 'pip\nsetuptools>=77\nwheel\n' > build/lock-build.in
-	$(UV) pip compile pyproject.toml build/lock-build.in $(LOCK_FLAGS) $(LOCK_ARGS) \
+	$(UV) pip compile --quiet pyproject.toml build/lock-build.in $(LOCK_FLAGS) $(LOCK_ARGS) \
 	    --no-header --output-file $(LOCK)
 	sed -i 's|build/lock-build.in|build requirements (pip, setuptools, wheel)|' $(LOCK)
 
@@ -55,7 +55,7 @@ LATEST := build/latest
 test-latest: $(UV)
 	rm -rf $(LATEST) && mkdir -p $(LATEST)
 	printf 'pip\nsetuptools>=77\nwheel\n' > $(LATEST)/build.in
-	$(UV) pip compile pyproject.toml $(LATEST)/build.in $(LOCK_FLAGS) --upgrade \
+	$(UV) pip compile --quiet pyproject.toml $(LATEST)/build.in $(LOCK_FLAGS) --upgrade \
 	    --no-header --output-file $(LATEST)/requirements.txt
 	diff <(grep -E '^[a-z0-9]' $(LOCK)) <(grep -E '^[a-z0-9]' $(LATEST)/requirements.txt) \
 	    > $(LATEST)/drift.txt || true
