@@ -47,6 +47,7 @@ from serving._openai_api import (
     install_error_handlers,
     parse_body,
 )
+from serving._passthrough import add_passthrough_routes
 from serving._reload import PolicyReloader, PolicyState
 from serving._request_metrics import RequestMetricsMiddleware
 from serving._scoring import TimedScorer, load_scorer, model_download_dir, registry_uri
@@ -265,6 +266,7 @@ def create_app(
     _add_routes(app)
 
     add_chat_routes(app)
+    add_passthrough_routes(app)  # /v1/embeddings, /v1/responses
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestMetricsMiddleware, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes

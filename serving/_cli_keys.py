@@ -6,7 +6,9 @@ The file is ``--file`` or ``$TIERROUTE_API_KEYS_FILE`` (what ``tierroute serve
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -51,16 +53,17 @@ def register(app: typer.Typer) -> None:
         """Create a key; print it once (only its hash is stored)."""
         from serving._keys import create_key
 
-        key, entry = create_key(
-            file,
-            tenant,
-            tiers=_split(tiers),
-            models=_split(models),
-            budget_usd=budget_usd,
-            per=per,
-            rpm=rpm,
-            tpm=tpm,
-        )
+        with _errors():
+            key, entry = create_key(
+                file,
+                tenant,
+                tiers=_split(tiers),
+                models=_split(models),
+                budget_usd=budget_usd,
+                per=per,
+                rpm=rpm,
+                tpm=tpm,
+            )
         typer.echo(key)
         typer.echo(
             f"created key {entry.key_id} for tenant {tenant} in {file}; "
@@ -76,7 +79,8 @@ def register(app: typer.Typer) -> None:
         """List the keys (ids, tenants, limits; never a key)."""
         from serving._keys import read_key_file
 
-        entries = read_key_file(file)
+        with _errors():
+            entries = read_key_file(file)
         for e in entries:
             row = e.model_dump(exclude_none=True, exclude={"hash", "id"})
             if as_json:
@@ -94,8 +98,21 @@ def register(app: typer.Typer) -> None:
         """Remove a key; running services stop accepting it within a second or so."""
         from serving._keys import revoke_key
 
-        entry = revoke_key(file, key_id)
+        with _errors():
+            entry = revoke_key(file, key_id)
         typer.echo(f"revoked key {entry.key_id} (tenant {entry.tenant}) in {file}")
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """A TierrouteError ends the command with its message and exit code 2."""
+    from policies import TierrouteError
+
+    try:
+        yield
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _split(values: list[str] | None) -> list[str] | None:

@@ -92,7 +92,8 @@ def create_key(
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(map(str, error["loc"]))
-        raise TierrouteError(f"--{where.replace('_', '-')}: {error['msg']}") from exc
+        flag = "per" if where == "budget_period" else where.replace("_", "-")
+        raise TierrouteError(f"--{flag}: {error['msg']}") from exc
     entries = read_key_file(path)
     _write(path, (*entries, entry))
     return key, entry
