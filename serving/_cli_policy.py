@@ -3,9 +3,9 @@
     tierroute policy init --providers openai,anthropic,vllm --out policy.yaml
     tierroute policy validate policy.yaml
 
-Tiers are small, medium and frontier, cheapest first; each provider adds the models
-it has for a tier (prices and context windows from the providers' list prices, as in
-litellm's model map). A tier no chosen provider fills is left out.
+Tiers are small, medium and frontier (the shipped classifier's three classes),
+cheapest first; each provider adds one model to each tier (prices and context windows
+from the providers' list prices, as in litellm's model map; vLLM: your own servers).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = ["PROVIDERS", "register", "starter_policy"]
 
 # (tier, model, api_base, api_key_env, input $/M, output $/M, context, comment)
 _Row = tuple[str, str, str | None, str, float, float, int, str]
+_VLLM_NOTE = "prices: your GPU cost per token"
 PROVIDERS: dict[str, tuple[_Row, ...]] = {
     "vllm": (
         (
@@ -29,8 +30,27 @@ PROVIDERS: dict[str, tuple[_Row, ...]] = {
             0.05,
             0.05,
             32768,
-            "your vLLM server (`vllm serve meta-llama/Llama-3.1-8B-Instruct`); "
-            "prices: your GPU cost per token",
+            f"`vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8000`; {_VLLM_NOTE}",
+        ),
+        (
+            "medium",
+            "hosted_vllm/Qwen/Qwen2.5-32B-Instruct",
+            "http://127.0.0.1:8001/v1",
+            "VLLM_API_KEY",
+            0.25,
+            0.25,
+            32768,
+            f"`vllm serve Qwen/Qwen2.5-32B-Instruct --port 8001`; {_VLLM_NOTE}",
+        ),
+        (
+            "frontier",
+            "hosted_vllm/meta-llama/Llama-3.3-70B-Instruct",
+            "http://127.0.0.1:8002/v1",
+            "VLLM_API_KEY",
+            0.60,
+            0.60,
+            32768,
+            f"`vllm serve meta-llama/Llama-3.3-70B-Instruct --port 8002`; {_VLLM_NOTE}",
         ),
     ),
     "openai": (
@@ -39,17 +59,9 @@ PROVIDERS: dict[str, tuple[_Row, ...]] = {
         ("frontier", "openai/gpt-4.1", None, "OPENAI_API_KEY", 2.00, 8.00, 1047576, ""),
     ),
     "anthropic": (
-        ("medium", "anthropic/claude-haiku-4-5", None, "ANTHROPIC_API_KEY", 1.0, 5.0, 200000, ""),
-        (
-            "frontier",
-            "anthropic/claude-sonnet-4-5",
-            None,
-            "ANTHROPIC_API_KEY",
-            3.0,
-            15.0,
-            200000,
-            "",
-        ),
+        ("small", "anthropic/claude-haiku-4-5", None, "ANTHROPIC_API_KEY", 1.0, 5.0, 200000, ""),
+        ("medium", "anthropic/claude-sonnet-4-5", None, "ANTHROPIC_API_KEY", 3.0, 15.0, 200000, ""),
+        ("frontier", "anthropic/claude-opus-4-5", None, "ANTHROPIC_API_KEY", 5.0, 25.0, 200000, ""),
     ),
 }
 _TIERS = {"small": (256, 60, 8), "medium": (320, 300, 12), "frontier": (400, 600, 20)}
@@ -148,11 +160,16 @@ def register(policy_app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="overwrite OUT")] = False,
     ) -> None:
         """Write a commented starter policy for real providers (validated before writing)."""
-        from policies import parse_policy
+        from policies import PolicyError, parse_policy
 
         names = [p.strip() for p in providers.split(",") if p.strip()]
-        text = starter_policy(names)
-        parse_policy(text, source=str(out))  # never write a policy that does not load
+        try:
+            text = starter_policy(names)
+            parse_policy(text, source=str(out))  # never write a policy that does not load
+        except PolicyError as exc:
+            for problem in exc.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(2) from exc
         if out.exists() and not force:
             typer.echo(f"error: {out} exists (use --force to overwrite)", err=True)
             raise typer.Exit(2)
