@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         description="redis://host:port/db: share conversation tiers, budgets and rate limits "
-        "(and litellm's deployment cooldowns) with every replica; unset = this process only",
+        "with every replica; unset = this process only",
     )
     tracking_uri: str | None = Field(
         default=None,
