@@ -47,12 +47,20 @@ async def admit(runtime: Runtime, principal: Principal, input_tokens: int) -> No
 
 async def after_request(call: Finished, record: DecisionRecord) -> None:
     runtime = call.runtime
-    await runtime.conversations.flush()
+    shared, accounted = await asyncio.gather(
+        runtime.conversations.flush(),
+        account(runtime.limiter, call.principal, record.attempts),
+        return_exceptions=True,
+    )
     cost: float | None = None
-    try:
-        cost = await account(runtime.limiter, call.principal, record.attempts)
-    except StateError as exc:  # the answer went out; only its accounting is lost
-        _log.warning("request %s: spend not recorded: %s", record.request_id, exc)
+    if isinstance(accounted, StateError):  # the answer went out; only its accounting is lost
+        _log.warning("request %s: spend not recorded: %s", record.request_id, accounted)
+    elif isinstance(accounted, BaseException):
+        raise accounted
+    else:
+        cost = accounted
+    if isinstance(shared, BaseException):
+        raise shared
     runtime.tracing.record(
         record,
         endpoint=str(record.metadata.get("endpoint", "")),

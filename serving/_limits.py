@@ -24,6 +24,7 @@ period ends)::
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -82,34 +83,45 @@ class Limiter:
         self._clock = clock
 
     async def admit(self, principal: Principal, input_tokens: int = 0) -> None:
-        """Raise :class:`RateLimitError` when the key is over budget or over a rate."""
+        """Raise :class:`RateLimitError` when the key is over budget or over a rate.
+
+        One round trip to the state: the budget and token counters are read while the
+        request counter is incremented (and decremented again if the request is refused)."""
         limits = principal.limits
         if limits is None or principal.key_id is None:
             return
         key, now = principal.key_id, self._clock()
-        if limits.budget_usd is not None:
-            tag, left = period_window(limits.budget_period, now)
-            spent = await self.state.get_float(f"spend:{key}:{tag}")
-            if spent >= limits.budget_usd:
-                raise RateLimitError(
-                    f"You exceeded your current quota: key {key} spent ${spent:.6f} of its "
-                    f"${limits.budget_usd:g} {_ADJ[limits.budget_period]} budget; it resets "
-                    f"in {math.ceil(left)}s.",
-                    error_type="insufficient_quota",
-                    code="insufficient_quota",
-                    retry_after_s=left,
-                )
-        minute = int(now // 60)
-        left = 60 - now % 60
-        if limits.tpm is not None:
-            used = await self.state.get_float(f"tpm:{key}:{minute}")
-            if used >= limits.tpm or used + input_tokens > limits.tpm:
-                raise _rate_error(key, "tokens", "TPM", limits.tpm, used, input_tokens, left)
-        if limits.rpm is not None:
-            count = await self.state.incr(f"rpm:{key}:{minute}", 1, 120)
-            if count > limits.rpm:
-                await self.state.incr(f"rpm:{key}:{minute}", -1, 120)  # refused: not counted
-                raise _rate_error(key, "requests", "RPM", limits.rpm, count - 1, 1, left)
+        minute, left = int(now // 60), 60 - now % 60
+        tag, period_left = period_window(limits.budget_period, now)
+        reads = [f"spend:{key}:{tag}"] if limits.budget_usd is not None else []
+        reads += [f"tpm:{key}:{minute}"] if limits.tpm is not None else []
+        rpm_key = f"rpm:{key}:{minute}"
+        counts = [(rpm_key, 1.0, 120.0)] if limits.rpm is not None else []
+        values, counted = await asyncio.gather(
+            self.state.get_floats(reads), self.state.incr_many(counts)
+        )
+        try:
+            if limits.budget_usd is not None:
+                spent = values.pop(0)
+                if spent >= limits.budget_usd:
+                    raise RateLimitError(
+                        f"You exceeded your current quota: key {key} spent ${spent:.6f} of its "
+                        f"${limits.budget_usd:g} {_ADJ[limits.budget_period]} budget; it "
+                        f"resets in {math.ceil(period_left)}s.",
+                        error_type="insufficient_quota",
+                        code="insufficient_quota",
+                        retry_after_s=period_left,
+                    )
+            if limits.tpm is not None:
+                used = values.pop(0)
+                if used >= limits.tpm or used + input_tokens > limits.tpm:
+                    raise _rate_error(key, "tokens", "TPM", limits.tpm, used, input_tokens, left)
+            if limits.rpm is not None and counted[0] > limits.rpm:
+                raise _rate_error(key, "requests", "RPM", limits.rpm, counted[0] - 1, 1, left)
+        except RateLimitError:
+            if counts:  # a refused request does not use up the window
+                await self.state.incr_many([(rpm_key, -1.0, 120.0)])
+            raise
 
     async def record(self, principal: Principal, cost_usd: float, tokens: int) -> None:
         """Add one answered request's real cost and tokens to the key's windows."""
@@ -117,11 +129,13 @@ class Limiter:
         if limits is None or principal.key_id is None:
             return
         key, now = principal.key_id, self._clock()
+        items: list[tuple[str, float, float]] = []
         if limits.budget_usd is not None and cost_usd > 0:
             tag, left = period_window(limits.budget_period, now)
-            await self.state.incr(f"spend:{key}:{tag}", cost_usd, left + 86_400)
+            items.append((f"spend:{key}:{tag}", cost_usd, left + 86_400))
         if limits.tpm is not None and tokens > 0:
-            await self.state.incr(f"tpm:{key}:{int(now // 60)}", tokens, 120)
+            items.append((f"tpm:{key}:{int(now // 60)}", float(tokens), 120.0))
+        await self.state.incr_many(items)
 
     async def spent(self, principal: Principal) -> float:
         """The key's spend in its current budget period (0 without a budget)."""

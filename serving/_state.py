@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from policies import TierrouteError
@@ -52,6 +52,14 @@ class SharedState(Protocol):
     async def incr(self, key: str, amount: float, ttl_s: float) -> float:
         """Add ``amount`` to the counter ``key`` (created at 0, expiring after ``ttl_s``
         from its creation); return the new value."""
+        ...
+
+    async def get_floats(self, keys: Sequence[str]) -> list[float]:
+        """Several counters in one round trip (absent: 0)."""
+        ...
+
+    async def incr_many(self, items: Sequence[tuple[str, float, float]]) -> list[float]:
+        """Several ``incr`` (key, amount, ttl_s) in one round trip, atomically each."""
         ...
 
     async def aclose(self) -> None: ...
@@ -111,6 +119,12 @@ class MemoryState:
             self._store(key, total, expires)
             return total
 
+    async def get_floats(self, keys: Sequence[str]) -> list[float]:
+        return [await self.get_float(key) for key in keys]
+
+    async def incr_many(self, items: Sequence[tuple[str, float, float]]) -> list[float]:
+        return [await self.incr(key, amount, ttl) for key, amount, ttl in items]
+
     async def aclose(self) -> None:
         return None
 
@@ -158,16 +172,29 @@ class RedisState:
         return float(value) if value is not None else 0.0
 
     async def incr(self, key: str, amount: float, ttl_s: float) -> float:
-        ms = max(1, int(ttl_s * 1000))
+        [total] = await self.incr_many([(key, amount, ttl_s)])
+        return total
+
+    async def get_floats(self, keys: Sequence[str]) -> list[float]:
+        if not keys:
+            return []
+        values = await self._do("MGET", lambda: self._redis.mget([PREFIX + k for k in keys]))
+        return [float(v) if v is not None else 0.0 for v in values]
+
+    async def incr_many(self, items: Sequence[tuple[str, float, float]]) -> list[float]:
+        if not items:
+            return []
 
         async def run() -> Any:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incrbyfloat(PREFIX + key, amount)
-                pipe.pexpire(PREFIX + key, ms, nx=True)  # the window's expiry is set once
+                for key, amount, ttl_s in items:
+                    pipe.incrbyfloat(PREFIX + key, amount)
+                    # the window's expiry is set once, when the counter is created
+                    pipe.pexpire(PREFIX + key, max(1, int(ttl_s * 1000)), nx=True)
                 return await pipe.execute()
 
-        total, _ = await self._do("INCRBYFLOAT", run)
-        return float(total)
+        results = await self._do("INCRBYFLOAT", run)
+        return [float(total) for total in results[::2]]
 
     async def aclose(self) -> None:
         await self._redis.aclose()
