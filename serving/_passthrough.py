@@ -45,21 +45,21 @@ if TYPE_CHECKING:
 __all__ = ["add_passthrough_routes"]
 
 
-class EmbeddingsRequest(BaseModel):
-    """OpenAI's embeddings request; other parameters (dimensions...) are sent as given."""
+class PassRequest(BaseModel):
+    """A pass-through request: ``model``, ``input``; other parameters are sent as given."""
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1)
     input: str | list[Any] = Field(min_length=1)
-
-
-class ResponsesRequest(BaseModel):
-    """OpenAI's Responses request (non-streaming); other parameters are sent as given."""
-
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(min_length=1)
-    input: str | list[Any]
     stream: bool = False
+
+
+class EmbeddingsRequest(PassRequest):
+    """OpenAI's embeddings request (``dimensions``, ``encoding_format``... as given)."""
+
+
+class ResponsesRequest(PassRequest):
+    """OpenAI's Responses request (non-streaming here)."""
 
 
 @dataclass
@@ -113,7 +113,9 @@ async def _call(runtime: Runtime, method: str, target: Target, params: dict[str,
         return await fn(model=target.group, **params)
 
 
-def _record(call: PassCall, body: BaseModel, attempt: Attempt, text: str, error: str | None):
+def _record(
+    call: PassCall, body: PassRequest, attempt: Attempt, text: str, error: str | None
+) -> DecisionRecord:
     meta: dict[str, Any] = {"endpoint": call.endpoint, "requested_model": body.model}
     if call.principal.key_id:
         meta["key_id"] = call.principal.key_id
@@ -142,11 +144,11 @@ async def _finish(call: PassCall, record: DecisionRecord) -> None:
     await after_request(call, record)
 
 
-async def _pass(request: Request, endpoint: str, model: type[BaseModel], method: str) -> Response:
+async def _pass(request: Request, endpoint: str, model: type[PassRequest], method: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     principal = await principal_of(request)
     body = await parse_body(request, model)
-    if getattr(body, "stream", False):
+    if body.stream:
         raise ApiError(400, f"{endpoint}: stream is not supported", param="stream")
     requested = str(body.model)
     principal.require_model(requested)
@@ -155,7 +157,7 @@ async def _pass(request: Request, endpoint: str, model: type[BaseModel], method:
     call.trace_headers, call.decided_ns = request.headers, time.time_ns()
     text = _text_of(body.input)
     await admit(runtime, principal, estimate_tokens(text))
-    params = body.model_dump(exclude={"model"}, exclude_none=True)
+    params = body.model_dump(exclude={"model", "stream"}, exclude_none=True)
     t0 = time.perf_counter()
     try:
         data = as_dict(await _call(runtime, method, target, params))
