@@ -31,45 +31,7 @@ def register(app: typer.Typer) -> None:
     keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
     app.add_typer(keys_app, name="keys")
 
-    @keys_app.command("create")
-    def create_command(
-        file: FileOption,
-        tenant: Annotated[str, typer.Option("--tenant", help="tenant id the key belongs to")],
-        tiers: Annotated[
-            list[str] | None, typer.Option("--tiers", help="tiers the key may use (repeatable)")
-        ] = None,
-        models: Annotated[
-            list[str] | None, typer.Option("--models", help="model strings it may request")
-        ] = None,
-        budget_usd: Annotated[
-            float | None, typer.Option("--budget-usd", help="spend limit per period (USD)")
-        ] = None,
-        per: Annotated[
-            str | None, typer.Option("--per", help="budget period: day | month (default month)")
-        ] = None,
-        rpm: Annotated[int | None, typer.Option("--rpm", help="requests per minute")] = None,
-        tpm: Annotated[int | None, typer.Option("--tpm", help="tokens per minute")] = None,
-    ) -> None:
-        """Create a key; print it once (only its hash is stored)."""
-        from serving._keys import create_key
-
-        with _errors():
-            key, entry = create_key(
-                file,
-                tenant,
-                tiers=_split(tiers),
-                models=_split(models),
-                budget_usd=budget_usd,
-                per=per,
-                rpm=rpm,
-                tpm=tpm,
-            )
-        typer.echo(key)
-        typer.echo(
-            f"created key {entry.key_id} for tenant {tenant} in {file}; "
-            "the key is shown only now: store it safely",
-            err=True,
-        )
+    keys_app.command("create")(create_command)
 
     @keys_app.command("list")
     def list_command(
@@ -101,6 +63,46 @@ def register(app: typer.Typer) -> None:
         with _errors():
             entry = revoke_key(file, key_id)
         typer.echo(f"revoked key {entry.key_id} (tenant {entry.tenant}) in {file}")
+
+
+def create_command(
+    file: FileOption,
+    tenant: Annotated[str, typer.Option("--tenant", help="tenant id the key belongs to")],
+    tiers: Annotated[
+        list[str] | None, typer.Option("--tiers", help="tiers the key may use (repeatable)")
+    ] = None,
+    models: Annotated[
+        list[str] | None, typer.Option("--models", help="model strings it may request")
+    ] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", help="spend limit per period (USD)")
+    ] = None,
+    per: Annotated[
+        str | None, typer.Option("--per", help="budget period: day | month (default month)")
+    ] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", help="requests per minute")] = None,
+    tpm: Annotated[int | None, typer.Option("--tpm", help="tokens per minute")] = None,
+) -> None:
+    """Create a key; print it once (only its hash is stored)."""
+    from serving._keys import create_key
+
+    with _errors():
+        key, entry = create_key(
+            file,
+            tenant,
+            tiers=_split(tiers),
+            models=_split(models),
+            budget_usd=budget_usd,
+            per=per,
+            rpm=rpm,
+            tpm=tpm,
+        )
+    typer.echo(key)
+    typer.echo(
+        f"created key {entry.key_id} for tenant {tenant} in {file}; "
+        "the key is shown only now: store it safely",
+        err=True,
+    )
 
 
 @contextlib.contextmanager

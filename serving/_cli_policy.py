@@ -64,6 +64,19 @@ PROVIDERS: dict[str, tuple[_Row, ...]] = {
         ("frontier", "anthropic/claude-opus-4-5", None, "ANTHROPIC_API_KEY", 5.0, 25.0, 200000, ""),
     ),
 }
+_HEADER = (
+    "# (written by `tierroute policy init`; check it with `tierroute policy validate`).",
+    "#",
+    "# Tiers are listed cheapest first; the router sends each request to the cheapest",
+    "# tier likely to answer it well and escalates when a cheap answer fails a check.",
+    "# Prices are USD per 1M tokens (list prices); ttft_ms/tpot_ms are latency guesses:",
+    "# replace them with what you measure. API keys come from environment variables:",
+    "# api_key_env holds the variable's name.",
+    "name: starter",
+    'version: "1"',
+    "",
+    "tiers:",
+)
 _TIERS = {"small": (256, 60, 8), "medium": (320, 300, 12), "frontier": (400, 600, 20)}
 _THRESHOLDS = {2: (0.55,), 3: (0.52, 0.55)}
 
@@ -95,20 +108,7 @@ def starter_policy(providers: list[str]) -> str:
         raise PolicyError([PolicyProblem("--providers", None, "", message)])
     rows = [row for p in providers for row in PROVIDERS[p]]
     tiers = [t for t in _TIERS if any(r[0] == t for r in rows)]
-    out = [
-        f"# tierroute starter policy for: {', '.join(providers)}",
-        "# (written by `tierroute policy init`; check it with `tierroute policy validate`).",
-        "#",
-        "# Tiers are listed cheapest first; the router sends each request to the cheapest",
-        "# tier likely to answer it well and escalates when a cheap answer fails a check.",
-        "# Prices are USD per 1M tokens (list prices); ttft_ms/tpot_ms are latency guesses:",
-        "# replace them with what you measure. API keys come from environment variables:",
-        "# api_key_env holds the variable's name.",
-        "name: starter",
-        'version: "1"',
-        "",
-        "tiers:",
-    ]
+    out = [f"# tierroute starter policy for: {', '.join(providers)}", *_HEADER]
     for tier in tiers:
         out += [f"  - name: {tier}", f"    expected_output_tokens: {_TIERS[tier][0]}"]
         out.append("    deployments:")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from router import DecisionRecord
+from router import Attempt, DecisionRecord
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -119,35 +119,38 @@ class Tracing:
             cursor = decided_ns or started_ns
             self._decision(record.decision, context, started_ns, cursor)
         for attempt in record.attempts:
-            length = int(attempt.latency_ms * 1e6)
-            start = cursor
-            span = self.tracer.start_span(
-                f"tierroute.backend {attempt.model}",
-                context=context,
-                kind=SpanKind.CLIENT,
-                start_time=start,
-                attributes=_clean(
-                    {
-                        "gen_ai.request.model": attempt.model,
-                        "gen_ai.usage.input_tokens": attempt.input_tokens,
-                        "gen_ai.usage.output_tokens": attempt.output_tokens,
-                        "tierroute.tier": attempt.tier,
-                        "tierroute.attempt.kind": attempt.kind,
-                        "tierroute.attempt.outcome": attempt.outcome,
-                        "tierroute.attempt.ttft_ms": attempt.ttft_ms,
-                        "tierroute.attempt.latency_ms": attempt.latency_ms,
-                        "tierroute.attempt.cost_usd": attempt.cost_usd,
-                        "tierroute.attempt.error": attempt.error,
-                    }
-                ),
-            )
-            if attempt.outcome not in ("ok", "failed_check"):
-                span.set_status(Status(StatusCode.ERROR, attempt.error or attempt.outcome))
-            span.end(end_time=start + length)
-            cursor = start + length
+            cursor = self._attempt(attempt, context, cursor)
         if record.status == "error":
             root.set_status(Status(StatusCode.ERROR, str(record.metadata.get("error", ""))[:200]))
         root.end(end_time=max(end_ns, cursor))
+
+    def _attempt(self, attempt: Attempt, context: Any, start: int) -> int:
+        """The span of one backend attempt, from ``start`` for its logged latency."""
+        length = int(attempt.latency_ms * 1e6)
+        span = self.tracer.start_span(
+            f"tierroute.backend {attempt.model}",
+            context=context,
+            kind=SpanKind.CLIENT,
+            start_time=start,
+            attributes=_clean(
+                {
+                    "gen_ai.request.model": attempt.model,
+                    "gen_ai.usage.input_tokens": attempt.input_tokens,
+                    "gen_ai.usage.output_tokens": attempt.output_tokens,
+                    "tierroute.tier": attempt.tier,
+                    "tierroute.attempt.kind": attempt.kind,
+                    "tierroute.attempt.outcome": attempt.outcome,
+                    "tierroute.attempt.ttft_ms": attempt.ttft_ms,
+                    "tierroute.attempt.latency_ms": attempt.latency_ms,
+                    "tierroute.attempt.cost_usd": attempt.cost_usd,
+                    "tierroute.attempt.error": attempt.error,
+                }
+            ),
+        )
+        if attempt.outcome not in ("ok", "failed_check"):
+            span.set_status(Status(StatusCode.ERROR, attempt.error or attempt.outcome))
+        span.end(end_time=start + length)
+        return start + length
 
     def _decision(self, decision: Mapping[str, Any], context: Any, start: int, end: int) -> None:
         span = self.tracer.start_span(
