@@ -127,3 +127,27 @@ def test_an_unknown_provider_is_a_warning(tmp_path: Path) -> None:
     _, stdout, stderr = cli("policy", "validate", str(path))
     assert "does not know the provider of 'mistral-7b'" in stderr
     assert "1 warnings" in stdout  # openai-compatible servers may serve any model name
+
+
+def test_serve_needs_a_tracking_uri_for_registry_models_and_writes_nothing_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policies import TierrouteError
+    from serving._cli_serve import serve
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("MLFLOW_TRACKING_URI", "TIERROUTE_MLFLOW_URI", "TIERROUTE_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(TierrouteError, match="--tracking-uri"):
+        serve({"model": "models:/router@prod", "decision_log": ""})
+    store = tmp_path / "elsewhere" / "mlflow.db"
+    store.parent.mkdir()
+    with pytest.raises(TierrouteError, match="router"):  # the registry it was pointed at
+        serve(
+            {
+                "model": "models:/router@prod",
+                "decision_log": "",
+                "tracking_uri": f"sqlite:///{store}",
+            }
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere"]
