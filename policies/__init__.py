@@ -12,7 +12,13 @@ from policies._errors import (
     RegistryError,
     TierrouteError,
 )
-from policies._loader import default_policy, default_policy_path, load_policy, parse_policy
+from policies._loader import (
+    default_policy,
+    default_policy_path,
+    field_line_finder,
+    load_policy,
+    parse_policy,
+)
 from policies._model import (
     DETECTOR_NAMES,
     Calibration,
@@ -53,6 +59,7 @@ __all__ = [
     "TierrouteError",
     "default_policy",
     "default_policy_path",
+    "field_line_finder",
     "load_policy",
     "parse_policy",
 ]

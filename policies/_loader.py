@@ -7,7 +7,7 @@ is looked up in that tree; the deepest path that exists gives the line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,13 @@ from pydantic import ValidationError
 from policies._errors import PolicyError, PolicyProblem
 from policies._model import Policy
 
-__all__ = ["default_policy", "default_policy_path", "load_policy", "parse_policy"]
+__all__ = [
+    "default_policy",
+    "default_policy_path",
+    "field_line_finder",
+    "load_policy",
+    "parse_policy",
+]
 
 _DEFAULT_POLICY = Path(__file__).with_name("default.yaml")
 
@@ -83,6 +89,22 @@ def parse_policy(text: str, *, source: str = "<string>") -> Policy:
     if problems:
         raise PolicyError(problems)
     return policy
+
+
+def field_line_finder(text: str) -> Callable[[str], int | None]:
+    """``line(field)``: the line of a dotted field path (``tiers.0.deployments.1.model``)
+    in policy YAML ``text``, or of its deepest part that exists (None if none does)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        for _ in _index(node, (), lines):
+            pass
+
+    def line(field: str) -> int | None:
+        loc = tuple(int(p) if p.isdigit() else p for p in field.split(".") if p)
+        return _line_of(loc, lines)
+
+    return line
 
 
 def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Iterator[tuple[str, int, str]]:

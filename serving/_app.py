@@ -34,7 +34,10 @@ from serving._chat import (
     request_id_of,
 )
 from serving._conversations import Conversation, ConversationStore, conversation_of
+from serving._credentials import missing_credentials
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
+from serving._keys import FollowedKeyStore
+from serving._limits import Limiter
 from serving._metrics import Metrics
 from serving._model_follow import ModelFollower, is_alias_uri
 from serving._openai_api import (
@@ -44,10 +47,13 @@ from serving._openai_api import (
     install_error_handlers,
     parse_body,
 )
+from serving._passthrough import add_passthrough_routes
 from serving._reload import PolicyReloader, PolicyState
 from serving._request_metrics import RequestMetricsMiddleware
-from serving._scoring import TimedScorer, load_scorer
+from serving._scoring import TimedScorer, load_scorer, model_download_dir, registry_uri
 from serving._settings import Settings
+from serving._state import SharedState, StateError, open_state
+from serving._tracing import Tracing
 
 __all__ = ["Runtime", "create_app", "load_scorer", "worker_app"]
 
@@ -71,10 +77,16 @@ class Runtime:
     _cascades: dict[str, Cascade] = field(default_factory=dict)
     _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
     conversations: ConversationStore = field(init=False)  # last tier per conversation
+    state: SharedState = field(init=False)  # Redis with TIERROUTE_REDIS_URL, else memory
+    limiter: Limiter = field(init=False)  # per-key budgets and rate limits
+    tracing: Tracing = field(default_factory=Tracing)
 
     def __post_init__(self) -> None:
         size, ttl = self.settings.conversation_cache_size, self.settings.conversation_ttl_s
-        self.conversations = ConversationStore(size, ttl)
+        self.state = open_state(self.settings.redis_url)
+        remote = self.state if self.settings.redis_url else None
+        self.conversations = ConversationStore(size, ttl, remote=remote)
+        self.limiter = Limiter(self.state)
 
     @classmethod
     def start(
@@ -82,11 +94,13 @@ class Runtime:
         settings: Settings,
         completion: CompletionFn | None = None,
         scorer: ComplexityScorer | None = None,
+        tracer_provider: Any = None,
     ) -> Runtime:
         metrics = Metrics()
         follower = _follower(settings, metrics)
         if scorer is None:
-            scorer = follower.load_initial() if follower else load_scorer(settings.model)
+            loaded = follower.load_initial() if follower else None
+            scorer = loaded or load_scorer(settings.model, settings.tracking_uri)
         elif follower is not None:
             follower.adopt(scorer)
         timed = TimedScorer(scorer, metrics)
@@ -106,10 +120,12 @@ class Runtime:
         )
         metrics.set_policy(reloader.version, reloader.router.scorer.version)
         metrics.set_calibration(reloader.policy)
+        keys: KeyStore | FollowedKeyStore
         if settings.api_keys_file is not None:
-            store = KeyStore.load(settings.api_keys_file)
+            keys = FollowedKeyStore(settings.api_keys_file)  # follows `tierroute keys` edits
+            store = keys.store
         else:
-            store = KeyStore.parse_spec(settings.api_keys or "")
+            keys = store = KeyStore.parse_spec(settings.api_keys or "")
         log = None
         if settings.decision_log is not None:
             log = DecisionLogWriter(
@@ -121,10 +137,11 @@ class Runtime:
             metrics,
             AnswerChecks(settings.refusal_patterns),
             store,
-            Authenticator(store),
+            Authenticator(keys),
             log,
             completion,
         )
+        runtime.tracing = Tracing.from_settings(settings, tracer_provider)
         runtime.cascade_for(reloader.policy)  # build the litellm Router before serving
         if follower is not None:
             runtime.follower, follower.swap = follower, runtime.swap_scorer
@@ -161,10 +178,22 @@ class Runtime:
         self._last_cascade = (policy, cascade)
         return cascade
 
-    def readiness(self) -> dict[str, Any]:
+    async def readiness(self) -> dict[str, Any]:
         state = self.reloader.state
+        shared: dict[str, Any] = {"shared_state": self.state.name}
+        ping = getattr(self.state, "ping", None)
+        try:
+            if ping is not None:
+                await ping()
+        except StateError as exc:
+            shared["shared_state_error"] = str(exc)
+        missing = missing_credentials(state.policy) if self.completion is None else []
+        usable = not missing or len(missing) < sum(len(t.deployments) for t in state.policy.tiers)
+        ok = self.ready and "shared_state_error" not in shared and usable
         return {
-            "status": "ready" if self.ready else "not_ready",
+            "status": "ready" if ok else "not_ready",
+            **shared,
+            "missing_credentials": missing,
             "classifier_version": state.router.scorer.version,
             "decision_log": str(self.log.path) if self.log else None,
             "auth": "on" if self.keys.enabled else "off",
@@ -179,6 +208,8 @@ def _follower(settings: Settings, metrics: Metrics) -> ModelFollower | None:
         return None
     return ModelFollower(
         str(settings.model),
+        tracking_uri=registry_uri(settings.model, settings.tracking_uri),
+        download_dir=model_download_dir(),
         poll_interval_s=settings.model_poll_s,
         on_result=metrics.observe_model_swap,
     )
@@ -194,14 +225,17 @@ def create_app(
     *,
     completion: CompletionFn | None = None,
     scorer: ComplexityScorer | None = None,
+    tracer_provider: Any = None,
 ) -> FastAPI:
     """The service. ``completion`` replaces the litellm Router (tests inject fakes);
-    ``scorer`` replaces the one ``settings.model`` names (already loaded)."""
+    ``scorer`` replaces the one ``settings.model`` names (already loaded);
+    ``tracer_provider`` receives the traces (default: OTLP when configured)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await asyncio.to_thread(Runtime.start, settings, completion, scorer)
+        start = Runtime.start
+        runtime = await asyncio.to_thread(start, settings, completion, scorer, tracer_provider)
         state = runtime.reloader.state
         app.state.runtime = runtime
         await runtime.reloader.start()
@@ -218,6 +252,8 @@ def create_app(
                 await runtime.follower.stop()
             if runtime.log is not None:
                 await runtime.log.aclose()
+            await runtime.state.aclose()
+            runtime.tracing.shutdown()
 
     app = FastAPI(
         title="tierroute",
@@ -230,6 +266,7 @@ def create_app(
     _add_routes(app)
 
     add_chat_routes(app)
+    add_passthrough_routes(app)  # /v1/embeddings, /v1/responses
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestMetricsMiddleware, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
@@ -292,7 +329,9 @@ async def route(request: Request) -> Response:
     conversation = None  # a batch is many requests, not one conversation's turn
     if not batch:
         conversation = conversation_of(request, prompts[0], principal.tenant, meta)
+        await runtime.conversations.aload(conversation)
         decisions[0] = runtime.conversations.route_turn(router, decisions[0], conversation)
+        await runtime.conversations.flush()
     rid = request_id_of(request)
     data = [decision_dict(d) for d in decisions]
     for item in data:
@@ -327,8 +366,8 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", response_model=None)
     async def readyz(request: Request) -> Response:
-        runtime = runtime_of(request)
-        return JSONResponse(runtime.readiness(), status_code=200 if runtime.ready else 503)
+        body = await runtime_of(request).readiness()
+        return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
 
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:

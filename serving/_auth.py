@@ -7,6 +7,13 @@ The config never holds a raw key, only ``sha256:<hex>`` of it (:func:`hash_key`)
         tenant: acme
         tiers: [small, medium]        # optional: tiers this key may be served by
         models: [tierroute/auto]      # optional: model strings this key may request
+        budget_usd: 20.0              # optional: spend limit per budget_period (day|month)
+        budget_period: month
+        rpm: 60                       # optional: requests / tokens per minute
+        tpm: 100000
+
+``tierroute keys create`` writes such entries (see :mod:`serving._keys`); the limits
+are enforced by :mod:`serving._limits`.
 
 With no keys configured, auth is off and every request gets :data:`ANONYMOUS`.
 Clients send the key as ``Authorization: Bearer <key>`` (what the ``openai`` client
@@ -24,13 +31,14 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 
 from policies import TierrouteError
+from serving._limits import KeyLimits
 
 __all__ = [
     "ANONYMOUS",
@@ -86,6 +94,11 @@ class ApiKeyEntry(BaseModel):
     id: str | None = None
     tiers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
+    budget_usd: float | None = Field(default=None, gt=0)
+    budget_period: Literal["day", "month"] | None = None
+    rpm: int | None = Field(default=None, gt=0)
+    tpm: int | None = Field(default=None, gt=0)
+    created: str | None = None
 
     @field_validator("hash")
     @classmethod
@@ -102,6 +115,13 @@ class ApiKeyEntry(BaseModel):
     def key_id(self) -> str:
         return self.id or self.hash[len(_PREFIX) : len(_PREFIX) + 12]
 
+    @property
+    def limits(self) -> KeyLimits | None:
+        if self.budget_usd is None and self.rpm is None and self.tpm is None:
+            return None
+        period = self.budget_period or "month"
+        return KeyLimits(self.budget_usd, period, self.rpm, self.tpm)
+
 
 class _KeyFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -116,6 +136,7 @@ class Principal:
     key_id: str | None = None
     tiers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
+    limits: KeyLimits | None = None
 
     def require_model(self, model: str) -> None:
         """403 unless this key may request ``model`` (the request's model string)."""
@@ -203,7 +224,7 @@ class KeyStore:
                 found = entry
         if found is None:
             raise AuthError(401, f"incorrect API key provided: {_mask(key)}", "invalid_api_key")
-        return Principal(found.tenant, found.key_id, found.tiers, found.models)
+        return Principal(found.tenant, found.key_id, found.tiers, found.models, found.limits)
 
 
 class Authenticator:

@@ -2,11 +2,11 @@
 
     tierroute backends --port 8790 --latency-scale 0
 
-``POST /v1/chat/completions`` answers like an OpenAI server (streaming or not), with
-latency ``ttft_ms + tokens * tpot_ms`` (times ``latency_scale``) and deterministic text
-(see :mod:`serving._backends_sim`). Faults are injected per model in the config
-(``fail_rate``, ``fail_times``, ``fault``) or per request with the ``x-sim-fault`` /
-``x-sim-fail-times`` headers or ``metadata.sim_fault`` / ``metadata.sim_fail_times``:
+``POST /v1/chat/completions`` answers like an OpenAI server (streaming or not, ``n``
+choices), with latency ``ttft_ms + tokens * tpot_ms`` (times ``latency_scale``) and
+deterministic text (see :mod:`serving._backends_sim`); ``/v1/embeddings`` too. Faults
+are injected per model in the config (``fail_rate``, ``fail_times``, ``fault``) or per
+request with ``x-sim-fault`` / ``x-sim-fail-times`` or ``metadata.sim_fault`` / ``sim_fail_times``:
 
 - ``429``: rate-limit error with ``retry-after``;  ``500``: internal server error;
 - ``timeout``: hangs ``timeout_s`` (config) before answering 504;
@@ -43,6 +43,7 @@ from serving._backends_sim import (
     BackendConfig,
     FaultKind,
     SimModel,
+    add_embeddings_route,
     answer_for,
     completion_body,
     default_backend_config,
@@ -116,9 +117,7 @@ def _pick_fault(
     asked = headers.get("x-sim-fault") or meta.get("sim_fault")
     if asked is not None:
         if str(asked) not in _FAULT_RESPONSES:
-            raise ValueError(
-                f"sim_fault: expected one of {sorted(_FAULT_RESPONSES)}, got {asked!r}"
-            )
+            raise ValueError(f"sim_fault: expected one of {sorted(_FAULT_RESPONSES)}: {asked!r}")
         return cast(FaultKind, str(asked))
     times = headers.get("x-sim-fail-times") or meta.get("sim_fail_times") or model.fail_times
     if int(times) > 0:
@@ -227,7 +226,8 @@ async def _chat(state: _SimState, req: _ChatRequest, headers: Mapping[str, str])
     await asyncio.sleep((model.ttft_ms + len(pieces) * model.tpot_ms) * scale / 1000)
     rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     calls = [tool_call] if tool_call is not None else None
-    return JSONResponse(completion_body(model, prompt, pieces, finish, rid, calls))
+    n = int((req.model_extra or {}).get("n") or 1)
+    return JSONResponse(completion_body(model, prompt, pieces, finish, rid, calls, n))
 
 
 def create_backend_app(config: BackendConfig | None = None) -> FastAPI:
@@ -256,6 +256,8 @@ def create_backend_app(config: BackendConfig | None = None) -> FastAPI:
             for m in state.config.models
         ]
         return {"object": "list", "data": data}
+
+    add_embeddings_route(app, config)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

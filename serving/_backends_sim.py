@@ -188,9 +188,11 @@ def completion_body(
     finish: str,
     rid: str,
     tool_calls: list[dict[str, Any]] | None = None,
+    n: int = 1,
 ) -> dict[str, Any]:
-    """An OpenAI ``chat.completion`` object answering ``prompt`` with ``pieces``, or
-    with ``tool_calls`` (then ``content`` is null and ``finish_reason`` ``tool_calls``)."""
+    """An OpenAI ``chat.completion`` object answering ``prompt`` with ``pieces`` (``n``
+    identical choices), or with ``tool_calls`` (then ``content`` is null and
+    ``finish_reason`` ``tool_calls``)."""
     message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces)}
     if tool_calls:
         message = {"role": "assistant", "content": None, "tool_calls": tool_calls}
@@ -202,14 +204,10 @@ def completion_body(
         "model": model.name,
         "system_fingerprint": "tierroute-sim",
         "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": finish,
-            }
+            {"index": i, "message": message, "logprobs": None, "finish_reason": finish}
+            for i in range(max(1, n))
         ],
-        "usage": usage_of(prompt, pieces),
+        "usage": usage_of(prompt, pieces * max(1, n)),
     }
 
 
@@ -336,3 +334,39 @@ def judge_answer(rubric: str) -> str:
     index = int(position)
     confidence = round(0.55 + 0.4 * abs(position - index - 0.5), 2)
     return json.dumps({"tier": tiers[index], "confidence": confidence})
+
+
+def embedding_body(model: str, inputs: str | list[Any], dimensions: int = 16) -> dict[str, Any]:
+    """An OpenAI ``embeddings`` answer: one deterministic unit vector per input (from
+    the text's SHA-256), ``usage.prompt_tokens`` estimated from the text."""
+    texts = [inputs] if isinstance(inputs, str) else [str(x) for x in inputs]
+    data = []
+    for i, text in enumerate(texts):
+        digest = hashlib.sha256(text.encode("utf-8")).digest() * (1 + dimensions // 32)
+        raw = [b / 255 - 0.5 for b in digest[:dimensions]]
+        norm = sum(x * x for x in raw) ** 0.5 or 1.0
+        data.append({"object": "embedding", "index": i, "embedding": [x / norm for x in raw]})
+    tokens = sum(estimate_tokens(t) for t in texts)
+    usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+    return {"object": "list", "data": data, "model": model, "usage": usage}
+
+
+def add_embeddings_route(app: Any, config: BackendConfig) -> None:
+    """``POST /v1/embeddings`` on the simulated backend ``app`` for ``config``'s models."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
+
+    async def embeddings(request: Request) -> JSONResponse:
+        body = await request.json()
+        name = body.get("model") if isinstance(body, dict) else None
+        inputs = body.get("input") if isinstance(body, dict) else None
+        if not isinstance(name, str) or config.model(name) is None:
+            error = {"message": f"The model `{name}` does not exist", "param": "model"}
+            return JSONResponse({"error": {**error, "type": "invalid_request_error"}}, 404)
+        if not isinstance(inputs, str | list) or not inputs:
+            error = {"message": "input: expected a string or a list", "param": "input"}
+            return JSONResponse({"error": {**error, "type": "invalid_request_error"}}, 400)
+        dims = body.get("dimensions")
+        return JSONResponse(embedding_body(name, inputs, dims if isinstance(dims, int) else 16))
+
+    app.router.add_route("/v1/embeddings", embeddings, methods=["POST"])

@@ -31,7 +31,9 @@ from serving._cascade_stream import OpenStream, open_stream
 from serving._chat_call import AUTO_MODELS, ChatCall, decision_dict, last_user_text
 from serving._conversations import conversation_of
 from serving._decision_log import new_request_id
-from serving._openai_api import ChatCompletionRequest, error_body, parse_body
+from serving._gateway import admit
+from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
+from serving._spend import COST_HEADER, format_cost, request_cost
 
 if TYPE_CHECKING:
     from serving._app import Runtime
@@ -92,13 +94,14 @@ async def _complete(call: ChatCall, plan: Plan) -> Response:
     raw = outcome.body or {}
     target = outcome.target
     assert target is not None
+    cost = request_cost(outcome.attempts)
     body = {
         "id": f"chatcmpl-{call.request_id}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": target.model,
         "choices": raw.get("choices") or [],
-        "usage": _usage(call, outcome),
+        "usage": {**_usage(call, outcome), "cost": cost},
         "system_fingerprint": raw.get("system_fingerprint"),
     }
     record = call.record(
@@ -109,7 +112,9 @@ async def _complete(call: ChatCall, plan: Plan) -> Response:
         failed_check=outcome.failed_check,
     )
     await call.log(record)
-    return JSONResponse(body, headers=call.headers(target, outcome.escalations))
+    headers = call.headers(target, outcome.escalations)
+    headers[COST_HEADER] = headers["x-litellm-response-cost"] = format_cost(cost)
+    return JSONResponse(body, headers=headers)
 
 
 def _event(data: dict[str, Any]) -> str:
@@ -130,6 +135,8 @@ async def _sse(call: ChatCall, opened: OpenStream) -> AsyncIterator[str]:
             yield _event(error_body(message, "api_error", "stream_interrupted"))
         elif call.body.wants_usage_chunk:
             usage = opened.usage or _usage(call, Outcome({"choices": []}, opened.target))
+            opened.finish()  # the last attempt's usage is in: the request's cost is known
+            usage = {**usage, "cost": request_cost(opened.attempts)}
             yield _event({**head, "choices": [], "usage": usage})
         await call.log(_stream_record(call, opened))
         done = True
@@ -191,10 +198,16 @@ async def chat_completions(request: Request) -> Response:
     body = await parse_body(request, ChatCompletionRequest)
     messages = body.message_dicts()
     _check_encodable(messages)
+    if body.stream and (body.n or 1) > 1:
+        message = "n > 1 is not supported with stream: true"
+        raise ApiError(400, message, code="unsupported_value", param="n")
     call = ChatCall(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
+    call.trace_headers = request.headers
     extra = body.model_extra
     call.conversation = conversation_of(request, messages, principal.tenant, body.metadata, extra)
+    await runtime.conversations.aload(call.conversation)  # shared (Redis) tier, if any
     plan = call.resolve()
+    await admit(runtime, principal, plan.input_tokens or estimate_tokens(last_user_text(messages)))
     if body.stream:
         return await _stream(call, plan)
     return await _complete(call, plan)

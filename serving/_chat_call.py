@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from policies import Policy, PromptError
@@ -19,6 +20,7 @@ from serving._auth import Principal
 from serving._cascade import Plan, Target, passthrough_plan, plan_for_decision, plan_for_model
 from serving._conversations import Conversation
 from serving._decision_log import prompt_sha256, utc_now_iso
+from serving._gateway import after_request, after_request_now
 from serving._openai_api import ApiError, ChatCompletionRequest
 from serving._reload import PolicyState
 
@@ -64,6 +66,9 @@ class ChatCall:
     decision: Decision | None = None
     plan: Plan | None = None
     conversation: Conversation | None = None
+    started_ns: int = field(default_factory=time.time_ns)  # for the trace (serving._tracing)
+    decided_ns: int | None = None
+    trace_headers: Mapping[str, str] | None = None  # the caller's traceparent, if any
 
     def resolve(self) -> Plan:
         """Decide what to call (see the module docstring)."""
@@ -90,6 +95,7 @@ class ChatCall:
                 raise _model_not_found(model, policy)
             plan = found or passthrough_plan(model)
         self.plan = plan
+        self.decided_ns = time.time_ns()
         return plan
 
     def _passes_through(self, model: str) -> bool:
@@ -190,12 +196,14 @@ class ChatCall:
             await runtime.log.awrite(record)
             runtime.metrics.observe_log_write(time.perf_counter() - t0)
         self._observe(record)
+        await after_request(self, record)
 
     def log_now(self, record: DecisionRecord) -> None:
         """Blocking write, for a stream the client abandoned (the task may be cancelled)."""
         if self.runtime.log is not None:
             self.runtime.log.write(record)
         self._observe(record)
+        after_request_now(self, record)
 
     def _observe(self, record: DecisionRecord) -> None:
         if self.conversation and self.body.model in AUTO_MODELS and record.status == "ok":

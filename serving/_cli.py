@@ -18,6 +18,8 @@ import typer
 from policies import PromptError, TierrouteError
 from serving._cli_dataset import register as register_dataset_commands
 from serving._cli_evaluate import register as register_evaluate_commands
+from serving._cli_keys import register as register_keys_commands
+from serving._cli_policy import register as register_policy_commands
 from serving._cli_replay import register as register_replay_commands
 from serving._cli_review import register as register_review_commands
 from serving._cli_serve import register as register_serve_command
@@ -40,6 +42,8 @@ register_replay_commands(app)
 register_serve_command(app)
 register_train_command(app)
 register_demo_loop_command(app)
+register_keys_commands(app)
+register_policy_commands(policy_app)
 
 PolicyOption = Annotated[
     Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
@@ -47,9 +51,17 @@ PolicyOption = Annotated[
 
 
 @policy_app.command("validate")
-def policy_validate(path: Annotated[Path, typer.Argument(help="policy YAML file")]) -> None:
-    """Exit 0 with a summary if PATH is a valid policy; else exit 2, one line per problem."""
+def policy_validate(
+    path: Annotated[Path, typer.Argument(help="policy YAML file")],
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 on warnings")] = False,
+) -> None:
+    """Exit 0 with a summary if PATH is a valid policy; else exit 2, one line per problem.
+
+    Warnings (file:line) follow: a key pasted into api_key_env, tiers not cheapest
+    first, model strings litellm does not know, unset credential variables, a forced
+    tier whose context window is below its rule's min_tokens."""
     from policies import PolicyError, load_policy
+    from serving._policy_lint import lint_policy
 
     try:
         policy = load_policy(path)
@@ -57,11 +69,17 @@ def policy_validate(path: Annotated[Path, typer.Argument(help="policy YAML file"
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(2) from exc
+    warnings = lint_policy(policy, path)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
     tiers = ", ".join(f"{t.name}({len(t.deployments)})" for t in policy.tiers)
     typer.echo(
         f"{path}: valid policy {policy.version_string}: tiers {tiers}; "
-        f"{len(policy.overrides)} override rules; strategy {policy.classifier.strategy}"
+        f"{len(policy.overrides)} override rules; strategy {policy.classifier.strategy}; "
+        f"{len(warnings)} warnings"
     )
+    if strict and warnings:
+        raise typer.Exit(1)
 
 
 @app.command("route")

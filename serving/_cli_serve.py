@@ -47,6 +47,14 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option(help="worker processes (each logs to its own <log>.<pid>.jsonl)"),
         ] = None,
+        tracking_uri: Annotated[
+            str | None,
+            typer.Option("--tracking-uri", help="MLflow registry for --model models:/NAME@ALIAS"),
+        ] = None,
+        redis_url: Annotated[
+            str | None,
+            typer.Option("--redis-url", help="redis://... shared by replicas (see README)"),
+        ] = None,
     ) -> None:
         """Serve /v1/route and the OpenAI-compatible /v1/chat/completions."""
         flags = {
@@ -57,6 +65,8 @@ def register(app: typer.Typer) -> None:
             "decision_log": decision_log,
             "api_keys_file": api_keys_file,
             "workers": workers,
+            "tracking_uri": tracking_uri,
+            "redis_url": redis_url,
         }
         serve({k: v for k, v in flags.items() if v is not None})
 
@@ -76,7 +86,7 @@ def serve(flags: dict[str, Any]) -> None:
         raise TierrouteError(f"invalid settings: {_problems(exc)}") from exc
     if settings.policy is not None:
         load_policy(settings.policy)  # PolicyError: exit 2 with file:line problems
-    scorer = load_scorer(settings.model)
+    scorer = load_scorer(settings.model, settings.tracking_uri)
     import uvicorn
 
     config = uvicorn.Config(

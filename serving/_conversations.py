@@ -18,21 +18,34 @@ A request names its conversation, first match wins:
 
 ``user`` is not used: it names an end user, who may hold many conversations at once.
 Ids are scoped by tenant: two tenants that pick the same id do not share a tier.
+
+With a ``remote`` :class:`serving._state.SharedState` (Redis, ``TIERROUTE_REDIS_URL``)
+the tiers are shared by every replica: :meth:`ConversationStore.aload` reads a
+follow-up's previous tier from it before routing, :meth:`ConversationStore.remember`
+writes the answering tier to it (:meth:`ConversationStore.flush` waits for the write;
+the service awaits it before the client gets the answer, so the next turn sees it on
+any replica).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from policies import Policy, PromptError
 from router import Decision, Router, auto_conversation_id, follows_up, sticky_decision
+
+if TYPE_CHECKING:
+    from serving._state import SharedState
 
 __all__ = [
     "CONVERSATION_HEADER",
@@ -134,12 +147,38 @@ class ConversationStore:
         max_size: int = 100_000,
         ttl_s: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        remote: SharedState | None = None,
     ) -> None:
         if max_size < 0 or ttl_s <= 0:
             raise ValueError(f"max_size must be >= 0 and ttl_s > 0, got {max_size}, {ttl_s}")
         self.max_size, self.ttl_s, self._clock = max_size, ttl_s, clock
         self._tiers: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self.remote = remote
+        self._writes: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def _remote_key(key: tuple[str, str]) -> str:
+        return "conv:" + json.dumps(key, ensure_ascii=True, separators=(",", ":"))
+
+    async def aload(self, conversation: Conversation | None) -> None:
+        """Fetch a follow-up's previous tier from the shared state into this store."""
+        if self.remote is None or conversation is None or not conversation.follows_up:
+            return
+        from serving._state import StateError
+
+        try:
+            tier = await self.remote.get(self._remote_key(conversation.key))
+        except StateError as exc:  # route without the floor rather than fail the request
+            logging.getLogger("tierroute.serving").warning("conversation tier unknown: %s", exc)
+            return
+        if tier is not None:
+            self._put_local(conversation.key, tier)
+
+    async def flush(self) -> None:
+        """Wait until the tiers remembered so far are in the shared state."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes))
 
     def __len__(self) -> int:
         with self._lock:
@@ -160,6 +199,26 @@ class ConversationStore:
 
     def put(self, key: tuple[str, str], tier: str) -> None:
         """Store ``tier`` for ``key`` (its TTL starts again); evict the least recent."""
+        self._put_local(key, tier)
+        if self.remote is not None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop in this thread: this replica only
+                return
+            task = loop.create_task(self._write_remote(key, tier))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    async def _write_remote(self, key: tuple[str, str], tier: str) -> None:
+        from serving._state import StateError
+
+        assert self.remote is not None
+        try:
+            await self.remote.set(self._remote_key(key), tier, self.ttl_s)
+        except StateError as exc:  # the answer stands; the next turn may route afresh
+            logging.getLogger("tierroute.serving").warning("conversation tier not shared: %s", exc)
+
+    def _put_local(self, key: tuple[str, str], tier: str) -> None:
         if self.max_size == 0:
             return
         expires = self._clock() + self.ttl_s

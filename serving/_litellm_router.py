@@ -40,6 +40,22 @@ class _LitellmCompletion:
 
         return await litellm.acompletion(model=model, **kwargs)
 
+    async def aembedding(self, *, model: str, **kwargs: Any) -> Any:
+        """``/v1/embeddings`` (serving._passthrough): policy groups via the Router."""
+        if model in self.groups:
+            return await self.router.aembedding(model=model, **kwargs)
+        import litellm
+
+        return await litellm.aembedding(model=model, **kwargs)
+
+    async def aresponses(self, *, model: str, **kwargs: Any) -> Any:
+        """``/v1/responses`` (serving._passthrough): policy groups via the Router."""
+        if model in self.groups:
+            return await self.router.aresponses(model=model, **kwargs)
+        import litellm
+
+        return await litellm.aresponses(model=model, **kwargs)
+
     def serves(self, model: str) -> bool:
         """Whether litellm knows a provider for a pass-through ``model`` (else: 404)."""
         import litellm

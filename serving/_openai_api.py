@@ -78,7 +78,9 @@ class ChatCompletionRequest(BaseModel):
     messages: list[_Message] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    n: int | None = Field(default=None, ge=1, le=1, description="only one choice is supported")
+    n: int | None = Field(
+        default=None, ge=1, le=128, description="choices (n > 1: not with stream)"
+    )
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     response_format: dict[str, Any] | None = None
@@ -88,7 +90,9 @@ class ChatCompletionRequest(BaseModel):
 
     def backend_params(self) -> dict[str, Any]:
         """Parameters for the backend call (everything but what tierroute consumes)."""
-        skip = {"model", "messages", "stream", "stream_options", "metadata", "n"}
+        skip = {"model", "messages", "stream", "stream_options", "metadata"}
+        if (self.n or 1) == 1:
+            skip.add("n")
         params = self.model_dump(exclude_none=True, exclude=skip)
         return params
 

@@ -7,26 +7,59 @@ builds holds the wrapper, never the bare scorer).
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from policies import TierrouteError
 from router import ComplexityScorer, default_scorer
 from serving._metrics import Metrics
 
-__all__ = ["TimedScorer", "load_scorer"]
+__all__ = ["TimedScorer", "load_scorer", "model_download_dir", "registry_uri"]
 
 
-def load_scorer(spec: str | None) -> ComplexityScorer:
+def registry_uri(spec: str | None, tracking_uri: str | None) -> str | None:
+    """The MLflow URI a ``models:/`` spec is read from: ``--tracking-uri``, else
+    ``$TIERROUTE_MLFLOW_URI`` / ``$MLFLOW_TRACKING_URI``. The service never falls back
+    to creating ``./.tierroute/mlflow.db`` (an empty registry in the working directory)."""
+    if not spec or not str(spec).startswith("models:/"):
+        return tracking_uri
+    uri = tracking_uri or os.environ.get("TIERROUTE_MLFLOW_URI")
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        raise TierrouteError(
+            f"--model {spec}: give the registry with --tracking-uri URI "
+            "(or $MLFLOW_TRACKING_URI / $TIERROUTE_MLFLOW_URI)"
+        )
+    return uri
+
+
+def model_download_dir() -> Path:
+    """Where registry models are downloaded: ``$TIERROUTE_DATA_DIR/models`` when set,
+    else a fresh temporary directory (never the working directory)."""
+    base = os.environ.get("TIERROUTE_DATA_DIR")
+    if base:
+        return Path(base) / "models"
+    return Path(tempfile.mkdtemp(prefix="tierroute-models-"))
+
+
+def load_scorer(spec: str | None, tracking_uri: str | None = None) -> ComplexityScorer:
     """The scorer for ``--model``: an artifact directory, a TF-IDF ``.json``, ``default``,
     ``tfidf`` or ``models:/NAME@ALIAS`` (see ``classifier.load_scorer``); none = the
     router's default scorer."""
     if not spec:
         return default_scorer()
+    from classifier import load_registered
     from classifier import load_scorer as load_classifier
 
+    if spec.startswith("models:/"):
+        uri = registry_uri(spec, tracking_uri)
+        spec = str(load_registered(spec, dst=model_download_dir(), tracking_uri=uri))
     scorer: ComplexityScorer = load_classifier(spec)
     return scorer
 

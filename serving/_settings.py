@@ -95,6 +95,22 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="seconds a conversation's last tier is kept"
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: share conversation tiers, budgets and rate limits "
+        "with every replica; unset = this process only",
+    )
+    tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI for models:/NAME@ALIAS (default $MLFLOW_TRACKING_URI)",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces "
+        "(default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / $OTEL_EXPORTER_OTLP_ENDPOINT); "
+        "unset = no traces exported",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _default_decision_log(cls, data: Any) -> Any:
@@ -105,7 +121,15 @@ class Settings(BaseSettings):
         return data
 
     @field_validator(
-        "decision_log", "api_keys_file", "policy", "policy_poll_s", "model_poll_s", mode="before"
+        "decision_log",
+        "api_keys_file",
+        "policy",
+        "policy_poll_s",
+        "model_poll_s",
+        "redis_url",
+        "tracking_uri",
+        "otlp_endpoint",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

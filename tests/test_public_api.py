@@ -33,6 +33,7 @@ PUBLIC = {
         "TierrouteError",
         "default_policy",
         "default_policy_path",
+        "field_line_finder",
         "load_policy",
         "parse_policy",
     ],
