@@ -26,6 +26,7 @@ from policies._model import (
     Policy,
     RuleActions,
     Tier,
+    steering_param,
 )
 from policies._review_gates import ReviewGates
 
@@ -55,4 +56,5 @@ __all__ = [
     "default_policy_path",
     "load_policy",
     "parse_policy",
+    "steering_param",
 ]

@@ -25,8 +25,9 @@ Streaming lives in :mod:`serving._cascade_stream`, the litellm Router in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -82,6 +83,17 @@ class Plan:
     max_cost_usd: float | None = None
     latency_slo_ms: float | None = None
     input_tokens: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)  # see serving._params
+
+    def with_extra(self, extra: Mapping[str, Any]) -> Plan:
+        return dataclasses.replace(self, extra=dict(extra))
+
+    def params_for(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` plus the extra parameters ``target``'s deployment allows."""
+        if not self.extra or target.deployment is None:
+            return params
+        allowed = target.deployment.extra_params
+        return {**params, **{k: v for k, v in self.extra.items() if k in allowed}}
 
     def can_escalate(self, stage: int, escalations: int, spent: float, elapsed_ms: float) -> bool:
         """Whether a failed check at ``stage`` may move to ``stage + 1``."""
@@ -230,7 +242,8 @@ class Cascade:
                     break  # never fall back below an answer we already hold
             answer: Outcome | None = None
             for target in plan.stages[stage]:
-                body, attempt = await self._call(target, messages, params, kind, details)
+                call_params = plan.params_for(target, params)
+                body, attempt = await self._call(target, messages, call_params, kind, details)
                 spent += attempt.cost_usd or 0.0
                 kind = "fallback"
                 if body is None:

@@ -215,7 +215,10 @@ async def open_stream(
             break
         opened: OpenStream | None = None
         for target in plan.stages[stage]:
-            result = await _probe(cascade, target, messages, params, kind, holdback_chars, details)
+            call_params = plan.params_for(target, params)
+            result = await _probe(
+                cascade, target, messages, call_params, kind, holdback_chars, details
+            )
             kind = "fallback"
             if isinstance(result, Attempt):
                 attempts.append(result)

@@ -20,6 +20,7 @@ from serving._cascade import Plan, Target, passthrough_plan, plan_for_decision, 
 from serving._conversations import Conversation
 from serving._decision_log import prompt_sha256, utc_now_iso
 from serving._openai_api import ApiError, ChatCompletionRequest
+from serving._params import check_extra_params, refuse_steering
 from serving._reload import PolicyState
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class ChatCall:
         """Decide what to call (see the module docstring)."""
         model, policy = self.body.model, self.state.policy
         self.principal.require_model(model)
+        extra = self.body.extra_params()
+        refuse_steering(extra)  # before any work
         meta = self.body.metadata or {}
         if model in AUTO_MODELS:
             routed = self.state.router.route(self.messages, metadata=meta)
@@ -89,7 +92,8 @@ class ChatCall:
             if found is None and not self._passes_through(model):
                 raise _model_not_found(model, policy)
             plan = found or passthrough_plan(model)
-        self.plan = plan
+            self.principal.require_tier(plan.stages[0][0].tier)  # the tier actually called
+        self.plan = plan = check_extra_params(extra, plan)
         return plan
 
     def _passes_through(self, model: str) -> bool:
