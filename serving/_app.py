@@ -25,6 +25,7 @@ from policies import Policy
 from router import ComplexityScorer, Decision, DecisionRecord, Router
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
+from serving._breaker import BreakerStore, CircuitBreaker
 from serving._cascade import Cascade, CompletionFn
 from serving._chat import (
     add_chat_routes,
@@ -65,6 +66,7 @@ class Runtime:
     keys: KeyStore
     authenticator: Authenticator
     log: DecisionLogWriter | None
+    breaker: BreakerStore
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
     follower: ModelFollower | None = None  # when the model is models:/NAME@ALIAS
     ready: bool = False
@@ -115,6 +117,12 @@ class Runtime:
             log = DecisionLogWriter(
                 settings.decision_log, redact=settings.log_redact, fsync=settings.log_fsync
             )
+        breaker = CircuitBreaker(
+            threshold=settings.allowed_fails + 1,
+            window_s=settings.breaker_window_s,
+            cooldown_s=settings.cooldown_s,
+            on_event=metrics.observe_circuit,
+        )
         runtime = cls(
             settings,
             reloader,
@@ -123,6 +131,7 @@ class Runtime:
             store,
             Authenticator(store),
             log,
+            breaker,
             completion,
         )
         runtime.cascade_for(reloader.policy)  # build the litellm Router before serving
@@ -156,7 +165,8 @@ class Runtime:
                 from serving._litellm_router import build_completion
 
                 complete = build_completion(policy, self.settings)
-            cascade = Cascade(complete, self.checks, timeout_s=self.settings.backend_timeout_s)
+            timeout = self.settings.backend_timeout_s
+            cascade = Cascade(complete, self.checks, timeout_s=timeout, breaker=self.breaker)
             self._cascades = {key: cascade, **dict(list(self._cascades.items())[:1])}
         self._last_cascade = (policy, cascade)
         return cascade
@@ -328,7 +338,8 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/readyz", response_model=None)
     async def readyz(request: Request) -> Response:
         runtime = runtime_of(request)
-        return JSONResponse(runtime.readiness(), status_code=200 if runtime.ready else 503)
+        data = {**runtime.readiness(), "circuits": await runtime.breaker.snapshot()}
+        return JSONResponse(data, status_code=200 if runtime.ready else 503)
 
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:

@@ -15,8 +15,10 @@ then each tier up; when ``fallback_down`` is set, the tiers below come last):
   (the SQL rule), in every tier, fallbacks included.
 
 Each deployment is a litellm Router model group (``tierroute:<tier>:<index>``), so
-litellm applies its timeouts, retries on 5xx and cooldowns per deployment; the plan
-walks the groups itself so that every attempt is logged and checks run between tiers.
+litellm applies its timeouts and retries on 5xx per deployment; a deployment that
+keeps failing is skipped by the cascade's circuit breaker (:mod:`serving._breaker`;
+litellm never cools down a group of one). The plan walks the groups itself so that
+every attempt is logged and checks run between tiers.
 The completion callable is injectable (default: that Router), so tests need no sockets.
 Streaming lives in :mod:`serving._cascade_stream`, the litellm Router in
 :mod:`serving._litellm_router`.
@@ -34,6 +36,7 @@ from typing import Any, Literal
 from policies import BackendError, Deployment, Policy
 from router import Attempt, Decision
 from serving._answer_checks import AnswerChecks, Verdict
+from serving._breaker import BreakerStore, call_result
 
 __all__ = [
     "Cascade",
@@ -220,17 +223,46 @@ class Cascade:
     """Runs plans with one completion callable and one set of answer checks."""
 
     def __init__(
-        self, complete: CompletionFn, checks: AnswerChecks, *, timeout_s: float = 60.0
+        self,
+        complete: CompletionFn,
+        checks: AnswerChecks,
+        *,
+        timeout_s: float = 60.0,
+        breaker: BreakerStore | None = None,
     ) -> None:
         self.complete = complete
         self.checks = checks
         self.timeout_s = timeout_s
+        self.breaker = breaker
+
+    async def admits(self, target: Target) -> bool:
+        """False while ``target``'s circuit is open (see :mod:`serving._breaker`)."""
+        if self.breaker is None or target.deployment is None:
+            return True
+        return await self.breaker.allow(target.group)
+
+    async def report(self, target: Target, attempt: Attempt) -> None:
+        """Tell the breaker what ``attempt`` says about its deployment."""
+        if self.breaker is None or target.deployment is None:
+            return
+        result = call_result(attempt.outcome, attempt.error)
+        if result is not None:
+            await self.breaker.record(target.group, result)
 
     async def run(
-        self, plan: Plan, messages: list[dict[str, Any]], params: dict[str, Any]
+        self,
+        plan: Plan,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        *,
+        bypass: bool = False,
     ) -> Outcome:
-        """Non-streaming: the first answer that passes (or the last that failed a check)."""
+        """Non-streaming: the first answer that passes (or the last that failed a check).
+
+        Deployments whose circuit is open are skipped, unless all of them are
+        (``bypass``: then every one is tried)."""
         started = time.monotonic()
+        skipped = 0
         attempts: list[Attempt] = []
         details: list[str] = []  # what each failure said, for the final error message
         best: Outcome | None = None  # the last answer that failed a check
@@ -242,6 +274,9 @@ class Cascade:
                     break  # never fall back below an answer we already hold
             answer: Outcome | None = None
             for target in plan.stages[stage]:
+                if not bypass and not await self.admits(target):
+                    skipped += 1
+                    continue
                 call_params = plan.params_for(target, params)
                 body, attempt = await self._call(target, messages, call_params, kind, details)
                 spent += attempt.cost_usd or 0.0
@@ -268,6 +303,8 @@ class Cascade:
         if best is not None:
             best.escalations = escalations
             return best
+        if skipped and not attempts:  # every circuit is open: try them anyway
+            return await self.run(plan, messages, params, bypass=True)
         raise cascade_error(attempts, details)
 
     async def _call(
@@ -287,9 +324,11 @@ class Cascade:
             latency = (time.perf_counter() - t0) * 1000
             outcome, name = classify_error(exc)
             details.append(detail_of(exc))
-            return None, Attempt(
+            failed = Attempt(
                 target.model, target.tier, kind, outcome, latency, error=short_error(name, exc)
             )
+            await self.report(target, failed)
+            return None, failed
         latency = (time.perf_counter() - t0) * 1000
         usage = body.get("usage") or {}
         n_in, n_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
@@ -304,6 +343,7 @@ class Cascade:
             n_out,
             target.cost_usd(n_in, n_out),
         )
+        await self.report(target, attempt)
         return body, attempt
 
 

@@ -71,6 +71,7 @@ class OpenStream:
     ended: bool = False
     error: str | None = None  # set when the upstream broke after the first chunk went out
     finished: bool = False
+    cascade: Cascade | None = None  # told how the stream ended (circuit breaker)
 
     def absorb(
         self, delta: dict[str, Any], finish: str | None, usage: dict[str, Any] | None
@@ -109,6 +110,8 @@ class OpenStream:
                 self.error = "stream_incomplete"
         finally:
             self.finish()
+        if self.cascade is not None:  # not reached when the client went away
+            await self.cascade.report(self.target, self.final_attempt())
 
     def finish(self) -> None:
         """Append this deployment's attempt to ``attempts`` (once)."""
@@ -173,10 +176,17 @@ async def _probe(
         details.append(detail_of(exc))
         latency = round((time.perf_counter() - started) * 1000, 3)
         error = short_error(name, exc)
-        return Attempt(target.model, target.tier, kind, outcome, latency, error=error)
+        failed = Attempt(target.model, target.tier, kind, outcome, latency, error=error)
+        await cascade.report(target, failed)
+        return failed
     if opened.ended and opened.finish_reason is None and not opened.text:
         latency = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(target.model, target.tier, kind, "error", latency, error="stream_incomplete")
+        failed = Attempt(
+            target.model, target.tier, kind, "error", latency, error="stream_incomplete"
+        )
+        await cascade.report(target, failed)
+        return failed
+    opened.cascade = cascade  # the stream's end tells the breaker how it went
     return opened
 
 
@@ -200,8 +210,11 @@ async def open_stream(
     params: dict[str, Any],
     *,
     holdback_chars: int = 48,
+    bypass: bool = False,
 ) -> OpenStream:
-    """Walk the plan until a deployment streams an acceptable start; raise if none does."""
+    """Walk the plan until a deployment streams an acceptable start; raise if none does.
+    Deployments with an open circuit are skipped unless all are (then ``bypass``)."""
+    skipped = 0
     attempts: list[Attempt] = []
     details: list[str] = []
     held: OpenStream | None = None  # a started answer that failed a check, kept open
@@ -215,6 +228,9 @@ async def open_stream(
             break
         opened: OpenStream | None = None
         for target in plan.stages[stage]:
+            if not bypass and not await cascade.admits(target):
+                skipped += 1
+                continue
             call_params = plan.params_for(target, params)
             result = await _probe(
                 cascade, target, messages, call_params, kind, holdback_chars, details
@@ -245,6 +261,10 @@ async def open_stream(
     if held is not None:  # escalation found nothing better: send the held answer
         del attempts[held_at]  # its final attempt entry is written when the stream ends
         return _commit(held, attempts, escalations, held.failed_check)
+    if skipped and not attempts:  # every circuit is open: try them anyway
+        return await open_stream(
+            cascade, plan, messages, params, holdback_chars=holdback_chars, bypass=True
+        )
     raise cascade_error(attempts, details)
 
 

@@ -100,6 +100,7 @@ class Metrics:
         self._decisions, self._rules = _Children(self.decisions), _Children(self.rule_matches)
         self._attempt_metrics(ns, reg)
         self._share_metrics(ns, reg, share_window)
+        self._guard_metrics(ns, reg)
         self.classifier_seconds = Histogram(
             "classifier_duration_seconds", "Classifier (scorer) call duration.",
             namespace=ns, registry=reg, buckets=_FAST_BUCKETS,
@@ -154,6 +155,31 @@ class Metrics:
             "cost_usd", "Backend cost in USD by model and tier.",
             ["model", "tier"], namespace=ns, registry=reg,
         )  # fmt: skip
+
+    def _guard_metrics(self, ns: str, reg: CollectorRegistry) -> None:
+        """Circuit breakers and load shedding."""
+        self.circuit_open = Gauge(
+            "circuit_open", "1 while a deployment's circuit is open (skipped), else 0.",
+            ["deployment"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.circuit_events = Counter(
+            "circuit_events", "Circuit breaker events: open, half_open, close, skip.",
+            ["deployment", "event"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.shed = Counter(
+            "requests_shed", "Requests refused at once because the worker was full.",
+            ["endpoint"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "requests_in_flight", "Requests being served by this worker (shed ones excluded).",
+            namespace=ns, registry=reg,
+        )  # fmt: skip
+
+    def observe_circuit(self, deployment: str, event: str) -> None:
+        """A breaker event of a policy deployment (group names: a bounded set)."""
+        self.circuit_events.labels(deployment, event).inc()
+        if event != "skip":
+            self.circuit_open.labels(deployment).set(1 if event == "open" else 0)
 
     def _share_metrics(self, ns: str, reg: CollectorRegistry, window: int) -> None:
         self._recent_tiers: deque[str] = deque(maxlen=window)
