@@ -163,6 +163,19 @@ async def post(port: int, data: bytes, deadline_s: float) -> tuple[str, float]:
     return ("ok" if status == 200 else "error"), seconds
 
 
+def settled_calls(backend: str, quiet_s: float = 3.0, max_s: float = 90.0) -> int:
+    """Backend calls so far, once none came for ``quiet_s`` (abandoned work included)."""
+    last, since, start = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - start < max_s:
+        now = sum(sim_calls(backend).values())
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+        time.sleep(0.5)
+    return last
+
+
 def logged_attempts(log: Path, models: tuple[str, ...]) -> int:
     count = 0
     for path in [log, *log.parent.glob(f"{log.stem}.*{log.suffix}")]:
@@ -253,8 +266,7 @@ def overload(root: Path, client_counts: list[int], per_client: int, deadline_s: 
             t0 = time.perf_counter()
             result = asyncio.run(overload_run(s["port"], prompts, clients, per_client, deadline_s))
             wall = time.perf_counter() - t0
-            time.sleep(deadline_s)  # let abandoned work finish (or be cancelled)
-            calls = sum(sim_calls(s["backend"]).values()) - before
+            calls = settled_calls(s["backend"]) - before
         row = {"clients": clients, "requests": clients * per_client, **result}
         row |= {"backend_calls": calls, "wasted_calls": max(calls - result["ok"], 0)}
         row["wall_s"] = round(wall, 1)

@@ -36,6 +36,7 @@ from serving._chat import (
 )
 from serving._conversations import Conversation, ConversationStore, conversation_of
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
+from serving._guards import CpuPool, LoadShedMiddleware, cancel_on_disconnect
 from serving._metrics import Metrics
 from serving._model_follow import ModelFollower, is_alias_uri
 from serving._openai_api import (
@@ -70,6 +71,7 @@ class Runtime:
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
     follower: ModelFollower | None = None  # when the model is models:/NAME@ALIAS
     ready: bool = False
+    cpu: CpuPool = field(init=False)  # scoring off the event loop
     _cascades: dict[str, Cascade] = field(default_factory=dict)
     _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
     conversations: ConversationStore = field(init=False)  # last tier per conversation
@@ -77,6 +79,7 @@ class Runtime:
     def __post_init__(self) -> None:
         size, ttl = self.settings.conversation_cache_size, self.settings.conversation_ttl_s
         self.conversations = ConversationStore(size, ttl)
+        self.cpu = CpuPool(self.settings.cpu_threads)
 
     @classmethod
     def start(
@@ -228,6 +231,7 @@ def create_app(
                 await runtime.follower.stop()
             if runtime.log is not None:
                 await runtime.log.aclose()
+            runtime.cpu.close()
 
     app = FastAPI(
         title="tierroute",
@@ -241,6 +245,12 @@ def create_app(
 
     add_chat_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LoadShedMiddleware,
+        limit=settings.max_in_flight,
+        retry_after_s=settings.shed_retry_after_s,
+        metrics=lambda: _metrics_of(app),
+    )
     app.add_middleware(
         RequestMetricsMiddleware, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
     )
@@ -297,8 +307,19 @@ async def route(request: Request) -> Response:
     router = runtime.snapshot().router
     batch = body.prompts is not None
     prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
+    limit = runtime.settings.max_route_batch
+    if len(prompts) > limit:
+        raise ApiError(
+            413,
+            f"prompts: {len(prompts)} prompts in one request; the limit is {limit} "
+            "(setting max_route_batch): send them in smaller batches",
+            code="batch_too_large",
+            param="prompts",
+        )
     meta = body.metadata or {}
-    decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+    batch_meta = [meta] * len(prompts)
+    work = runtime.cpu.run(router.route_batch, prompts, metadata=batch_meta)
+    decisions = await cancel_on_disconnect(request, work)
     conversation = None  # a batch is many requests, not one conversation's turn
     if not batch:
         conversation = conversation_of(request, prompts[0], principal.tenant, meta)

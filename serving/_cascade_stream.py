@@ -31,9 +31,10 @@ from serving._cascade import (
     short_error,
 )
 
-__all__ = ["OpenStream", "open_stream"]
+__all__ = ["CLIENT_GONE", "OpenStream", "open_stream"]
 
 AttemptKind = Literal["primary", "fallback", "escalation"]
+CLIENT_GONE = "client_disconnected"
 _DELTA_KEYS = ("role", "content", "tool_calls", "function_call", "refusal")
 
 
@@ -103,6 +104,9 @@ class OpenStream:
                 self.absorb(delta, finish, usage)
                 if delta or finish:
                     yield delta, finish
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away
+            self.error = self.error or CLIENT_GONE
+            raise
         except Exception as exc:  # a mid-stream failure: the client gets an error event
             self.error = classify_error(exc)[1]
         else:

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
@@ -27,10 +28,11 @@ from policies import PromptError
 from router import DecisionRecord, estimate_tokens
 from serving._auth import Principal
 from serving._cascade import CascadeError, Outcome, Plan
-from serving._cascade_stream import OpenStream, open_stream
+from serving._cascade_stream import CLIENT_GONE, OpenStream, open_stream
 from serving._chat_call import AUTO_MODELS, ChatCall, decision_dict, last_user_text
 from serving._conversations import conversation_of
 from serving._decision_log import new_request_id
+from serving._guards import ClientGone, cancel_on_disconnect
 from serving._openai_api import ChatCompletionRequest, error_body, parse_body
 
 if TYPE_CHECKING:
@@ -136,13 +138,17 @@ async def _sse(call: ChatCall, opened: OpenStream) -> AsyncIterator[str]:
         yield "data: [DONE]\n\n"
     finally:
         if not done:  # the client went away (or sending failed): still log the request
-            opened.error = opened.error or "client_disconnected"
+            cancelled = opened.error in (None, CLIENT_GONE)
+            opened.error = opened.error or CLIENT_GONE
             opened.finish()
-            call.log_now(_stream_record(call, opened))
-            await opened.close()
+            call.log_now(_stream_record(call, opened, cancelled=cancelled))
+            with anyio.CancelScope(shield=True):  # close the upstream even when cancelled
+                await opened.close()
 
 
-def _stream_record(call: ChatCall, opened: OpenStream) -> DecisionRecord:
+def _stream_record(
+    call: ChatCall, opened: OpenStream, *, cancelled: bool = False
+) -> DecisionRecord:
     opened.finish()
     return call.record(
         opened.attempts,
@@ -151,6 +157,7 @@ def _stream_record(call: ChatCall, opened: OpenStream) -> DecisionRecord:
         escalations=opened.escalations,
         error=opened.error,
         failed_check=opened.failed_check,
+        cancelled=cancelled,
     )
 
 
@@ -194,8 +201,17 @@ async def chat_completions(request: Request) -> Response:
     call = ChatCall(runtime, runtime.snapshot(), body, principal, request_id_of(request), messages)
     extra = body.model_extra
     call.conversation = conversation_of(request, messages, principal.tenant, body.metadata, extra)
-    plan = call.resolve()
-    if body.stream:
+    try:
+        return await cancel_on_disconnect(request, _answer(call))
+    except ClientGone:  # nothing more is called; the record says so
+        record = call.record([], target=None, text=None, escalations=0, cancelled=True)
+        await call.log(record)
+        return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
+
+
+async def _answer(call: ChatCall) -> Response:
+    plan = await call.resolve()
+    if call.body.stream:
         return await _stream(call, plan)
     return await _complete(call, plan)
 

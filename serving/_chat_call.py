@@ -66,15 +66,16 @@ class ChatCall:
     plan: Plan | None = None
     conversation: Conversation | None = None
 
-    def resolve(self) -> Plan:
-        """Decide what to call (see the module docstring)."""
+    async def resolve(self) -> Plan:
+        """Decide what to call (see the module docstring); routing runs off the loop."""
         model, policy = self.body.model, self.state.policy
         self.principal.require_model(model)
         extra = self.body.extra_params()
         refuse_steering(extra)  # before any work
         meta = self.body.metadata or {}
+        route = self.state.router.route
         if model in AUTO_MODELS:
-            routed = self.state.router.route(self.messages, metadata=meta)
+            routed = await self.runtime.cpu.run(route, self.messages, metadata=meta)
             stick = self.runtime.conversations.stick  # no bouncing down mid-conversation
             self.decision = stick(self.state.router, routed, self.conversation)
             plan = plan_for_decision(
@@ -86,7 +87,8 @@ class ChatCall:
             if tier not in policy.tier_names:
                 raise _model_not_found(model, policy)
             self.principal.require_tier(tier)
-            self.decision, plan = self._forced(tier, meta)
+            routed = await self.runtime.cpu.run(route, self.messages, metadata=meta)
+            self.decision, plan = self._forced(tier, routed)
         else:
             found = plan_for_model(policy, model)
             if found is None and not self._passes_through(model):
@@ -110,8 +112,7 @@ class ChatCall:
             self.principal.require_tier(plan.stages[0][0].tier)  # raises the 403
         return dataclasses.replace(plan, stages=stages)
 
-    def _forced(self, tier: str, meta: dict[str, Any]) -> tuple[Decision, Plan]:
-        routed = self.state.router.route(self.messages, metadata=meta)
+    def _forced(self, tier: str, routed: Decision) -> tuple[Decision, Plan]:
         base = dataclasses.replace(routed, tier=tier, model="", cascade=False)
         plan = plan_for_decision(self.state.policy, base, forced=True)
         if not plan.stages or not plan.stages[0]:
@@ -154,6 +155,7 @@ class ChatCall:
         escalations: int,
         error: str | None = None,
         failed_check: str | None = None,
+        cancelled: bool = False,
     ) -> DecisionRecord:
         prompt = last_user_text(self.messages)
         meta: dict[str, Any] = {
@@ -167,15 +169,15 @@ class ChatCall:
             meta["request_metadata"] = self.body.metadata
         if failed_check:
             meta["failed_check"] = failed_check
-        if error:
-            meta["error"] = error
+        if error or cancelled:
+            meta["error"] = error or "client_disconnected"
         return DecisionRecord(
             request_id=self.request_id,
             timestamp=utc_now_iso(),
             prompt_sha256=prompt_sha256(prompt),
             decision=decision_dict(self.decision) if self.decision else {},
             attempts=tuple(attempts),
-            status="error" if error else "ok",
+            status="cancelled" if cancelled else ("error" if error else "ok"),
             tenant=self.principal.tenant,
             prompt=prompt,
             response=text,
