@@ -163,7 +163,7 @@ async def post(port: int, data: bytes, deadline_s: float) -> tuple[str, float]:
     return ("ok" if status == 200 else "error"), seconds
 
 
-def settled_calls(backend: str, quiet_s: float = 3.0, max_s: float = 90.0) -> int:
+def settled_calls(backend: str, quiet_s: float = 10.0, max_s: float = 180.0) -> int:
     """Backend calls so far, once none came for ``quiet_s`` (abandoned work included)."""
     last, since, start = -1, time.monotonic(), time.monotonic()
     while time.monotonic() - start < max_s:

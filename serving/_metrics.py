@@ -4,6 +4,8 @@ Each :class:`Metrics` owns a ``CollectorRegistry`` (not the process-global defau
 so several apps in one process or test never clash. Times are observed in seconds,
 money in USD. Label values come from the policy (tiers, models, rules) and from route
 templates, so their number stays bounded; pass ``"/v1/route"``, never a raw URL.
+Pass-through models (names the policy does not know) share the model label
+``passthrough``.
 Decision reasons carry numbers (``threshold:medium complexity=0.41>=0.35``): they are
 counted by their code (:func:`reason_code`: ``threshold:medium``), never verbatim.
 """
@@ -31,6 +33,7 @@ __all__ = ["Metrics", "reason_code"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1)
+PASSTHROUGH = "passthrough"  # the tier (and model label) of models the policy does not know
 _MAX_REASON_CODES = 200  # a safety net: codes past this many are counted as "other"
 _VALUE = re.compile(r"[\s<>=].*", re.DOTALL)  # from the first space or comparison: values
 _NUMBER = re.compile(r"(?<=[:-])\d+(?:\.\d+)?-?")  # a number opening a segment: 4096-tokens
@@ -238,24 +241,22 @@ class Metrics:
 
     def observe_attempts(self, attempts: Sequence[Attempt]) -> None:
         for attempt in attempts:
-            self.backend_calls.labels(attempt.model, attempt.tier, attempt.outcome).inc()
-            self.backend_seconds.labels(attempt.model, attempt.tier).observe(
-                attempt.latency_ms / 1000
-            )
+            # a pass-through model name is the client's string: one label for them all
+            model = PASSTHROUGH if attempt.tier == PASSTHROUGH else attempt.model
+            self.backend_calls.labels(model, attempt.tier, attempt.outcome).inc()
+            self.backend_seconds.labels(model, attempt.tier).observe(attempt.latency_ms / 1000)
             if attempt.ttft_ms is not None:
-                self.backend_ttft.labels(attempt.model, attempt.tier).observe(
-                    attempt.ttft_ms / 1000
-                )
+                self.backend_ttft.labels(model, attempt.tier).observe(attempt.ttft_ms / 1000)
             if attempt.kind == "escalation":
                 self.escalations.labels(attempt.tier).inc()
             elif attempt.kind == "fallback":
                 self.fallbacks.labels(attempt.tier).inc()
             if attempt.input_tokens:
-                self.tokens.labels(attempt.model, "input").inc(attempt.input_tokens)
+                self.tokens.labels(model, "input").inc(attempt.input_tokens)
             if attempt.output_tokens:
-                self.tokens.labels(attempt.model, "output").inc(attempt.output_tokens)
+                self.tokens.labels(model, "output").inc(attempt.output_tokens)
             if attempt.cost_usd:
-                self.cost.labels(attempt.model, attempt.tier).inc(attempt.cost_usd)
+                self.cost.labels(model, attempt.tier).inc(attempt.cost_usd)
 
     def observe_record(self, record: DecisionRecord) -> None:
         """A finished proxied request: its decision and every backend attempt."""
