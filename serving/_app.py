@@ -46,6 +46,7 @@ from serving._openai_api import (
     install_error_handlers,
     parse_body,
 )
+from serving._openapi import install_openapi
 from serving._reload import PolicyReloader, PolicyState
 from serving._request_metrics import RequestMetricsMiddleware
 from serving._scoring import TimedScorer, load_scorer
@@ -237,13 +238,14 @@ def create_app(
         title="tierroute",
         summary="Routes each LLM request to the cheapest model tier that answers it well.",
         lifespan=lifespan,
-        docs_url=None,
+        docs_url="/docs",
         redoc_url=None,
     )
     install_error_handlers(app)
     _add_routes(app)
 
     add_chat_routes(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         LoadShedMiddleware,
