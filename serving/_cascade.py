@@ -27,7 +27,6 @@ Streaming lives in :mod:`serving._cascade_stream`, the litellm Router in
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,9 +86,6 @@ class Plan:
     latency_slo_ms: float | None = None
     input_tokens: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)  # see serving._params
-
-    def with_extra(self, extra: Mapping[str, Any]) -> Plan:
-        return dataclasses.replace(self, extra=dict(extra))
 
     def params_for(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` plus the extra parameters ``target``'s deployment allows."""
@@ -223,13 +219,9 @@ class Cascade:
     """Runs plans with one completion callable and one set of answer checks."""
 
     def __init__(
-        self,
-        complete: CompletionFn,
-        checks: AnswerChecks,
-        *,
-        timeout_s: float = 60.0,
+        self, complete: CompletionFn, checks: AnswerChecks, *, timeout_s: float = 60.0,
         breaker: BreakerStore | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.complete = complete
         self.checks = checks
         self.timeout_s = timeout_s

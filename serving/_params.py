@@ -15,6 +15,7 @@ is called, unless every condition holds:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -64,7 +65,7 @@ def check_extra_params(extra: Mapping[str, Any], plan: Plan) -> Plan:
                 code="invalid_value",
                 param=name,
             )
-    return plan.with_extra(extra)
+    return dataclasses.replace(plan, extra=dict(extra))
 
 
 def _non_finite(value: Any) -> str | None:
