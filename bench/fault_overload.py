@@ -15,7 +15,10 @@ errors, backend calls made (what the backends saw) and how many of those were wa
 (made, but no answer reached a client in time), and the worst ``/healthz`` latency
 seen while the load ran.
 
-    .venv/bin/python bench/fault_overload.py [--code-root DIR] [--only faults|overload]
+**Batch**: one ``/v1/route`` batch per ``--batches`` size while ``/healthz`` is probed
+every 20 ms: its status, how long it took and the worst ``/healthz`` latency.
+
+    .venv/bin/python bench/fault_overload.py [--code-root DIR] [--only faults|overload|batch]
 
 ``--code-root`` is the checkout whose ``serving`` runs the service and the backends
 (default: this one), so the same script measures an older commit.
@@ -278,7 +281,45 @@ def overload(root: Path, client_counts: list[int], per_client: int, deadline_s: 
     return rows
 
 
-def print_tables(faults: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+async def batch_run(port: int, prompts: list[str]) -> dict[str, Any]:
+    """One ``/v1/route`` batch of ``prompts`` while ``/healthz`` is probed every 20 ms."""
+    health: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        async with httpx.AsyncClient(timeout=60) as http:
+            while not done.is_set():
+                t0 = time.perf_counter()
+                await http.get(f"http://127.0.0.1:{port}/healthz")
+                health.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.02)
+
+    prober = asyncio.create_task(probe())
+    await asyncio.sleep(0.2)
+    async with httpx.AsyncClient(timeout=300) as http:
+        t0 = time.perf_counter()
+        response = await http.post(f"http://127.0.0.1:{port}/v1/route", json={"prompts": prompts})
+        seconds = time.perf_counter() - t0
+    done.set()
+    await prober
+    return {
+        "batch": len(prompts), "status": response.status_code, "batch_s": round(seconds, 2),
+        "healthz_max_ms": round(max(health) * 1000, 1), "healthz_probes": len(health),
+    }  # fmt: skip
+
+
+def batches(root: Path, sizes: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    with stack(root, None, {}) as s:
+        for size in sizes:
+            rows.append(asyncio.run(batch_run(s["port"], load_prompts(size))))
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def print_tables(
+    faults: list[dict[str, Any]], runs: list[dict[str, Any]], sized: list[dict[str, Any]]
+) -> None:
     if faults:
         print("\n| fault | answered | calls to broken deployments | p50 s |")
         print("|---|---|---|---|")
@@ -295,12 +336,18 @@ def print_tables(faults: list[dict[str, Any]], runs: list[dict[str, Any]]) -> No
             print(f"| {r['clients']} | {r['requests']} | {r['ok']} | {r['shed']} | {r['late']} "
                   f"| {r['error']} | {r['backend_calls']} | {r['wasted_calls']} "
                   f"| {r['healthz_max_ms']} |")  # fmt: skip
+    if sized:
+        print("\n| /v1/route batch | status | batch s | /healthz max ms during it |")
+        print("|---|---|---|---|")
+        for r in sized:
+            print(f"| {r['batch']} | {r['status']} | {r['batch_s']} | {r['healthz_max_ms']} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--code-root", type=Path, default=ROOT)
-    parser.add_argument("--only", choices=["faults", "overload"])
+    parser.add_argument("--only", choices=["faults", "overload", "batch"])
+    parser.add_argument("--batches", type=int, nargs="+", default=[256, 20000])
     parser.add_argument("--requests", type=int, default=40, help="requests per fault")
     parser.add_argument("--concurrency", type=int, default=4, help="fault runs")
     parser.add_argument("--backend-timeout-s", type=float, default=5.0, help="fault runs")
@@ -310,14 +357,19 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     root = args.code_root.resolve()
-    faults = runs = []
+    faults: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+    sized: list[dict[str, Any]] = []
+    if args.only in (None, "batch"):
+        sized = batches(root, args.batches)
     if args.only in (None, "faults"):
         faults = fault_table(root, args.requests, args.concurrency, args.backend_timeout_s)
     if args.only in (None, "overload"):
         runs = overload(root, args.clients, args.per_client, args.deadline_s)
-    print_tables(faults, runs)
+    print_tables(faults, runs, sized)
     if args.json:
-        args.json.write_text(json.dumps({"faults": faults, "overload": runs}, indent=1))
+        data = {"faults": faults, "overload": runs, "batches": sized}
+        args.json.write_text(json.dumps(data, indent=1))
 
 
 if __name__ == "__main__":

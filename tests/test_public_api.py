@@ -35,6 +35,7 @@ PUBLIC = {
         "default_policy_path",
         "load_policy",
         "parse_policy",
+        "steering_param",
     ],
     "router": [
         "Attempt",
