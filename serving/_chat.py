@@ -204,8 +204,9 @@ async def chat_completions(request: Request) -> Response:
     try:
         return await cancel_on_disconnect(request, _answer(call))
     except ClientGone:  # nothing more is called; the record says so
-        record = call.record([], target=None, text=None, escalations=0, cancelled=True)
-        await call.log(record)
+        if not call.logged:
+            record = call.record([], target=None, text=None, escalations=0, cancelled=True)
+            await call.log(record)
         return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
 
 

@@ -65,6 +65,7 @@ class ChatCall:
     decision: Decision | None = None
     plan: Plan | None = None
     conversation: Conversation | None = None
+    logged: bool = False  # its record was written (one record per request)
 
     async def resolve(self) -> Plan:
         """Decide what to call (see the module docstring); routing runs off the loop."""
@@ -190,6 +191,7 @@ class ChatCall:
         )
 
     async def log(self, record: DecisionRecord) -> None:
+        self.logged = True  # a write cancelled midway still lands (the writer thread's)
         runtime = self.runtime
         if runtime.log is not None:
             t0 = time.perf_counter()
@@ -199,6 +201,7 @@ class ChatCall:
 
     def log_now(self, record: DecisionRecord) -> None:
         """Blocking write, for a stream the client abandoned (the task may be cancelled)."""
+        self.logged = True
         if self.runtime.log is not None:
             self.runtime.log.write(record)
         self._observe(record)
