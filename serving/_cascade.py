@@ -40,6 +40,7 @@ from serving._breaker import BreakerStore, call_result
 __all__ = [
     "Cascade",
     "CascadeError",
+    "CUT",
     "CompletionFn",
     "Outcome",
     "Plan",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 AttemptKind = Literal["primary", "fallback", "escalation"]
+CUT = "cancelled"  # the error of an attempt cut short because the client went away
 CompletionFn = Callable[..., Awaitable[Any]]
 """``await fn(model=..., messages=..., stream=..., **params)`` like ``litellm.acompletion``:
 a chat.completion (object with ``model_dump`` or dict), or an async iterator of chunks."""
@@ -248,14 +250,14 @@ class Cascade:
         params: dict[str, Any],
         *,
         bypass: bool = False,
+        attempts: list[Attempt] | None = None,
     ) -> Outcome:
         """Non-streaming: the first answer that passes (or the last that failed a check).
-
-        Deployments whose circuit is open are skipped, unless all of them are
-        (``bypass``: then every one is tried)."""
+        Open circuits are skipped unless all are (``bypass``); ``attempts``: the caller's
+        list, filled as calls are made (so a cancelled request still shows them)."""
         started = time.monotonic()
         skipped = 0
-        attempts: list[Attempt] = []
+        attempts = [] if attempts is None else attempts  # the caller's, to see them if cut
         details: list[str] = []  # what each failure said, for the final error message
         best: Outcome | None = None  # the last answer that failed a check
         escalations, spent, stage = 0, 0.0, 0
@@ -270,7 +272,8 @@ class Cascade:
                     skipped += 1
                     continue
                 call_params = plan.params_for(target, params)
-                body, attempt = await self._call(target, messages, call_params, kind, details)
+                called = self._call(target, messages, call_params, kind, details, attempts)
+                body, attempt = await called
                 spent += attempt.cost_usd or 0.0
                 kind = "fallback"
                 if body is None:
@@ -296,7 +299,7 @@ class Cascade:
             best.escalations = escalations
             return best
         if skipped and not attempts:  # every circuit is open: try them anyway
-            return await self.run(plan, messages, params, bypass=True)
+            return await self.run(plan, messages, params, bypass=True, attempts=attempts)
         raise cascade_error(attempts, details)
 
     async def _call(
@@ -306,12 +309,17 @@ class Cascade:
         params: dict[str, Any],
         kind: AttemptKind,
         details: list[str],
+        attempts: list[Attempt],
     ) -> tuple[dict[str, Any] | None, Attempt]:
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self.complete(model=target.group, messages=messages, **params)
             body = as_dict(response)
+        except asyncio.CancelledError:  # the client left: the record names the call it cut
+            latency = round((time.perf_counter() - t0) * 1000, 3)
+            attempts.append(Attempt(target.model, target.tier, kind, "error", latency, error=CUT))
+            raise
         except Exception as exc:  # every backend failure becomes a logged attempt
             latency = (time.perf_counter() - t0) * 1000
             outcome, name = classify_error(exc)
@@ -324,17 +332,8 @@ class Cascade:
         latency = (time.perf_counter() - t0) * 1000
         usage = body.get("usage") or {}
         n_in, n_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        attempt = Attempt(
-            target.model,
-            target.tier,
-            kind,
-            "ok",
-            round(latency, 3),
-            None,
-            n_in,
-            n_out,
-            target.cost_usd(n_in, n_out),
-        )
+        attempt = Attempt(target.model, target.tier, kind, "ok", round(latency, 3), None,
+                          n_in, n_out, target.cost_usd(n_in, n_out))  # fmt: skip
         await self.report(target, attempt)
         return body, attempt
 

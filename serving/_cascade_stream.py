@@ -21,6 +21,7 @@ from typing import Any, Literal
 from router import Attempt
 from serving._answer_checks import Verdict
 from serving._cascade import (
+    CUT,
     Cascade,
     Plan,
     Target,
@@ -155,6 +156,7 @@ async def _probe(
     kind: AttemptKind,
     holdback: int,
     details: list[str],
+    attempts: list[Attempt],
 ) -> OpenStream | Attempt:
     """Open a stream and hold back its first characters; an Attempt when it failed."""
     started = time.perf_counter()
@@ -175,6 +177,10 @@ async def _probe(
                 opened.absorb(delta, finish, usage)
                 if delta or finish:
                     opened.buffered.append((delta, finish))
+    except asyncio.CancelledError:  # the client left: the record names the call it cut
+        latency = round((time.perf_counter() - started) * 1000, 3)
+        attempts.append(Attempt(target.model, target.tier, kind, "error", latency, error=CUT))
+        raise
     except Exception as exc:  # before the first chunk went out: fall back
         outcome, name = classify_error(exc)
         details.append(detail_of(exc))
@@ -215,11 +221,12 @@ async def open_stream(
     *,
     holdback_chars: int = 48,
     bypass: bool = False,
+    attempts: list[Attempt] | None = None,
 ) -> OpenStream:
     """Walk the plan until a deployment streams an acceptable start; raise if none does.
     Deployments with an open circuit are skipped unless all are (then ``bypass``)."""
     skipped = 0
-    attempts: list[Attempt] = []
+    attempts = [] if attempts is None else attempts  # the caller's: seen if cancelled
     details: list[str] = []
     held: OpenStream | None = None  # a started answer that failed a check, kept open
     held_at = 0  # index of its attempt entry
@@ -237,7 +244,7 @@ async def open_stream(
                 continue
             call_params = plan.params_for(target, params)
             result = await _probe(
-                cascade, target, messages, call_params, kind, holdback_chars, details
+                cascade, target, messages, call_params, kind, holdback_chars, details, attempts
             )
             kind = "fallback"
             if isinstance(result, Attempt):
@@ -267,7 +274,13 @@ async def open_stream(
         return _commit(held, attempts, escalations, held.failed_check)
     if skipped and not attempts:  # every circuit is open: try them anyway
         return await open_stream(
-            cascade, plan, messages, params, holdback_chars=holdback_chars, bypass=True
+            cascade,
+            plan,
+            messages,
+            params,
+            holdback_chars=holdback_chars,
+            bypass=True,
+            attempts=attempts,
         )
     raise cascade_error(attempts, details)
 

@@ -85,7 +85,7 @@ async def _complete(call: ChatCall, plan: Plan) -> Response:
     cascade = call.runtime.cascade_for(call.state.policy)
     params = call.body.backend_params()
     try:
-        outcome = await cascade.run(plan, call.messages, params)
+        outcome = await cascade.run(plan, call.messages, params, attempts=call.attempts)
     except CascadeError as exc:
         await call.log(
             call.record(list(exc.attempts), target=None, text=None, escalations=0, error=str(exc))
@@ -172,6 +172,7 @@ async def _stream(call: ChatCall, plan: Plan) -> Response:
             call.messages,
             params,
             holdback_chars=runtime.settings.stream_holdback_chars,
+            attempts=call.attempts,
         )
     except CascadeError as exc:
         await call.log(
@@ -205,7 +206,8 @@ async def chat_completions(request: Request) -> Response:
         return await cancel_on_disconnect(request, _answer(call))
     except ClientGone:  # nothing more is called; the record says so
         if not call.logged:
-            record = call.record([], target=None, text=None, escalations=0, cancelled=True)
+            attempts = list(call.attempts)  # the calls made, the one cut short last
+            record = call.record(attempts, target=None, text=None, escalations=0, cancelled=True)
             await call.log(record)
         return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
 

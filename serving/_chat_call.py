@@ -66,6 +66,7 @@ class ChatCall:
     plan: Plan | None = None
     conversation: Conversation | None = None
     logged: bool = False  # its record was written (one record per request)
+    attempts: list[Attempt] = dataclasses.field(default_factory=list)  # as they are made
 
     async def resolve(self) -> Plan:
         """Decide what to call (see the module docstring); routing runs off the loop."""

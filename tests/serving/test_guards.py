@@ -196,6 +196,8 @@ def test_a_client_that_disconnects_cancels_its_backend_call(tmp_path: Path) -> N
     (record,) = records(tmp_path)
     assert record.status == "cancelled"
     assert record.metadata["error"] == "client_disconnected"
+    (cut,) = record.attempts  # the call that was cut short
+    assert (cut.model, cut.error) == ("openai/mistral-7b-chat-spec", "cancelled")
 
 
 def test_a_client_that_leaves_a_stream_closes_the_upstream_stream(tmp_path: Path) -> None:
