@@ -19,7 +19,7 @@ import polars as pl
 
 from labeling._fastpath import FastParser, split_block, take_lines
 from labeling._formats import parse_decision, parse_litellm, parse_openai
-from labeling._reader import Quarantine, RecordError, iter_blocks, iter_lines
+from labeling._reader import Quarantine, RecordError, UnreadableInput, iter_blocks, iter_lines
 from labeling._schema import RecordBuffer, TierMap
 from policies import LabelingError
 from router import DecisionRecord, parse_log_record
@@ -81,20 +81,29 @@ def read_jsonl(path: Path, ctx: ReadContext, parse: Parser) -> Iterator[Batch]:
     """Shared JSONL driver: one record per non-blank line."""
     batch = Batch()
     source = path.name.split(".", 1)[0]
-    for number, raw in iter_lines(path, ctx.max_record_bytes):
-        if raw is not None and not raw.strip():
-            continue
-        batch.n_input += 1
-        row = _parse_line(path, number, raw, ctx, parse, batch)
-        if row is not None:
-            row["source"] = source
-            row["source_line"] = number
-            batch.records.append(row)
-        if batch.n_input >= ctx.batch_size:
-            yield batch
-            batch = Batch()
+    try:
+        for number, raw in iter_lines(path, ctx.max_record_bytes):
+            if raw is not None and not raw.strip():
+                continue
+            batch.n_input += 1
+            row = _parse_line(path, number, raw, ctx, parse, batch)
+            if row is not None:
+                row["source"] = source
+                row["source_line"] = number
+                batch.records.append(row)
+            if batch.n_input >= ctx.batch_size:
+                yield batch
+                batch = Batch()
+    except UnreadableInput as exc:
+        _unreadable_rest(path, exc, ctx, batch)
     if batch.n_input:
         yield batch
+
+
+def _unreadable_rest(path: Path, exc: UnreadableInput, ctx: ReadContext, batch: Batch) -> None:
+    """The damaged rest of a file: one quarantined input (its records cannot be counted)."""
+    batch.n_input += 1
+    ctx.quarantine.add(path, exc.line, exc.reason, None)
 
 
 def _parse_line(
@@ -113,13 +122,18 @@ def _parse_line(
     except json.JSONDecodeError as exc:
         ctx.quarantine.add(path, number, f"invalid JSON: {exc.msg} (col {exc.colno})", text)
         return None
+    except RecursionError:
+        ctx.quarantine.add(path, number, "invalid JSON: nested too deeply", text)
+        return None
     if not isinstance(obj, dict):
         ctx.quarantine.add(path, number, "wrong type: record: expected a JSON object", text)
         return None
     try:
         row = parse(obj, ctx.tiers, batch)
-    except (RecordError, ValueError) as exc:
+    except (RecordError, ValueError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, RecordError) else f"invalid record: {exc}"
+        if isinstance(exc, RecursionError):
+            reason = "invalid record: nested too deeply"
         ctx.quarantine.add(path, number, reason, text)
         return None
     if row is not None:
@@ -148,7 +162,15 @@ class OpenAIAdapter:
 
         source = path.name.split(".", 1)[0]
         parser = FastParser(ctx.tiers, source, slow, ctx.columns)
-        for first, data in iter_blocks(path, ctx.max_record_bytes):
+        blocks = iter_blocks(path, ctx.max_record_bytes)
+        while True:
+            try:
+                first, data = next(blocks)
+            except StopIteration:
+                break
+            except UnreadableInput as exc:
+                _unreadable_rest(path, exc, ctx, batch)
+                break
             if data is None:
                 batch.n_input += 1
                 slow(first, None)
@@ -301,7 +323,7 @@ def detect_format(path: Path, max_probe_lines: int = 50) -> str | None:
         seen = True
         try:
             head = json.loads(raw) if raw is not None else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             head = None
         if isinstance(head, dict):
             for name, adapter in ADAPTERS.items():

@@ -193,6 +193,8 @@ def parse_litellm(obj: dict[str, Any], tiers: TierMap) -> dict[str, Any]:
 
 
 def parse_decision(record: DecisionRecord, tiers: TierMap) -> dict[str, Any]:
+    if record.status == "cancelled":
+        raise RecordError("cancelled: the client went away before the answer (no outcome)")
     if record.prompt is None:
         raise RecordError("missing field: prompt: redacted in the decision log")
     attempts = record.attempts

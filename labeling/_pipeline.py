@@ -47,7 +47,7 @@ from labeling._functions import (
 from labeling._label_model import AGGREGATORS
 from labeling._neardup import merge_groups
 from labeling._parts import PartWriter, records_glob
-from labeling._reader import Quarantine
+from labeling._reader import Quarantine, expand_inputs
 from labeling._schema import FEEDBACK_SCHEMA, TierMap
 from labeling._scrub import PII_KINDS
 from labeling._stats import RunStats, dataset_version, group_stats
@@ -143,6 +143,7 @@ def run_labeling(
     config = config or LabelConfig()
     policy = policy or default_policy()
     tiers = TierMap.from_policy(policy)
+    inputs = expand_inputs(inputs)  # a directory: the log files under it
     missing = [str(p) for p in inputs if not Path(p).is_file()]
     if missing:
         raise LabelingError(f"input not found: {', '.join(missing)}")

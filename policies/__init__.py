@@ -32,6 +32,7 @@ from policies._model import (
     Policy,
     RuleActions,
     Tier,
+    steering_param,
 )
 from policies._review_gates import ReviewGates
 
@@ -62,4 +63,5 @@ __all__ = [
     "field_line_finder",
     "load_policy",
     "parse_policy",
+    "steering_param",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "Policy",
     "RuleActions",
     "Tier",
+    "steering_param",
 ]
 
 DETECTOR_NAMES = ("sql", "code", "math", "pii", "long_context")
@@ -48,6 +49,34 @@ DetectorName = Literal["sql", "code", "math", "pii", "long_context"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# Request parameters that steer where a call goes or with what credentials, or that
+# control litellm itself: never accepted from a client, never allowed by a policy.
+_STEERING_NAMES = frozenset(
+    {"api_base", "base_url", "api_key", "api_version", "api_type", "custom_llm_provider",
+     "mock_response", "mock_tool_calls", "mock_timeout", "extra_headers", "headers",
+     "extra_body", "extra_query", "timeout", "stream_timeout", "fallbacks",
+     "context_window_fallbacks", "content_policy_fallbacks", "num_retries", "max_retries",
+     "model_list", "organization", "deployment_id", "metadata_headers", "input_cost_per_token",
+     "output_cost_per_token", "caching", "cache", "no-log", "proxy_server_request",
+     "acompletion", "client", "http_client", "azure_ad_token", "azure_ad_token_provider",
+     "default_headers", "region_name"}
+)  # fmt: skip
+_STEERING_PARTS = ("litellm", "api_key", "secret", "token_provider", "credential", "password",
+                   "endpoint", "base_url", "header")  # fmt: skip
+_STEERING_PREFIXES = ("aws_", "vertex_", "azure_", "watsonx_", "_")
+
+
+def steering_param(name: str) -> bool:
+    """Whether request parameter ``name`` could steer the backend call (endpoint,
+    credentials, headers, retries, litellm internals) instead of shaping the answer."""
+    low = name.lower()
+    return (
+        low in _STEERING_NAMES
+        or any(part in low for part in _STEERING_PARTS)
+        or low.startswith(_STEERING_PREFIXES)
+    )
 
 
 class Deployment(_Frozen):
@@ -66,6 +95,24 @@ class Deployment(_Frozen):
     speculative: bool = Field(
         default=False, description="runs speculative decoding (e.g. vLLM with a draft model)"
     )
+    extra_params: tuple[str, ...] = Field(
+        default=(),
+        description="request parameters beyond OpenAI's that clients may pass through to "
+        "this deployment (e.g. top_k for vLLM); never credentials or endpoints",
+    )
+
+    @field_validator("extra_params")
+    @classmethod
+    def _no_steering(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
+                raise ValueError(f"{name!r} is not a parameter name (letters, digits, _)")
+            if steering_param(name):
+                raise ValueError(
+                    f"{name!r} steers the backend call (endpoint, credentials, headers or "
+                    "litellm internals) and cannot be passed through"
+                )
+        return value
 
     def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
         return (
@@ -340,8 +387,12 @@ class Policy(_Frozen):
     @property
     def fingerprint(self) -> str:
         """Short content hash: two policies with the same fingerprint route the same
-        (the promotion gates and the calibration record do not route: left out)."""
-        routing = self.model_dump_json(exclude={"review_gates", "calibration"})
+        (the promotion gates, the calibration record and the pass-through parameter
+        allow-lists do not route: left out)."""
+        passthrough = {"__all__": {"deployments": {"__all__": {"extra_params"}}}}
+        routing = self.model_dump_json(
+            exclude={"review_gates": True, "calibration": True, "tiers": passthrough}
+        )
         return hashlib.sha256(routing.encode()).hexdigest()[:8]
 
     @property

@@ -53,7 +53,7 @@ class DecisionRecord:
     prompt_sha256: str
     decision: dict[str, Any]  # Decision.to_dict()
     attempts: tuple[Attempt, ...]
-    status: Literal["ok", "error"]
+    status: Literal["ok", "error", "cancelled"]  # cancelled: the client went away
     tenant: str | None = None
     prompt: str | None = None
     response: str | None = None

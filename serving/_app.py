@@ -25,6 +25,7 @@ from policies import Policy
 from router import ComplexityScorer, Decision, DecisionRecord, Router
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
+from serving._breaker import BreakerStore, CircuitBreaker
 from serving._cascade import Cascade, CompletionFn
 from serving._chat import (
     add_chat_routes,
@@ -36,6 +37,7 @@ from serving._chat import (
 from serving._conversations import Conversation, ConversationStore, conversation_of
 from serving._credentials import missing_credentials
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
+from serving._guards import CpuPool, LoadShedMiddleware, cancel_on_disconnect
 from serving._keys import FollowedKeyStore
 from serving._limits import Limiter
 from serving._metrics import Metrics
@@ -47,6 +49,7 @@ from serving._openai_api import (
     install_error_handlers,
     parse_body,
 )
+from serving._openapi import install_openapi
 from serving._passthrough import add_passthrough_routes
 from serving._reload import PolicyReloader, PolicyState
 from serving._request_metrics import RequestMetricsMiddleware
@@ -71,9 +74,11 @@ class Runtime:
     keys: KeyStore
     authenticator: Authenticator
     log: DecisionLogWriter | None
+    breaker: BreakerStore
     completion: CompletionFn | None = None  # injected (tests); else a litellm Router
     follower: ModelFollower | None = None  # when the model is models:/NAME@ALIAS
     ready: bool = False
+    cpu: CpuPool = field(init=False)  # scoring off the event loop
     _cascades: dict[str, Cascade] = field(default_factory=dict)
     _last_cascade: tuple[Policy, Cascade] | None = None  # skips hashing the policy per request
     conversations: ConversationStore = field(init=False)  # last tier per conversation
@@ -87,6 +92,7 @@ class Runtime:
         remote = self.state if self.settings.redis_url else None
         self.conversations = ConversationStore(size, ttl, remote=remote)
         self.limiter = Limiter(self.state)
+        self.cpu = CpuPool(self.settings.cpu_threads)
 
     @classmethod
     def start(
@@ -131,6 +137,12 @@ class Runtime:
             log = DecisionLogWriter(
                 settings.decision_log, redact=settings.log_redact, fsync=settings.log_fsync
             )
+        breaker = CircuitBreaker(
+            threshold=settings.allowed_fails + 1,
+            window_s=settings.breaker_window_s,
+            cooldown_s=settings.cooldown_s,
+            on_event=metrics.observe_circuit,
+        )
         runtime = cls(
             settings,
             reloader,
@@ -139,6 +151,7 @@ class Runtime:
             store,
             Authenticator(keys),
             log,
+            breaker,
             completion,
         )
         runtime.tracing = Tracing.from_settings(settings, tracer_provider)
@@ -173,7 +186,8 @@ class Runtime:
                 from serving._litellm_router import build_completion
 
                 complete = build_completion(policy, self.settings)
-            cascade = Cascade(complete, self.checks, timeout_s=self.settings.backend_timeout_s)
+            timeout = self.settings.backend_timeout_s
+            cascade = Cascade(complete, self.checks, timeout_s=timeout, breaker=self.breaker)
             self._cascades = {key: cascade, **dict(list(self._cascades.items())[:1])}
         self._last_cascade = (policy, cascade)
         return cascade
@@ -254,12 +268,13 @@ def create_app(
                 await runtime.log.aclose()
             await runtime.state.aclose()
             runtime.tracing.shutdown()
+            runtime.cpu.close()
 
     app = FastAPI(
         title="tierroute",
         summary="Routes each LLM request to the cheapest model tier that answers it well.",
         lifespan=lifespan,
-        docs_url=None,
+        docs_url="/docs",
         redoc_url=None,
     )
     install_error_handlers(app)
@@ -267,7 +282,14 @@ def create_app(
 
     add_chat_routes(app)
     add_passthrough_routes(app)  # /v1/embeddings, /v1/responses
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LoadShedMiddleware,
+        limit=settings.max_in_flight,
+        retry_after_s=settings.shed_retry_after_s,
+        metrics=lambda: _metrics_of(app),
+    )
     app.add_middleware(
         RequestMetricsMiddleware, metrics=lambda: _metrics_of(app), paths=lambda: app.router.routes
     )
@@ -324,8 +346,19 @@ async def route(request: Request) -> Response:
     router = runtime.snapshot().router
     batch = body.prompts is not None
     prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
+    limit = runtime.settings.max_route_batch
+    if len(prompts) > limit:
+        raise ApiError(
+            413,
+            f"prompts: {len(prompts)} prompts in one request; the limit is {limit} "
+            "(setting max_route_batch): send them in smaller batches",
+            code="batch_too_large",
+            param="prompts",
+        )
     meta = body.metadata or {}
-    decisions = router.route_batch(prompts, metadata=[meta] * len(prompts))
+    batch_meta = [meta] * len(prompts)
+    work = runtime.cpu.run(router.route_batch, prompts, metadata=batch_meta)
+    decisions = await cancel_on_disconnect(request, work)
     conversation = None  # a batch is many requests, not one conversation's turn
     if not batch:
         conversation = conversation_of(request, prompts[0], principal.tenant, meta)
@@ -367,6 +400,7 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/readyz", response_model=None)
     async def readyz(request: Request) -> Response:
         body = await runtime_of(request).readiness()
+        body["circuits"] = await runtime_of(request).breaker.snapshot()
         return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
 
     @app.get("/metrics")

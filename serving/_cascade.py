@@ -15,8 +15,10 @@ then each tier up; when ``fallback_down`` is set, the tiers below come last):
   (the SQL rule), in every tier, fallbacks included.
 
 Each deployment is a litellm Router model group (``tierroute:<tier>:<index>``), so
-litellm applies its timeouts, retries on 5xx and cooldowns per deployment; the plan
-walks the groups itself so that every attempt is logged and checks run between tiers.
+litellm applies its timeouts and retries on 5xx per deployment; a deployment that
+keeps failing is skipped by the cascade's circuit breaker (:mod:`serving._breaker`;
+litellm never cools down a group of one). The plan walks the groups itself so that
+every attempt is logged and checks run between tiers.
 The completion callable is injectable (default: that Router), so tests need no sockets.
 Streaming lives in :mod:`serving._cascade_stream`, the litellm Router in
 :mod:`serving._litellm_router`.
@@ -26,17 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from policies import BackendError, Deployment, Policy
 from router import Attempt, Decision
 from serving._answer_checks import AnswerChecks, Verdict
+from serving._breaker import BreakerStore, call_result
 
 __all__ = [
     "Cascade",
     "CascadeError",
+    "CUT",
     "CompletionFn",
     "Outcome",
     "Plan",
@@ -47,6 +51,7 @@ __all__ = [
 ]
 
 AttemptKind = Literal["primary", "fallback", "escalation"]
+CUT = "cancelled"  # the error of an attempt cut short because the client went away
 CompletionFn = Callable[..., Awaitable[Any]]
 """``await fn(model=..., messages=..., stream=..., **params)`` like ``litellm.acompletion``:
 a chat.completion (object with ``model_dump`` or dict), or an async iterator of chunks."""
@@ -82,6 +87,14 @@ class Plan:
     max_cost_usd: float | None = None
     latency_slo_ms: float | None = None
     input_tokens: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)  # see serving._params
+
+    def params_for(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` plus the extra parameters ``target``'s deployment allows."""
+        if not self.extra or target.deployment is None:
+            return params
+        allowed = target.deployment.extra_params
+        return {**params, **{k: v for k, v in self.extra.items() if k in allowed}}
 
     def can_escalate(self, stage: int, escalations: int, spent: float, elapsed_ms: float) -> bool:
         """Whether a failed check at ``stage`` may move to ``stage + 1``."""
@@ -208,18 +221,43 @@ class Cascade:
     """Runs plans with one completion callable and one set of answer checks."""
 
     def __init__(
-        self, complete: CompletionFn, checks: AnswerChecks, *, timeout_s: float = 60.0
-    ) -> None:
+        self, complete: CompletionFn, checks: AnswerChecks, *, timeout_s: float = 60.0,
+        breaker: BreakerStore | None = None,
+    ) -> None:  # fmt: skip
         self.complete = complete
         self.checks = checks
         self.timeout_s = timeout_s
+        self.breaker = breaker
+
+    async def admits(self, target: Target) -> bool:
+        """False while ``target``'s circuit is open (see :mod:`serving._breaker`)."""
+        if self.breaker is None or target.deployment is None:
+            return True
+        return await self.breaker.allow(target.group)
+
+    async def report(self, target: Target, attempt: Attempt) -> None:
+        """Tell the breaker what ``attempt`` says about its deployment."""
+        if self.breaker is None or target.deployment is None:
+            return
+        result = call_result(attempt.outcome, attempt.error)
+        if result is not None:
+            await self.breaker.record(target.group, result)
 
     async def run(
-        self, plan: Plan, messages: list[dict[str, Any]], params: dict[str, Any]
+        self,
+        plan: Plan,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        *,
+        bypass: bool = False,
+        attempts: list[Attempt] | None = None,
     ) -> Outcome:
-        """Non-streaming: the first answer that passes (or the last that failed a check)."""
+        """Non-streaming: the first answer that passes (or the last that failed a check).
+        Open circuits are skipped unless all are (``bypass``); ``attempts``: the caller's
+        list, filled as calls are made (so a cancelled request still shows them)."""
         started = time.monotonic()
-        attempts: list[Attempt] = []
+        skipped = 0
+        attempts = [] if attempts is None else attempts  # the caller's, to see them if cut
         details: list[str] = []  # what each failure said, for the final error message
         best: Outcome | None = None  # the last answer that failed a check
         escalations, spent, stage = 0, 0.0, 0
@@ -230,7 +268,12 @@ class Cascade:
                     break  # never fall back below an answer we already hold
             answer: Outcome | None = None
             for target in plan.stages[stage]:
-                body, attempt = await self._call(target, messages, params, kind, details)
+                if not bypass and not await self.admits(target):
+                    skipped += 1
+                    continue
+                call_params = plan.params_for(target, params)
+                called = self._call(target, messages, call_params, kind, details, attempts)
+                body, attempt = await called
                 spent += attempt.cost_usd or 0.0
                 kind = "fallback"
                 if body is None:
@@ -255,6 +298,8 @@ class Cascade:
         if best is not None:
             best.escalations = escalations
             return best
+        if skipped and not attempts:  # every circuit is open: try them anyway
+            return await self.run(plan, messages, params, bypass=True, attempts=attempts)
         raise cascade_error(attempts, details)
 
     async def _call(
@@ -264,33 +309,32 @@ class Cascade:
         params: dict[str, Any],
         kind: AttemptKind,
         details: list[str],
+        attempts: list[Attempt],
     ) -> tuple[dict[str, Any] | None, Attempt]:
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self.complete(model=target.group, messages=messages, **params)
             body = as_dict(response)
+        except asyncio.CancelledError:  # the client left: the record names the call it cut
+            latency = round((time.perf_counter() - t0) * 1000, 3)
+            attempts.append(Attempt(target.model, target.tier, kind, "error", latency, error=CUT))
+            raise
         except Exception as exc:  # every backend failure becomes a logged attempt
             latency = (time.perf_counter() - t0) * 1000
             outcome, name = classify_error(exc)
             details.append(detail_of(exc))
-            return None, Attempt(
+            failed = Attempt(
                 target.model, target.tier, kind, outcome, latency, error=short_error(name, exc)
             )
+            await self.report(target, failed)
+            return None, failed
         latency = (time.perf_counter() - t0) * 1000
         usage = body.get("usage") or {}
         n_in, n_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        attempt = Attempt(
-            target.model,
-            target.tier,
-            kind,
-            "ok",
-            round(latency, 3),
-            None,
-            n_in,
-            n_out,
-            target.cost_usd(n_in, n_out),
-        )
+        attempt = Attempt(target.model, target.tier, kind, "ok", round(latency, 3), None,
+                          n_in, n_out, target.cost_usd(n_in, n_out))  # fmt: skip
+        await self.report(target, attempt)
         return body, attempt
 
 

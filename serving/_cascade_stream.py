@@ -21,6 +21,7 @@ from typing import Any, Literal
 from router import Attempt
 from serving._answer_checks import Verdict
 from serving._cascade import (
+    CUT,
     Cascade,
     Plan,
     Target,
@@ -31,9 +32,10 @@ from serving._cascade import (
     short_error,
 )
 
-__all__ = ["OpenStream", "open_stream"]
+__all__ = ["CLIENT_GONE", "OpenStream", "open_stream"]
 
 AttemptKind = Literal["primary", "fallback", "escalation"]
+CLIENT_GONE = "client_disconnected"
 _DELTA_KEYS = ("role", "content", "tool_calls", "function_call", "refusal")
 
 
@@ -71,6 +73,7 @@ class OpenStream:
     ended: bool = False
     error: str | None = None  # set when the upstream broke after the first chunk went out
     finished: bool = False
+    cascade: Cascade | None = None  # told how the stream ended (circuit breaker)
 
     def absorb(
         self, delta: dict[str, Any], finish: str | None, usage: dict[str, Any] | None
@@ -102,6 +105,9 @@ class OpenStream:
                 self.absorb(delta, finish, usage)
                 if delta or finish:
                     yield delta, finish
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away
+            self.error = self.error or CLIENT_GONE
+            raise
         except Exception as exc:  # a mid-stream failure: the client gets an error event
             self.error = classify_error(exc)[1]
         else:
@@ -109,6 +115,8 @@ class OpenStream:
                 self.error = "stream_incomplete"
         finally:
             self.finish()
+        if self.cascade is not None:  # not reached when the client went away
+            await self.cascade.report(self.target, self.final_attempt())
 
     def finish(self) -> None:
         """Append this deployment's attempt to ``attempts`` (once)."""
@@ -148,6 +156,7 @@ async def _probe(
     kind: AttemptKind,
     holdback: int,
     details: list[str],
+    attempts: list[Attempt],
 ) -> OpenStream | Attempt:
     """Open a stream and hold back its first characters; an Attempt when it failed."""
     started = time.perf_counter()
@@ -168,15 +177,26 @@ async def _probe(
                 opened.absorb(delta, finish, usage)
                 if delta or finish:
                     opened.buffered.append((delta, finish))
+    except asyncio.CancelledError:  # the client left: the record names the call it cut
+        latency = round((time.perf_counter() - started) * 1000, 3)
+        attempts.append(Attempt(target.model, target.tier, kind, "error", latency, error=CUT))
+        raise
     except Exception as exc:  # before the first chunk went out: fall back
         outcome, name = classify_error(exc)
         details.append(detail_of(exc))
         latency = round((time.perf_counter() - started) * 1000, 3)
         error = short_error(name, exc)
-        return Attempt(target.model, target.tier, kind, outcome, latency, error=error)
+        failed = Attempt(target.model, target.tier, kind, outcome, latency, error=error)
+        await cascade.report(target, failed)
+        return failed
     if opened.ended and opened.finish_reason is None and not opened.text:
         latency = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(target.model, target.tier, kind, "error", latency, error="stream_incomplete")
+        failed = Attempt(
+            target.model, target.tier, kind, "error", latency, error="stream_incomplete"
+        )
+        await cascade.report(target, failed)
+        return failed
+    opened.cascade = cascade  # the stream's end tells the breaker how it went
     return opened
 
 
@@ -200,9 +220,13 @@ async def open_stream(
     params: dict[str, Any],
     *,
     holdback_chars: int = 48,
+    bypass: bool = False,
+    attempts: list[Attempt] | None = None,
 ) -> OpenStream:
-    """Walk the plan until a deployment streams an acceptable start; raise if none does."""
-    attempts: list[Attempt] = []
+    """Walk the plan until a deployment streams an acceptable start; raise if none does.
+    Deployments with an open circuit are skipped unless all are (then ``bypass``)."""
+    skipped = 0
+    attempts = [] if attempts is None else attempts  # the caller's: seen if cancelled
     details: list[str] = []
     held: OpenStream | None = None  # a started answer that failed a check, kept open
     held_at = 0  # index of its attempt entry
@@ -215,7 +239,13 @@ async def open_stream(
             break
         opened: OpenStream | None = None
         for target in plan.stages[stage]:
-            result = await _probe(cascade, target, messages, params, kind, holdback_chars, details)
+            if not bypass and not await cascade.admits(target):
+                skipped += 1
+                continue
+            call_params = plan.params_for(target, params)
+            result = await _probe(
+                cascade, target, messages, call_params, kind, holdback_chars, details, attempts
+            )
             kind = "fallback"
             if isinstance(result, Attempt):
                 attempts.append(result)
@@ -242,6 +272,16 @@ async def open_stream(
     if held is not None:  # escalation found nothing better: send the held answer
         del attempts[held_at]  # its final attempt entry is written when the stream ends
         return _commit(held, attempts, escalations, held.failed_check)
+    if skipped and not attempts:  # every circuit is open: try them anyway
+        return await open_stream(
+            cascade,
+            plan,
+            messages,
+            params,
+            holdback_chars=holdback_chars,
+            bypass=True,
+            attempts=attempts,
+        )
     raise cascade_error(attempts, details)
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
@@ -27,11 +28,12 @@ from policies import PromptError
 from router import DecisionRecord, estimate_tokens
 from serving._auth import Principal
 from serving._cascade import CascadeError, Outcome, Plan
-from serving._cascade_stream import OpenStream, open_stream
+from serving._cascade_stream import CLIENT_GONE, OpenStream, open_stream
 from serving._chat_call import AUTO_MODELS, ChatCall, decision_dict, last_user_text
 from serving._conversations import conversation_of
 from serving._decision_log import new_request_id
 from serving._gateway import admit
+from serving._guards import ClientGone, cancel_on_disconnect
 from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
 from serving._spend import COST_HEADER, format_cost, request_cost
 
@@ -85,7 +87,7 @@ async def _complete(call: ChatCall, plan: Plan) -> Response:
     cascade = call.runtime.cascade_for(call.state.policy)
     params = call.body.backend_params()
     try:
-        outcome = await cascade.run(plan, call.messages, params)
+        outcome = await cascade.run(plan, call.messages, params, attempts=call.attempts)
     except CascadeError as exc:
         await call.log(
             call.record(list(exc.attempts), target=None, text=None, escalations=0, error=str(exc))
@@ -143,13 +145,17 @@ async def _sse(call: ChatCall, opened: OpenStream) -> AsyncIterator[str]:
         yield "data: [DONE]\n\n"
     finally:
         if not done:  # the client went away (or sending failed): still log the request
-            opened.error = opened.error or "client_disconnected"
+            cancelled = opened.error in (None, CLIENT_GONE)
+            opened.error = opened.error or CLIENT_GONE
             opened.finish()
-            call.log_now(_stream_record(call, opened))
-            await opened.close()
+            call.log_now(_stream_record(call, opened, cancelled=cancelled))
+            with anyio.CancelScope(shield=True):  # close the upstream even when cancelled
+                await opened.close()
 
 
-def _stream_record(call: ChatCall, opened: OpenStream) -> DecisionRecord:
+def _stream_record(
+    call: ChatCall, opened: OpenStream, *, cancelled: bool = False
+) -> DecisionRecord:
     opened.finish()
     return call.record(
         opened.attempts,
@@ -158,6 +164,7 @@ def _stream_record(call: ChatCall, opened: OpenStream) -> DecisionRecord:
         escalations=opened.escalations,
         error=opened.error,
         failed_check=opened.failed_check,
+        cancelled=cancelled,
     )
 
 
@@ -172,6 +179,7 @@ async def _stream(call: ChatCall, plan: Plan) -> Response:
             call.messages,
             params,
             holdback_chars=runtime.settings.stream_holdback_chars,
+            attempts=call.attempts,
         )
     except CascadeError as exc:
         await call.log(
@@ -205,10 +213,22 @@ async def chat_completions(request: Request) -> Response:
     call.trace_headers = request.headers
     extra = body.model_extra
     call.conversation = conversation_of(request, messages, principal.tenant, body.metadata, extra)
-    await runtime.conversations.aload(call.conversation)  # shared (Redis) tier, if any
-    plan = call.resolve()
-    await admit(runtime, principal, plan.input_tokens or estimate_tokens(last_user_text(messages)))
-    if body.stream:
+    try:
+        return await cancel_on_disconnect(request, _answer(call))
+    except ClientGone:  # nothing more is called; the record says so
+        if not call.logged:
+            attempts = list(call.attempts)  # the calls made, the one cut short last
+            record = call.record(attempts, target=None, text=None, escalations=0, cancelled=True)
+            await call.log(record)
+        return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
+
+
+async def _answer(call: ChatCall) -> Response:
+    await call.runtime.conversations.aload(call.conversation)  # shared (Redis) tier, if any
+    plan = await call.resolve()
+    tokens = plan.input_tokens or estimate_tokens(last_user_text(call.messages))
+    await admit(call.runtime, call.principal, tokens)  # budgets and rate limits: 429 before
+    if call.body.stream:
         return await _stream(call, plan)
     return await _complete(call, plan)
 

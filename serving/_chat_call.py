@@ -22,6 +22,7 @@ from serving._conversations import Conversation
 from serving._decision_log import prompt_sha256, utc_now_iso
 from serving._gateway import after_request, after_request_now
 from serving._openai_api import ApiError, ChatCompletionRequest
+from serving._params import check_extra_params, refuse_steering
 from serving._reload import PolicyState
 
 if TYPE_CHECKING:
@@ -69,14 +70,19 @@ class ChatCall:
     started_ns: int = field(default_factory=time.time_ns)  # for the trace (serving._tracing)
     decided_ns: int | None = None
     trace_headers: Mapping[str, str] | None = None  # the caller's traceparent, if any
+    logged: bool = False  # its record was written (one record per request)
+    attempts: list[Attempt] = field(default_factory=list)  # as they are made
 
-    def resolve(self) -> Plan:
-        """Decide what to call (see the module docstring)."""
+    async def resolve(self) -> Plan:
+        """Decide what to call (see the module docstring); routing runs off the loop."""
         model, policy = self.body.model, self.state.policy
         self.principal.require_model(model)
+        extra = self.body.extra_params()
+        refuse_steering(extra)  # before any work
         meta = self.body.metadata or {}
+        route = self.state.router.route
         if model in AUTO_MODELS:
-            routed = self.state.router.route(self.messages, metadata=meta)
+            routed = await self.runtime.cpu.run(route, self.messages, metadata=meta)
             stick = self.runtime.conversations.stick  # no bouncing down mid-conversation
             self.decision = stick(self.state.router, routed, self.conversation)
             plan = plan_for_decision(
@@ -88,13 +94,15 @@ class ChatCall:
             if tier not in policy.tier_names:
                 raise _model_not_found(model, policy)
             self.principal.require_tier(tier)
-            self.decision, plan = self._forced(tier, meta)
+            routed = await self.runtime.cpu.run(route, self.messages, metadata=meta)
+            self.decision, plan = self._forced(tier, routed)
         else:
             found = plan_for_model(policy, model)
             if found is None and not self._passes_through(model):
                 raise _model_not_found(model, policy)
             plan = found or passthrough_plan(model)
-        self.plan = plan
+            self.principal.require_tier(plan.stages[0][0].tier)  # the tier actually called
+        self.plan = plan = check_extra_params(extra, plan)
         self.decided_ns = time.time_ns()
         return plan
 
@@ -112,8 +120,7 @@ class ChatCall:
             self.principal.require_tier(plan.stages[0][0].tier)  # raises the 403
         return dataclasses.replace(plan, stages=stages)
 
-    def _forced(self, tier: str, meta: dict[str, Any]) -> tuple[Decision, Plan]:
-        routed = self.state.router.route(self.messages, metadata=meta)
+    def _forced(self, tier: str, routed: Decision) -> tuple[Decision, Plan]:
         base = dataclasses.replace(routed, tier=tier, model="", cascade=False)
         plan = plan_for_decision(self.state.policy, base, forced=True)
         if not plan.stages or not plan.stages[0]:
@@ -156,6 +163,7 @@ class ChatCall:
         escalations: int,
         error: str | None = None,
         failed_check: str | None = None,
+        cancelled: bool = False,
     ) -> DecisionRecord:
         prompt = last_user_text(self.messages)
         meta: dict[str, Any] = {
@@ -169,15 +177,15 @@ class ChatCall:
             meta["request_metadata"] = self.body.metadata
         if failed_check:
             meta["failed_check"] = failed_check
-        if error:
-            meta["error"] = error
+        if error or cancelled:
+            meta["error"] = error or "client_disconnected"
         return DecisionRecord(
             request_id=self.request_id,
             timestamp=utc_now_iso(),
             prompt_sha256=prompt_sha256(prompt),
             decision=decision_dict(self.decision) if self.decision else {},
             attempts=tuple(attempts),
-            status="error" if error else "ok",
+            status="cancelled" if cancelled else ("error" if error else "ok"),
             tenant=self.principal.tenant,
             prompt=prompt,
             response=text,
@@ -190,6 +198,7 @@ class ChatCall:
         )
 
     async def log(self, record: DecisionRecord) -> None:
+        self.logged = True  # a write cancelled midway still lands (the writer thread's)
         runtime = self.runtime
         if runtime.log is not None:
             t0 = time.perf_counter()
@@ -200,6 +209,7 @@ class ChatCall:
 
     def log_now(self, record: DecisionRecord) -> None:
         """Blocking write, for a stream the client abandoned (the task may be cancelled)."""
+        self.logged = True
         if self.runtime.log is not None:
             self.runtime.log.write(record)
         self._observe(record)

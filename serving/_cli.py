@@ -174,7 +174,8 @@ def backends_command(
 @app.command("label")
 def label_command(
     inputs: Annotated[
-        list[Path], typer.Argument(help="log files (JSONL, .jsonl.gz, CSV, Parquet)")
+        list[Path],
+        typer.Argument(help="log files (JSONL, .jsonl.gz, CSV, Parquet) or directories of them"),
     ],
     out: Annotated[Path, typer.Option("--out", help="output dataset directory")],
     fmt: Annotated[

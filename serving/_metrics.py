@@ -4,6 +4,8 @@ Each :class:`Metrics` owns a ``CollectorRegistry`` (not the process-global defau
 so several apps in one process or test never clash. Times are observed in seconds,
 money in USD. Label values come from the policy (tiers, models, rules) and from route
 templates, so their number stays bounded; pass ``"/v1/route"``, never a raw URL.
+Pass-through models (names the policy does not know) share the model label
+``passthrough``.
 Decision reasons carry numbers (``threshold:medium complexity=0.41>=0.35``): they are
 counted by their code (:func:`reason_code`: ``threshold:medium``), never verbatim.
 """
@@ -31,6 +33,7 @@ __all__ = ["Metrics", "reason_code"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1)
+PASSTHROUGH = "passthrough"  # the tier (and model label) of models the policy does not know
 _MAX_REASON_CODES = 200  # a safety net: codes past this many are counted as "other"
 _VALUE = re.compile(r"[\s<>=].*", re.DOTALL)  # from the first space or comparison: values
 _NUMBER = re.compile(r"(?<=[:-])\d+(?:\.\d+)?-?")  # a number opening a segment: 4096-tokens
@@ -100,6 +103,7 @@ class Metrics:
         self._decisions, self._rules = _Children(self.decisions), _Children(self.rule_matches)
         self._attempt_metrics(ns, reg)
         self._share_metrics(ns, reg, share_window)
+        self._guard_metrics(ns, reg)
         self.classifier_seconds = Histogram(
             "classifier_duration_seconds", "Classifier (scorer) call duration.",
             namespace=ns, registry=reg, buckets=_FAST_BUCKETS,
@@ -154,6 +158,31 @@ class Metrics:
             "cost_usd", "Backend cost in USD by model and tier.",
             ["model", "tier"], namespace=ns, registry=reg,
         )  # fmt: skip
+
+    def _guard_metrics(self, ns: str, reg: CollectorRegistry) -> None:
+        """Circuit breakers and load shedding."""
+        self.circuit_open = Gauge(
+            "circuit_open", "1 while a deployment's circuit is open (skipped), else 0.",
+            ["deployment"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.circuit_events = Counter(
+            "circuit_events", "Circuit breaker events: open, half_open, close, skip.",
+            ["deployment", "event"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.shed = Counter(
+            "requests_shed", "Requests refused at once because the worker was full.",
+            ["endpoint"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "requests_in_flight", "Requests being served by this worker (shed ones excluded).",
+            namespace=ns, registry=reg,
+        )  # fmt: skip
+
+    def observe_circuit(self, deployment: str, event: str) -> None:
+        """A breaker event of a policy deployment (group names: a bounded set)."""
+        self.circuit_events.labels(deployment, event).inc()
+        if event != "skip":
+            self.circuit_open.labels(deployment).set(1 if event == "open" else 0)
 
     def _share_metrics(self, ns: str, reg: CollectorRegistry, window: int) -> None:
         self._recent_tiers: deque[str] = deque(maxlen=window)
@@ -212,24 +241,22 @@ class Metrics:
 
     def observe_attempts(self, attempts: Sequence[Attempt]) -> None:
         for attempt in attempts:
-            self.backend_calls.labels(attempt.model, attempt.tier, attempt.outcome).inc()
-            self.backend_seconds.labels(attempt.model, attempt.tier).observe(
-                attempt.latency_ms / 1000
-            )
+            # a pass-through model name is the client's string: one label for them all
+            model = PASSTHROUGH if attempt.tier == PASSTHROUGH else attempt.model
+            self.backend_calls.labels(model, attempt.tier, attempt.outcome).inc()
+            self.backend_seconds.labels(model, attempt.tier).observe(attempt.latency_ms / 1000)
             if attempt.ttft_ms is not None:
-                self.backend_ttft.labels(attempt.model, attempt.tier).observe(
-                    attempt.ttft_ms / 1000
-                )
+                self.backend_ttft.labels(model, attempt.tier).observe(attempt.ttft_ms / 1000)
             if attempt.kind == "escalation":
                 self.escalations.labels(attempt.tier).inc()
             elif attempt.kind == "fallback":
                 self.fallbacks.labels(attempt.tier).inc()
             if attempt.input_tokens:
-                self.tokens.labels(attempt.model, "input").inc(attempt.input_tokens)
+                self.tokens.labels(model, "input").inc(attempt.input_tokens)
             if attempt.output_tokens:
-                self.tokens.labels(attempt.model, "output").inc(attempt.output_tokens)
+                self.tokens.labels(model, "output").inc(attempt.output_tokens)
             if attempt.cost_usd:
-                self.cost.labels(attempt.model, attempt.tier).inc(attempt.cost_usd)
+                self.cost.labels(model, attempt.tier).inc(attempt.cost_usd)
 
     def observe_record(self, record: DecisionRecord) -> None:
         """A finished proxied request: its decision and every backend attempt."""

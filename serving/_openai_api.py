@@ -21,12 +21,20 @@ from typing import Any, Literal, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policies import BackendError, PolicyError, PromptError, TierrouteError
 
 __all__ = [
+    "CONSUMED_PARAMS",
     "ApiError",
     "BodyLimitMiddleware",
     "ChatCompletionRequest",
@@ -69,8 +77,22 @@ class _Message(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
+_INT32 = 2**31 - 1
+_INT64 = 2**63 - 1
+# Parameters the service reads itself and never sends to a backend.
+CONSUMED_PARAMS = frozenset(
+    {"model", "messages", "stream", "stream_options", "metadata", "n", "litellm_session_id"}
+)
+
+
+def _finite(low: float, high: float, what: str) -> Any:
+    return Field(default=None, ge=low, le=high, allow_inf_nan=False, description=what)
+
+
 class ChatCompletionRequest(BaseModel):
-    """The OpenAI chat request. Unknown parameters are kept and sent to the backend."""
+    """The OpenAI chat request: the parameters this service supports, with OpenAI's
+    ranges. Other keys are kept in ``model_extra`` and refused unless the policy lets
+    the deployment called take them (``extra_params``; see :mod:`serving._params`)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -81,20 +103,58 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(
         default=None, ge=1, le=128, description="choices (n > 1: not with stream)"
     )
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=_INT32)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=_INT32)
+    temperature: float | None = _finite(0, 2, "sampling temperature")
+    top_p: float | None = _finite(0, 1, "nucleus sampling mass")
+    frequency_penalty: float | None = _finite(-2, 2, "penalty for frequent tokens")
+    presence_penalty: float | None = _finite(-2, 2, "penalty for present tokens")
+    stop: str | list[str] | None = Field(default=None, description="up to 4 stop sequences")
+    seed: int | None = Field(default=None, ge=-_INT64 - 1, le=_INT64)
+    logit_bias: dict[str, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
     response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    functions: list[dict[str, Any]] | None = None
+    function_call: str | dict[str, Any] | None = None
+    user: str | None = Field(default=None, max_length=256)
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
     metadata: dict[str, Any] | None = Field(
         default=None, description="routing metadata for policy rules; not sent to backends"
     )
 
+    @field_validator("stop")
+    @classmethod
+    def _stop(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and not 1 <= len(value) <= 4:
+            raise ValueError("give a string or a list of 1 to 4 strings")
+        return value
+
+    @field_validator("logit_bias")
+    @classmethod
+    def _logit_bias(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for token, bias in (value or {}).items():
+            if not token.isdigit() or not -100 <= bias <= 100:  # NaN fails the range too
+                raise ValueError(f"{token!r}: expected a token id mapped to -100..100")
+        return value
+
     def backend_params(self) -> dict[str, Any]:
-        """Parameters for the backend call (everything but what tierroute consumes)."""
-        skip = {"model", "messages", "stream", "stream_options", "metadata"}
-        if (self.n or 1) == 1:
-            skip.add("n")
-        params = self.model_dump(exclude_none=True, exclude=skip)
+        """The OpenAI parameters for the backend call (not what tierroute consumes, not
+        the extra ones: those go only to deployments that allow them); ``n`` only above 1."""
+        params = self.model_dump(exclude_none=True, exclude=set(CONSUMED_PARAMS))
+        for key in self.model_extra or {}:
+            params.pop(key, None)
+        if (self.n or 1) > 1:
+            params["n"] = self.n
         return params
+
+    def extra_params(self) -> dict[str, Any]:
+        """The request's keys beyond the OpenAI ones this service knows."""
+        extra = self.model_extra or {}
+        return {k: v for k, v in extra.items() if k not in CONSUMED_PARAMS}
 
     def message_dicts(self) -> list[dict[str, Any]]:
         return [m.model_dump(exclude_none=True) for m in self.messages]

@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +37,7 @@ from serving._chat import principal_of, request_id_of
 from serving._decision_log import prompt_sha256, utc_now_iso
 from serving._gateway import admit, after_request
 from serving._openai_api import ApiError, parse_body
+from serving._params import refuse_unknown
 from serving._spend import COST_HEADER, format_cost, request_cost
 
 if TYPE_CHECKING:
@@ -46,20 +47,37 @@ __all__ = ["add_passthrough_routes"]
 
 
 class PassRequest(BaseModel):
-    """A pass-through request: ``model``, ``input``; other parameters are sent as given."""
+    """A pass-through request: ``model``, ``input`` and the typed OpenAI parameters of
+    its endpoint; anything else is a 400 naming it (:func:`serving._params.refuse_unknown`),
+    so no client picks the endpoint, key, headers or retries of the call."""
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1)
     input: str | list[Any] = Field(min_length=1)
     stream: bool = False
+    user: str | None = Field(default=None, max_length=256)
 
 
 class EmbeddingsRequest(PassRequest):
-    """OpenAI's embeddings request (``dimensions``, ``encoding_format``... as given)."""
+    """OpenAI's embeddings request."""
+
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(default=None, ge=1, le=65_536)
 
 
 class ResponsesRequest(PassRequest):
     """OpenAI's Responses request (non-streaming here)."""
+
+    instructions: str | None = None
+    max_output_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    temperature: float | None = Field(default=None, ge=0, le=2, allow_inf_nan=False)
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    text: dict[str, Any] | None = None
+    reasoning: dict[str, Any] | None = None
+    truncation: Literal["auto", "disabled"] | None = None
 
 
 @dataclass
@@ -101,7 +119,9 @@ def _target(runtime: Runtime, model: str, principal: Principal) -> Target:
             f"The model `{model}` does not exist or you do not have access to it.",
             code="model_not_found",
         )
-    return passthrough_plan(model).stages[0][0]
+    target = passthrough_plan(model).stages[0][0]
+    principal.require_tier(target.tier)  # a tier-limited key reaches no model outside it
+    return target
 
 
 async def _call(runtime: Runtime, method: str, target: Target, params: dict[str, Any]) -> Any:
@@ -148,6 +168,7 @@ async def _pass(request: Request, endpoint: str, model: type[PassRequest], metho
     runtime: Runtime = request.app.state.runtime
     principal = await principal_of(request)
     body = await parse_body(request, model)
+    refuse_unknown(body.model_extra or {})  # before any work
     if body.stream:
         raise ApiError(400, f"{endpoint}: stream is not supported", param="stream")
     requested = str(body.model)

@@ -130,6 +130,7 @@ class PolicyReloader:
                 return False
             if state.version == self._state.version:
                 _log.info("policy %s unchanged (%s)", self.source, state.version)
+                self.last_error = None  # the file is good again: the old error is history
                 return False
             previous, self._state = self._state, state
             self.reloads += 1

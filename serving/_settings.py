@@ -74,10 +74,30 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = Field(default=8 << 20, gt=0, description="request body limit")
+    max_route_batch: int = Field(
+        default=256, ge=1, description="prompts one /v1/route request may hold (else 413)"
+    )
+    max_in_flight: int = Field(
+        default=64, ge=1, description="requests a worker serves at once; more get 503 at once"
+    )
+    shed_retry_after_s: int = Field(default=1, ge=0, description="Retry-After of a shed request")
+    cpu_threads: int = Field(default=1, ge=1, description="threads that score prompts")
     backend_timeout_s: float = Field(default=60.0, gt=0, description="per attempt")
     num_retries: int = Field(default=1, ge=0, description="litellm retries per deployment")
-    allowed_fails: int = Field(default=2, ge=0, description="fails/minute before cooldown")
-    cooldown_s: float = Field(default=30.0, ge=0, description="0 disables cooldowns")
+    allowed_fails: int = Field(
+        default=2,
+        ge=0,
+        description="failures per breaker window a deployment may have; "
+        "one more (when at least half its calls failed) opens its circuit",
+    )
+    breaker_window_s: float = Field(
+        default=60.0, gt=0, description="seconds of results the circuit breaker counts"
+    )
+    cooldown_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds an open circuit skips its deployment; 0 disables circuit breaking",
+    )
     passthrough: bool = Field(
         default=True, description="send models the policy does not know to litellm as-is"
     )

@@ -36,6 +36,7 @@ PUBLIC = {
         "field_line_finder",
         "load_policy",
         "parse_policy",
+        "steering_param",
     ],
     "router": [
         "Attempt",

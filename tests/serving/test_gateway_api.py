@@ -247,3 +247,28 @@ def test_traces_have_a_decision_span_and_one_span_per_attempt(tmp_path: Path) ->
     assert all(
         s.parent is not None and s.parent.span_id == roots[1].context.span_id for s in backend
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/v1/embeddings", "api_base"),
+        ("/v1/embeddings", "extra_headers"),
+        ("/v1/embeddings", "made_up"),
+        ("/v1/responses", "base_url"),
+        ("/v1/responses", "mock_response"),
+    ],
+)
+def test_pass_through_parameters_pass_an_allow_list(tmp_path: Path, path: str, param: str) -> None:
+    backends = GatewayBackends()
+    body = {"model": "openai/mistral-7b-chat", "input": "a", param: "http://attacker/v1"}
+    with client_for(tmp_path, backends) as client:
+        refused = client.post(path, json=body)
+        bad = {"dimensions": 0} if path == "/v1/embeddings" else {"temperature": float("inf")}
+        plain = {"model": "openai/mistral-7b-chat", "input": "a", **bad}
+        bad_value = client.post(path, content=json.dumps(plain))  # json writes inf: Infinity
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["param"] == param and "Unrecognized request argument" in error["message"]
+    assert bad_value.status_code == 400
+    assert backends.passed == []  # nothing was called

@@ -230,3 +230,23 @@ def test_policy_info_follows_a_hot_reload_of_the_served_app(tmp_path: Path) -> N
     assert _labels(scrape, "tierroute_policy_info", "policy_version") == {after}
     assert _labels(scrape, "tierroute_policy_info", "classifier_version") == {"varying-test"}
     assert 'tierroute_policy_reloads_total{result="ok"} 1.0' in scrape
+
+
+def test_made_up_pass_through_model_names_add_no_series(tmp_path: Path) -> None:
+    from tests.serving.test_app import HELLO, make_client
+
+    client, _ = make_client(tmp_path)
+    with client:
+        client.post("/v1/chat/completions", json={"model": "openai/warmup", "messages": HELLO})
+        client.get("/metrics")  # its own series exist from the second scrape on
+        before = client.get("/metrics").text.count("\n")
+        for i in range(50):
+            body = {"model": f"openai/made-up-{i}", "messages": HELLO}
+            assert client.post("/v1/chat/completions", json=body).status_code == 200
+        text = client.get("/metrics").text
+    assert "made-up" not in text
+    assert text.count("\n") == before  # the same series, higher counts
+    assert (
+        'tierroute_backend_calls_total{model="passthrough",outcome="ok",tier="passthrough"} 51.0'
+        in text
+    )

@@ -161,3 +161,15 @@ def test_sighup_reloads(tmp_path: Path) -> None:
         assert not reloader.sighup_installed
 
     asyncio.run(scenario())
+
+
+def test_a_good_policy_back_in_place_clears_the_reload_error(tmp_path: Path) -> None:
+    path = _policy_file(tmp_path)
+    reloader = PolicyReloader(path, scorer=_FixedScorer())
+    _rewrite(path, "name: broken\ntiers: []\n")
+    assert not reloader.check()
+    assert reloader.status()["last_reload_error"] is not None
+    _rewrite(path, _policy_text("1"))  # the very policy that is serving
+    reloader.check()
+    assert reloader.status()["last_reload_error"] is None
+    assert reloader.status()["reload_failures"] == 1  # the count stays
