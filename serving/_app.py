@@ -25,7 +25,7 @@ from policies import Policy
 from router import ComplexityScorer, Decision, DecisionRecord, Router
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
-from serving._breaker import BreakerStore, CircuitBreaker
+from serving._breaker import BreakerStore, CircuitBreaker, SharedBreaker
 from serving._cascade import Cascade, CompletionFn
 from serving._chat import (
     add_chat_routes,
@@ -155,6 +155,8 @@ class Runtime:
             completion,
         )
         runtime.tracing = Tracing.from_settings(settings, tracer_provider)
+        if settings.redis_url:  # an open circuit is open for every replica
+            runtime.breaker = SharedBreaker(breaker, runtime.state)
         runtime.cascade_for(reloader.policy)  # build the litellm Router before serving
         if follower is not None:
             runtime.follower, follower.swap = follower, runtime.swap_scorer

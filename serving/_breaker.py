@@ -21,12 +21,18 @@ cascade; :class:`CircuitBreaker` keeps it in memory, per worker.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-__all__ = ["BreakerStore", "CircuitBreaker", "CircuitEvent", "call_result"]
+if TYPE_CHECKING:
+    from serving._state import SharedState
+
+_log = logging.getLogger("tierroute.breaker")
+
+__all__ = ["BreakerStore", "CircuitBreaker", "CircuitEvent", "SharedBreaker", "call_result"]
 
 CircuitEvent = Literal["open", "half_open", "close", "skip"]
 _MEMORY = 100  # results remembered per deployment
@@ -126,6 +132,11 @@ class CircuitBreaker:
             out[key] = item
         return out
 
+    def is_open(self, key: str) -> bool:
+        """Whether ``key``'s circuit is open now (cooldown not over)."""
+        until = self._open_until.get(key)
+        return until is not None and self._clock() < until
+
     def _open(self, key: str, now: float) -> None:
         self._open_until[key] = now + self.cooldown_s
         self._results.pop(key, None)
@@ -135,6 +146,61 @@ class CircuitBreaker:
     def _emit(self, key: str, event: CircuitEvent) -> None:
         if self._on_event is not None:
             self._on_event(key, event)
+
+
+class SharedBreaker:
+    """:class:`BreakerStore` whose open circuits every replica sees.
+
+    Each replica counts the failures it sees itself (a :class:`CircuitBreaker`); when one
+    opens a circuit it also writes ``breaker:open:<key>`` to the shared state (Redis) with
+    the cooldown as its time to live, and every replica skips that deployment until the
+    key expires (then each goes half-open on its own). One GET per admission check; with
+    the shared state down, each replica falls back to its own view."""
+
+    def __init__(self, local: CircuitBreaker, state: SharedState) -> None:
+        self.local = local
+        self.state = state
+
+    async def allow(self, key: str) -> bool:
+        if not await self.local.allow(key):
+            return False
+        from serving._state import StateError
+
+        try:
+            opened_elsewhere = await self.state.get(_shared_key(key)) is not None
+        except StateError:
+            return True  # no shared view: this replica's own counts decide
+        if opened_elsewhere:
+            self.local._emit(key, "skip")
+        return not opened_elsewhere
+
+    async def record(self, key: str, ok: bool) -> None:
+        was_open = self.local.is_open(key)
+        await self.local.record(key, ok)
+        if was_open or not self.local.is_open(key):
+            return
+        from serving._state import StateError
+
+        try:
+            await self.state.set(_shared_key(key), "open", self.local.cooldown_s)
+        except StateError as exc:  # this replica's circuit is open anyway
+            _log.warning("circuit %s opened here but not shared: %s", key, exc)
+
+    async def snapshot(self) -> dict[str, dict[str, Any]]:
+        out = await self.local.snapshot()
+        from serving._state import StateError
+
+        for key, item in out.items():
+            try:
+                shared = await self.state.get(_shared_key(key)) is not None
+            except StateError:
+                break
+            item["shared_open"] = shared
+        return out
+
+
+def _shared_key(key: str) -> str:
+    return f"breaker:open:{key}"
 
 
 def call_result(outcome: str, error: str | None) -> bool | None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from serving._breaker import CircuitBreaker, call_result
+from serving._breaker import CircuitBreaker, SharedBreaker, call_result
+from serving._state import MemoryState, RedisState
 from tests.serving.test_app import HELLO, make_client, records
 from tests.serving.test_cascade import FakeBackends, UpstreamError
 
@@ -172,3 +173,53 @@ def test_streams_that_break_midway_open_the_circuit_too(tmp_path: Path) -> None:
     assert len(broken) == 3
     assert all("[DONE]" in s for s in streams[3:])
     assert backends.calls.count(SPEC) == 3
+
+
+def _shared_pair(state: Any, clock: Clock) -> tuple[SharedBreaker, SharedBreaker]:
+    def local() -> CircuitBreaker:
+        return CircuitBreaker(threshold=2, window_s=60, cooldown_s=30, clock=clock)
+
+    return SharedBreaker(local(), state), SharedBreaker(local(), state)
+
+
+async def _open_on(breaker: SharedBreaker, key: str) -> None:
+    for _ in range(2):
+        await breaker.record(key, False)
+
+
+def test_a_circuit_opened_by_one_replica_is_skipped_by_the_other() -> None:
+    clock = Clock()
+    one, two = _shared_pair(MemoryState(clock=clock), clock)
+
+    async def scenario() -> tuple[bool, bool, bool, bool]:
+        before = await two.allow(SPEC)
+        await _open_on(one, SPEC)
+        return before, await two.allow(SPEC), await two.allow(PLAIN), await one.allow(SPEC)
+
+    assert asyncio.run(scenario()) == (True, False, True, False)
+    clock.now += 31  # the shared key expired with the cooldown: both try again
+    assert asyncio.run(two.allow(SPEC)) and asyncio.run(one.allow(SPEC))
+
+
+@pytest.mark.integration
+def test_a_cooldown_seen_by_one_replica_applies_to_the_other_through_redis(
+    redis_url: str,
+) -> None:
+    clock = Clock()
+
+    async def scenario() -> tuple[bool, bool, dict[str, Any]]:  # before, after, own view
+        one_state, two_state = RedisState(redis_url), RedisState(redis_url)
+        one, two = _shared_pair(one_state, clock)
+        two = SharedBreaker(two.local, two_state)  # its own connection, as a replica has
+        key = f"redis-test:{id(one)}"
+        try:
+            before = await two.allow(key)
+            await _open_on(one, key)
+            return before, await two.allow(key), (await one.snapshot())[key]
+        finally:
+            await one_state.aclose()
+            await two_state.aclose()
+
+    before, after, circuit = asyncio.run(scenario())
+    assert before and not after
+    assert circuit["state"] == "open" and circuit["shared_open"] is True

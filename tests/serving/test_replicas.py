@@ -190,3 +190,45 @@ def test_serve_writes_nothing_to_the_working_directory(
     finally:
         stop_process(proc, timeout_s=10)
     assert sorted(p.name for p in cwd.iterdir()) == []
+
+
+def test_a_circuit_opened_by_one_replica_is_skipped_by_the_other(
+    tmp_path: Path, redis_url: str
+) -> None:
+    broken = "mistral-7b-chat-spec"  # the small tier's first (speculative) deployment
+    config = default_backend_config(latency_scale=0.0)
+    models = [
+        m.model_copy(update={"fail_rate": 1.0}) if m.name == broken else m for m in config.models
+    ]
+    with BackendProcess(config.model_copy(update={"models": tuple(models)})) as backend:
+        policy = tmp_path / "policy.yaml"
+        text = default_policy_path().read_text(encoding="utf-8")
+        policy.write_text(text.replace("http://127.0.0.1:8790/v1", backend.base_url), "utf-8")
+        env = {
+            "TIERROUTE_REDIS_URL": redis_url,
+            "TIERROUTE_POLICY_POLL_S": "",
+            "TIERROUTE_MODEL_POLL_S": "",
+            "TIERROUTE_ALLOWED_FAILS": "1",  # open after 2 failures
+            "TIERROUTE_NUM_RETRIES": "0",
+            "TIERROUTE_COOLDOWN_S": "120",
+        }
+        one = ServiceProcess(policy, tmp_path / "one.jsonl", env).start()
+        try:
+            two = ServiceProcess(policy, tmp_path / "two.jsonl", env).start()
+        except BaseException:
+            one.stop()
+            raise
+        body = {"model": "tierroute/small", "messages": [{"role": "user", "content": "Say hi"}]}
+        try:
+            for _ in range(2):  # replica one meets the broken deployment and opens its circuit
+                answer = httpx.post(f"{one.url}/v1/chat/completions", json=body, timeout=30)
+                assert answer.status_code == 200  # answered by the tier's other deployment
+            calls = backend.stats()["requests"][broken]
+            assert calls == 2
+            answer = httpx.post(f"{two.url}/v1/chat/completions", json=body, timeout=30)
+            assert answer.status_code == 200
+            assert answer.headers["x-tierroute-model"] == "openai/mistral-7b-chat"
+            assert backend.stats()["requests"][broken] == calls  # two never called it
+        finally:
+            two.stop()
+            one.stop()
