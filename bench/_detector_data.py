@@ -219,6 +219,13 @@ def conversation_examples(source: str) -> list[Example]:
     return out
 
 
+def sharegpt_examples() -> list[Example]:
+    """Every ShareGPT first turn (the traffic mix), unlabeled."""
+    return [
+        Example("sharegpt:" + str(r["id"]), str(r["prompt"]), False) for r in read_jsonl(SHAREGPT)
+    ]
+
+
 def sharegpt_arena_examples() -> list[Example]:
     labels = {str(r["id"]): bool(r["sql"]) for r in read_jsonl(LABELS)}
     out = []

@@ -65,6 +65,7 @@ from _detector_data import (  # noqa: E402
     Example,
     data_available,
     sharegpt_arena_examples,
+    sharegpt_examples,
     small_models,
 )
 
@@ -256,6 +257,41 @@ def speed_markdown(repeats: int = 7) -> str:
     return "\n".join(lines)
 
 
+def scan_latency_markdown(repeats: int = 3) -> str:
+    """Per-prompt cost of a routing decision's detector scan (all four detectors, SQL also in
+    its high-recall mode, over the conversation) on every ShareGPT first turn: percentiles
+    of the best of ``repeats`` timings per prompt, by prompt length."""
+    from router._conversation import scan_prompt
+    from router._sql import _verdicts as sql_verdicts
+    from router._textscan import words_of
+
+    prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
+    best = [float("inf")] * len(prompts)
+    for _ in range(repeats):
+        for i, prompt in enumerate(prompts):
+            words_of.cache_clear()  # a new request: nothing shared with the previous one
+            sql_verdicts.cache_clear()
+            start = time.perf_counter()
+            scan_prompt(prompt, ("sql",))
+            best[i] = min(best[i], time.perf_counter() - start)
+    lines = [
+        f"{len(prompts)} ShareGPT first turns, best of {repeats}; "
+        f"CPython {sys.version.split()[0]}.",
+        "",
+        "| prompts | n | p50 µs | p90 µs | p99 µs | max µs |",
+        "|---|---|---|---|---|---|",
+    ]
+    buckets = (("all", 0, 10**9), ("< 1k chars", 0, 1000), ("1k-4k", 1000, 4000))
+    for name, low, high in buckets + (("> 4k", 4000, 10**9),):
+        times = sorted(
+            t for t, p in zip(best, prompts, strict=True) if low <= len(p.detector_text) < high
+        )
+        q = [times[min(len(times) - 1, int(len(times) * f))] * 1e6 for f in (0.5, 0.9, 0.99)]
+        cells = " | ".join(f"{x:.0f}" for x in (*q, times[-1] * 1e6))
+        lines.append(f"| {name} | {len(times)} | {cells} |")
+    return "\n".join(lines)
+
+
 def _run_all(det: Callable[[str], bool], texts: Sequence[str]) -> list[bool]:
     return [det(t) for t in texts]
 
@@ -292,10 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", type=int, default=0, help="print N dev-half misses per row")
     parser.add_argument("--sql-only", action="store_true", help="skip other detectors and speed")
     parser.add_argument("--dev", action="store_true", help="tuning view: dev half only")
+    parser.add_argument("--latency", action="store_true", help="only the scan latency table")
     args = parser.parse_args(argv)
     if not data_available():
         print(f"shared data not found at {DATA.resolve()}")
         return 1
+    if args.latency:
+        print(scan_latency_markdown())
+        return 0
     results = evaluate_sql()
     if args.dev:
         return _print_dev(args.misses)
@@ -313,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     other = other_detectors_markdown()
     print("\nOther detectors\n\n" + other + "\n")
     print("Speed\n\n" + speed_markdown())
+    print("\nDetector scan per routing decision\n\n" + scan_latency_markdown())
     if args.write_docs:
         write_docs_table(table)
         write_docs_table(recall_table, RECALL_START, RECALL_END)

@@ -84,6 +84,12 @@ _GATE_LOWER = (
     "foreign key",
     "-to-many",
     "msg ",
+    "window function",
+    "isolation level",
+    "execution plan",
+    "query plan",
+    "n+1 quer",
+    "materialized view",
 )
 
 
@@ -139,9 +145,10 @@ def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     return max(upper, lower) + (upper > 0 and lower > 0)
 
 
-def _nl_score(s: str, text: str, words: frozenset[str]) -> int:
-    """Points for evidence in the lower-cased request ``s`` (``text``: the same, original case)."""
-    dialect, _ = _dialect_score(s, words)
+def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool]:
+    """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
+    case), whether an SQL engine is named, and whether data moves into or out of one."""
+    dialect, moves = _dialect_score(s, words)
     score = dialect + _phrase_score(s, text, words)
     doers = ("sql", "query", "queries", "stored", "trigger")
     if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
@@ -159,7 +166,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> int:
         i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
     ):
         score += 2  # "my query is slow on a big table" (not db.query(...) in code)
-    return score
+    return score, dialect > 0, moves
 
 
 def _lookalike(s: str, words: frozenset[str]) -> int:
@@ -182,43 +189,46 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
 
 
-def _evidence(text: str, recall: bool) -> bool:
+@functools.lru_cache(maxsize=32)
+def _verdicts(text: str) -> tuple[bool, bool]:
+    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
+    conversation scan's second mode and its context checks cost a dictionary look-up."""
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
         any(g in text for g in _GATE_UPPER) or any(g in lower for g in _GATE_LOWER)
     ):
-        return False
+        return False, False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
         lower = text.lower()
     if _has_statement(text, lower, words):
-        return recall or "sql" in words or not any(q in lower for q in v.OTHER_QL)
+        return "sql" in words or not any(q in lower for q in v.OTHER_QL), True
     if _has_error(lower):
-        return True
+        return True, True
     ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     needed = 4 if len(text) <= 1000 else 5  # long prompts mention databases in passing
-    score = ddl + _nl_score(lower, text, words)
-    if recall and score >= 3 and _dialect_score(lower, words)[0]:
-        needed = 3  # an engine name and one more hint: "help studying MySQL"
-    if score < needed:
-        return False
-    penalty = _lookalike(lower, words)
-    if not penalty or _dialect_score(lower, words)[1]:
-        return True  # no look-alike, or data moves between it and an SQL engine
-    return score - penalty >= needed
+    score, engine, moves = _nl_score(lower, text, words)
+    score += ddl
+    # high recall: an engine name and one more hint is enough ("help studying MySQL")
+    needed_recall = 3 if engine and score >= 3 else needed
+    if score < needed_recall:
+        return False, False
+    # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
+    penalty = 0 if moves else _lookalike(lower, words)
+    return score - penalty >= needed, score - penalty >= needed_recall
 
 
 def detect_sql(text: str, recall: bool = False) -> bool:
     """True when the answer to ``text`` is expected to write, fix, explain or tune SQL.
 
-    ``recall=True`` is the high-recall mode: one point less is needed, an engine name with a
-    database noun or request is enough, and look-alike query languages count.
+    ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
+    noun, a request) is enough, and look-alike query languages' statements count.
     """
-    return _evidence(text, recall)
+    return _verdicts(text)[recall]
 
 
 def sql_context(text: str) -> int:
@@ -227,7 +237,7 @@ def sql_context(text: str) -> int:
     2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
     engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
     """
-    if _evidence(text, recall=False):
+    if _verdicts(text)[0]:
         return 2
     words = words_of(text)
     lower = text.lower()

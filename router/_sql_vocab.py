@@ -159,18 +159,18 @@ PHRASES_4 = re.compile(
     r"explain\s+analy[sz]e|normal\s+forms?\b|[123]nf\b|bcnf\b|relational\s+(?:database|algebra|"
     r"schema|model)|rdbms\b|materiali[sz]ed\s+views?|correlated\s+subquer|isolation\s+level|"
     r"select\s+for\s+update|case\s+when\b|count\(\*\)|information_schema|one-to-many|"
-    r"row_number\b|dense_rank\b|over\s*\(\s*partition\s+by|date_trunc\b|string_agg\b|"
+    r"window\s+functions?|row_number\b|dense_rank\b|over\s*\(\s*partition\s+by|date_trunc\b|string_agg\b|"
     r"group_concat\b|listagg\b|on\s+delete\s+cascade|temp(?:orary)?\s+tables?\b|"
     r"star\s+schema|(?:fact|dimension|junction|bridge|lookup)\s+tables?\b|"
     r"(?:dirty|phantom|non-repeatable)\s+reads?\b|row[\s-]level\s+security|"
-    r"query\s+optimi[sz]er|sql\s+(?:server|database|table|syntax|function|view|job|agent)|"
-    r"many-to-many|(?:raw|generated|underlying|resulting)\s+sql\b|sql\s+(?:\w+\s+){0,3}?"
+    r"query\s+optimi[sz]er|sql\s+(?:database|table|syntax|function|view|job|agent)|"
+    r"many-to-many|(?:raw|generated|underlying|resulting)\s+sql\b|sql\s+(?:\S+\s+){0,3}?"
     r"(?:generat|produc|emit)\w*|parameteri[sz]ed\s+quer|prepared\s+statements?|"
     r"(?:merge|update|insert|delete|select|create|alter|drop|upsert)\s+statements?|"
     r"join\w*\s+(?:these|the|two|three|my|both|multiple)?\s*(?:\w+\s+)?tables\b)"
 )
 PHRASES_3 = re.compile(
-    r"(?:window\s+functions?|recursive\s+(?:quer|cte)|(?:covering|composite|clustered|"
+    r"(?:recursive\s+(?:quer|cte)|(?:covering|composite|clustered|"
     r"non-?clustered|unique|partial|multi-?column|b-?tree|full-?text)\s+index|"
     r"index(?:es)?\s+(?:on|scan|seek)\b|(?:add|create|drop|rebuild)\s+(?:an?\s+|the\s+)?index|"
     r"seq(?:uential)?\s+scan|full\s+table\s+scan|n\+1\s+(?:quer|problem|select)|primary\s+keys?\b|foreign\s+keys?\b|"
@@ -202,7 +202,7 @@ PHRASE_ANCHORS_4 = tuple(
     "subquer|query|execution|explain|normal|1nf|2nf|3nf|bcnf|relational|rdbms|materiali|"
     "correlated|isolation|case|count(|information_schema|one-to-many|many-to-many|raw|"
     "generated|underlying|resulting|parameterized|parameterised|prepared|merge|update|insert|"
-    "row_number|dense_rank|over|date_trunc|string_agg|group_concat|listagg|on|temp|temporary|"
+    "window|row_number|dense_rank|over|date_trunc|string_agg|group_concat|listagg|on|temp|temporary|"
     "star|fact|dimension|junction|bridge|lookup|dirty|phantom|non-repeatable|row|query|"
     "delete|create|alter|drop|upsert|join|joining|joins".split("|")
 )

@@ -83,6 +83,61 @@ NOT_SQL = [
 ]
 
 
+# SQL as people ask for it in chat (issue 14): errors, engines, vocabulary, ORM-made SQL.
+CONVERSATIONAL_SQL = [
+    'ERROR: column "orders.total" must appear in the GROUP BY clause or be used in an aggregate',
+    "getting 'subquery returns more than 1 row' in mysql, how do I fix it",
+    "ORA-00942: table or view does not exist but the table is there",
+    "SQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry '15' for key 'PRIMARY'",
+    "Msg 207, Level 16, State 1, Line 6 Invalid column name 'is_primary_key'.",
+    "what's the difference between a left join and a full outer join",
+    "when should I use a CTE instead of a subquery",
+    "explain window functions like I'm five",
+    "how do I do an upsert in postgres",
+    "should I add a composite index for user_id and created_at?",
+    "what is DDL vs DML",
+    "bigquery: how to count rows per day",
+    "In SQL, what is recursion?",
+    "what SQL does Django's select_related generate?",
+    "my query is slow on a table with 40 million rows",
+    "Why is SELECT * slow on a big table?",
+    "difference between WHERE and HAVING?",
+]
+CONVERSATIONAL_NOT_SQL = [
+    "how do I group by two columns in pandas and sum another",
+    "dplyr: left_join two tibbles and keep the first match",
+    "pyspark: df.groupBy('country').agg(F.sum('amount')) is slow",
+    "mongodb aggregation pipeline to group orders by status",
+    "elasticsearch query for documents whose title contains kubernetes",
+    "firestore: query a collection where city == 'Paris'",
+    "redis: store a leaderboard and get the top 10",
+    "dynamodb query by partition key and sort key begins_with",
+    "excel: vlookup from another sheet",
+    "graphql: a query that fetches a user and their posts",
+    "the union is negotiating with management next week",
+    "select the five most important points from this article",
+    "table tennis tips for beginners",
+    "I have a query about my electricity bill",
+    "how to join a zoom meeting from my phone",
+]
+
+
+@pytest.mark.parametrize("text", CONVERSATIONAL_SQL)
+def test_sql_detects_sql_as_asked_in_chat(text: str) -> None:
+    assert detect_sql(text)
+
+
+@pytest.mark.parametrize("text", CONVERSATIONAL_NOT_SQL)
+def test_sql_ignores_other_query_tools_and_english_sql_words(text: str) -> None:
+    assert not detect_sql(text)
+    assert not detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize("text", SQL_TEXT + SQL_REQUESTS + CONVERSATIONAL_SQL)
+def test_sql_recall_mode_keeps_everything_the_default_mode_finds(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
 @pytest.mark.parametrize("text", SQL_TEXT + SQL_REQUESTS)
 def test_sql_detects_sql_and_requests_for_sql(text: str) -> None:
     assert detect_sql(text)
