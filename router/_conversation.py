@@ -9,8 +9,9 @@ Spain"):
   SQL", or it names an SQL engine: "You write PostgreSQL.") makes the request SQL;
 * an earlier turn (the last ``CONTEXT_TURNS``, most recent first) that holds SQL, a schema,
   a database error or an SQL request makes it SQL, unless the request leaves the topic
-  ("never mind, write a haiku instead", "now in pandas"); an earlier turn that only names
-  an engine ("I'm on SQL Server 2019") counts for a short follow-up.
+  ("never mind, write a haiku instead", "now in pandas") or an earlier turn is about a
+  look-alike tool (MongoDB, pandas, Excel) without naming an SQL engine; an earlier turn
+  that only names an engine ("I'm on SQL Server 2019") counts for a short follow-up.
 
 In the high-recall mode (``mode: recall`` in a policy rule) the detector's recall variant
 reads the same turns and any SQL context counts. A turn is its index in ``messages`` (0 for
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from router._detectors import DETECTORS, detect_sql
 from router._prompt import PromptInput, Turn
-from router._sql import leaves_sql, sql_context
+from router._sql import leaves_sql, other_query_tool, sql_context
 
 __all__ = ["RECALL_DETECTORS", "RECALL_SUFFIX", "DetectorHits", "detect_turn", "scan_prompt"]
 
@@ -85,6 +86,8 @@ def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int |
     if not prompt.context:
         return None
     leaves = not recall and leaves_sql(last.text)
+    if any(other_query_tool(t.text) for t in prompt.context):
+        return None  # a MongoDB (pandas, Excel...) conversation: its index is not SQL's
     short = len(last.text) <= _SHORT_FOLLOW_UP
     for turn in prompt.context:
         strength = sql_context(turn.text)

@@ -20,7 +20,7 @@ import re
 from router import _sql_vocab as v
 from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, words_of
 
-__all__ = ["detect_sql", "leaves_sql", "sql_context"]
+__all__ = ["detect_sql", "leaves_sql", "other_query_tool", "sql_context"]
 
 # --- SQL: statements -------------------------------------------------------------------------
 # An identifier, maybe qualified or quoted: users, dbo.users, "t1", `crm_account`, [x].
@@ -90,6 +90,20 @@ _GATE_LOWER = (
     "query plan",
     "n+1 quer",
     "materialized view",
+    "pg_",
+    "truncate",
+    # database error messages (router._sql_vocab.ERROR_PHRASES)
+    "constraint",
+    "duplicate key",
+    "duplicate entry",
+    "syntax error",
+    "no such table",
+    "no such column",
+    "unknown column",
+    "ambiguous",
+    "invalid column",
+    "does not exist",
+    "single-row",
 )
 
 
@@ -116,6 +130,8 @@ def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
     """Points for engine names (2; +1 before a database noun, +2 when the question is about
     it or data moves into it, +1 for a second engine), and whether one moves data."""
     spans = [(i, i + len(w)) for w in words & v.DIALECTS for i in positions(s, w, limit=4)]
+    if "pg" in words or "pgbouncer" in words:
+        spans += [(i, i + len(t)) for t in v.ENGINE_TOOLS for i in positions(s, t, limit=2)]
     for name, pattern in v.CONTEXT_DIALECTS.items():
         if name in words:
             warehouse = name != "oracle" and not words.isdisjoint(v.WAREHOUSE_WORDS)
@@ -229,6 +245,17 @@ def detect_sql(text: str, recall: bool = False) -> bool:
     noun, a request) is enough, and look-alike query languages' statements count.
     """
     return _verdicts(text)[recall]
+
+
+def other_query_tool(text: str) -> bool:
+    """The turn is about a look-alike (MongoDB, pandas, Excel...) and names no SQL engine:
+    the conversation is about that tool, so its other turns do not make a request SQL."""
+    words = words_of(text)
+    if not words.isdisjoint(v.DIALECTS):
+        return False
+    lower = text.lower()
+    lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
+    return _lookalike(lower, words) > 0
 
 
 def sql_context(text: str) -> int:

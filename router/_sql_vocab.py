@@ -103,7 +103,7 @@ ERROR_MARKERS = tuple(
     "identity_insert|mysql server version for the right syntax|sql server error".split("|")
 )
 ERROR_PHRASES = re.compile(
-    r"(?:must\s+appear\s+in\s+the\s+group\s+by\s+clause|subquery\s+returns?\s+more\s+than\s+"
+    r"(?:must\s+appear\s+in\s+(?:the\s+)?group\s+by|subquery\s+returns?\s+more\s+than\s+"
     r"(?:1|one)\s+row|single-row\s+subquery|violates\s+(?:unique|foreign\s+key|not-null|check)"
     r"\s+constraint|duplicate\s+key\s+value|error\s+in\s+your\s+sql\s+syntax|syntax\s+error\s+"
     r"at\s+or\s+near|(?:relation|table|column)\s+[`\"'][\w.]+[`\"']\s+does\s+not\s+exist|"
@@ -178,7 +178,9 @@ PHRASES_3 = re.compile(
     r"er\s+diagram|entity[\s-]relationship|sql\s+injection|database\s+quer|"
     r"databases?\s+(?:is\s+|are\s+)?(?:called|named)\s|columns?\s+unique|"
     r"unique\s+(?:column|key|index)|(?:composite|surrogate|natural|candidate)\s+keys?\b|"
-    r"check\s+constraints?|identity\s+columns?|datediff\b|dateadd\b|to_char\b|"
+    r"check\s+constraints?|identity\s+columns?|truncate\s+(?:and|vs\.?|or|versus)\s+delete|"
+    r"delete\s+(?:and|vs\.?|or|versus)\s+truncate|truncate\s+table|database\s+index|index(?:es)?\s+(?:\w+\s+){0,3}?(?:in|on)\s+(?:an?\s+|"
+    r"the\s+)?(?:database|db|table)\b|datediff\b|dateadd\b|to_char\b|"
     r"(?:sum|avg|count|max|min)\s*\(\s*(?:distinct\s+)?[a-z_.]+\s*\)|"
     r"(?:delete|remove|find|count|dedupe)\s+(?:the\s+|all\s+)?"
     r"duplicate\s+(?:rows|records)|design\w*\s+(?:an?\s+|the\s+|my\s+|our\s+)?(?:\w+\s+)?"
@@ -212,6 +214,7 @@ PHRASE_ANCHORS_3 = tuple(
     "foreign|database|databases|db|er|entity|sql|migration|backfill|trigger|null|column|"
     "columns|delete|remove|find|count|dedupe|design|designing|learn|learning|study|studying|"
     "composite|surrogate|natural|candidate|check|identity|datediff|dateadd|to_char|sum|avg|"
+    "truncate|indexes|"
     "max|min|"
     "practice|practicing|practise|teach|teaching|to|into".split("|")
 )
@@ -226,6 +229,8 @@ DIALECT_NOUN = re.compile(  # right after a dialect: "mysql database", "postgres
     r"syntax|dialect|equivalent|functions?|rows?)\b"
 )
 # Before a dialect: the question is about it ("In SQL, what is...", "postgres: how do I").
+# Engine tools whose names the word splitter cuts at "_": found as substrings.
+ENGINE_TOOLS = ("pg_dump", "pg_restore", "pg_stat", "pgbouncer", "pg_hba")
 DIALECT_TOPIC = re.compile(r"(?:^\s*|[.!?\n]\s*|\bin\s+)(?:spark\s+|pl/|t-)?\Z")
 # Engine names that are also ordinary words count only with database context.
 CONTEXT_DIALECTS = {

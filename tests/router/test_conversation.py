@@ -82,6 +82,11 @@ def test_non_sql_chat_stays_speculative_and_names_no_detector() -> None:
             _user("ok now only customers from Spain and sort by the sum"),
         ],
         [_system("Act as a senior DBA for our MySQL fleet."), _user("lock waits every day at 9")],
+        [
+            _user('ERROR: duplicate key value violates unique constraint "users_pkey"'),
+            _assistant("The id you insert already exists."),
+            _user("but I never set that id myself"),
+        ],
     ],
 )
 def test_follow_ups_in_an_sql_conversation_are_sql(messages: Messages) -> None:
@@ -103,10 +108,17 @@ def test_follow_ups_in_an_sql_conversation_are_sql(messages: Messages) -> None:
         ],
         [_user("what's the capital of australia?"), _assistant("Canberra."), _user("and Peru?")],
         [_system("You are an expert in MongoDB."), _user("find all orders over 100 dollars")],
+        [
+            _user("my mongodb query is slow: db.orders.find({status: 'x'})"),
+            _assistant("Add an index on status."),
+            _user("how do I add it?"),
+        ],
     ],
 )
 def test_conversations_that_leave_or_never_touch_sql_are_not_sql(messages: Messages) -> None:
     assert detect_turn("sql", normalize_prompt(messages, 10**6)) is None
+    if not any(sql_context(m["content"]) for m in messages):  # else recall mode counts it
+        assert detect_turn("sql", normalize_prompt(messages, 10**6), recall=True) is None
 
 
 def test_recall_mode_reads_context_a_topic_switch_would_hide() -> None:
