@@ -114,7 +114,15 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
     )
 
 
-def _has_error(lower: str) -> bool:
+def _at(s: str, words: frozenset[str], anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks."""
+    needs = v.ANCHOR_REQUIRES
+    return at(
+        s, tuple(a for a in anchors if a not in needs or not needs[a].isdisjoint(words)), pattern
+    )
+
+
+def _has_error(lower: str, words: frozenset[str]) -> bool:
     """A database error message: SQLSTATE, ORA-00942, "must appear in the GROUP BY clause"...
 
     Markers are searched everywhere, the phrases (common anchors such as "error") only in
@@ -123,7 +131,7 @@ def _has_error(lower: str) -> bool:
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
-    return at(lower, v.ERROR_ANCHORS, v.ERROR_PHRASES)
+    return _at(lower, words, v.ERROR_ANCHORS, v.ERROR_PHRASES)
 
 
 def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
@@ -154,9 +162,9 @@ def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     if not upper:
         upper = 2 * any(has_word(text, w) for w in v.UPPER_WORDS if w in text)
     lower = (
-        4 * at(s, v.PHRASE_ANCHORS_4, v.PHRASES_4)
-        or 3 * at(s, v.PHRASE_ANCHORS_3, v.PHRASES_3)
-        or 2 * at(s, v.PHRASE_ANCHORS_2, v.PHRASES_2)
+        4 * _at(s, words, v.PHRASE_ANCHORS_4, v.PHRASES_4)
+        or 3 * _at(s, words, v.PHRASE_ANCHORS_3, v.PHRASES_3)
+        or 2 * _at(s, words, v.PHRASE_ANCHORS_2, v.PHRASES_2)
     )
     return max(upper, lower) + (upper > 0 and lower > 0)
 
@@ -220,7 +228,7 @@ def _verdicts(text: str) -> tuple[bool, bool]:
         lower = text.lower()
     if _has_statement(text, lower, words):
         return "sql" in words or not any(q in lower for q in v.OTHER_QL), True
-    if _has_error(lower):
+    if _has_error(lower, words):
         return True, True
     ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
     if len(lower) > 2 * ASK_SPAN:
