@@ -234,11 +234,12 @@ def _verdicts(text: str) -> tuple[bool, bool]:
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
-    needed = 4 if len(text) <= 1000 else 5  # long prompts mention databases in passing
+    short = len(text) <= 1000
+    needed = 4 if short else 6  # long prompts (code, documents) mention databases in passing
     score, engine, moves = _nl_score(lower, text, words)
     score += ddl
     # high recall: an engine name and one more hint is enough ("help studying MySQL")
-    needed_recall = 3 if engine and score >= 3 else needed
+    needed_recall = 3 if engine and score >= 3 else needed - (not short)
     if score < needed_recall:
         return False, False
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
