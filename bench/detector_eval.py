@@ -56,6 +56,9 @@ if str(REPO) not in sys.path:
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The "X as X" imports are re-exported: tests/router/test_detectors.py reads them here.
+from _detector_data import CONV_HANDWRITTEN as CONV_HANDWRITTEN  # noqa: E402
+from _detector_data import CONV_SHAREGPT as CONV_SHAREGPT  # noqa: E402
 from _detector_data import (  # noqa: E402
     CONVERSATION_ROWS,
     DATA,
@@ -68,9 +71,8 @@ from _detector_data import (  # noqa: E402
     sharegpt_examples,
     small_models,
 )
-
-# Re-exported: tests/router/test_detectors.py reads them through this module.
 from _detector_data import LABELS as LABELS  # noqa: E402
+from _detector_data import SHAREGPT as SHAREGPT  # noqa: E402
 from _detector_data import read_jsonl as read_jsonl  # noqa: E402
 
 from router._conversation import detect_turn  # noqa: E402

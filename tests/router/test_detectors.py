@@ -378,19 +378,43 @@ def sql_results(bench: ModuleType) -> dict[str, Any]:
 def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
     overall = sql_results["overall"].counts["test"]
     real = sql_results["real_traffic"].counts["test"]
+    chat = sql_results["conversational"].counts["test"]
     assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
-    # Regression guard at the measured level (0.871, 8 false positives in 5,731 prompts).
-    assert real.precision >= 0.85, f"real-traffic held-out precision {real.precision:.3f}"
+    # Regression guards at the measured levels (docs/detectors.md): real traffic P 0.800,
+    # R 0.792; the conversational set P 0.915, R 0.799 (before issue 14: R 0.42).
+    assert real.precision >= 0.78, f"real-traffic held-out precision {real.precision:.3f}"
+    assert real.recall >= 0.77, f"real-traffic held-out recall {real.recall:.3f}"
+    assert chat.precision >= 0.89, f"conversational held-out precision {chat.precision:.3f}"
+    assert chat.recall >= 0.77, f"conversational held-out recall {chat.recall:.3f}"
+
+
+def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> None:
+    default = {r.name: r.counts["test"] for r in bench.evaluate_sql()}
+    recall = {r.name: r.counts["test"] for r in bench.evaluate_sql(recall=True)}
+    for row in ("real_traffic", "conversational", "overall"):
+        assert recall[row].recall >= default[row].recall, row
+    assert recall["overall"].f1 >= 0.95
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.871 (8 FP, mostly app code "
-    "that embeds SQL while asking about something else); see docs/detectors.md",
+    reason="target not met: held-out real-traffic precision is 0.800 (19 FP in 5,725 "
+    "prompts, mostly prompts that quote SQL or database words while asking for something "
+    "else); see docs/detectors.md",
 )
 def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
     real = sql_results["real_traffic"].counts["test"]
     assert real.precision >= 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="target not met: held-out conversational recall is 0.799 (default mode) and "
+    "0.812 (high-recall mode); see docs/detectors.md",
+)
+def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
+    chat = sql_results["conversational"].counts["test"]
+    assert chat.recall >= 0.95 and chat.precision >= 0.95
 
 
 def test_docs_table_matches_the_harness(bench: ModuleType, sql_results: dict[str, Any]) -> None:
@@ -399,6 +423,24 @@ def test_docs_table_matches_the_harness(bench: ModuleType, sql_results: dict[str
     assert f"{bench.TABLE_START}\n{table}\n{bench.TABLE_END}" in docs, (
         "docs/detectors.md is stale: run python bench/detector_eval.py --write-docs"
     )
+
+
+def test_docs_recall_table_matches_the_harness(bench: ModuleType) -> None:
+    docs = bench.DOCS.read_text(encoding="utf-8")
+    table = bench.sql_table_markdown(bench.evaluate_sql(recall=True))
+    assert f"{bench.RECALL_START}\n{table}\n{bench.RECALL_END}" in docs, (
+        "docs/detectors.md is stale: run python bench/detector_eval.py --write-docs"
+    )
+
+
+def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: ModuleType) -> None:
+    rows = list(bench.read_jsonl(bench.CONV_SHAREGPT))
+    ids = {str(r["id"]) for r in bench.read_jsonl(bench.SHAREGPT)}
+    assert {str(r["id"]) for r in rows} <= ids
+    assert len({str(r["id"]) for r in rows}) == len(rows)
+    hand = list(bench.read_jsonl(bench.CONV_HANDWRITTEN))
+    assert sum(bool(r["sql"]) for r in rows + hand) >= 300
+    assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
 def test_docs_other_detectors_table_matches_the_harness(bench: ModuleType) -> None:
