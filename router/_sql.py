@@ -59,7 +59,9 @@ _PARTS = {
     "<ID>": _ID,
     "<JOIN>": _JOIN,
     "<ID_UP>": _ID.replace("a-z", "A-Za-z"),
-    "<PLURAL>": r"[a-z]{2,}[a-hj-np-rtv-z]s",  # "users", "orders"; not "previous", "class"
+    # "users", "orders"; not "previous", "class", nor plurals that name a table in a text
+    "<PLURAL>": r"(?!(?:results|contents|times|findings|statistics|values|options|details)\b)"
+    r"[a-z]{2,}[a-hj-np-rtv-z]s",
     "<NAMED>": r"(?:[a-z]\w*_\w+|[`\"][^`\"\s]+[`\"])",  # snake_case or quoted
 }
 
@@ -104,6 +106,17 @@ _GATE_LOWER = (
     "invalid column",
     "does not exist",
     "single-row",
+    "_rank",
+    "row_number",
+    "over(",
+    "over (",
+    "partition by",
+    "normaliz",
+    "normalis",
+    "index strateg",
+    "indexing strateg",
+    "invalid identifier",
+    "lock wait",
 )
 
 

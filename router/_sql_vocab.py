@@ -66,11 +66,13 @@ GATE = DIALECTS | wordset(
     "joins insert update delete column columns index indexes upsert cte ctes trigger triggers "
     "procedure procedures ddl dml oracle subquery subqueries sqlstate relational rdbms "
     "ora-00942 normalization normalize normalise materialized having coalesce rdbms dba "
-    "inserts transaction transactions"
+    "inserts transaction transactions row rows record records null nulls denormalize "
+    "denormalization"
 )
 DB_NOUNS = wordset(
     "table tables column columns schema database databases row rows record records index "
-    "indexes indices trigger constraint ddl db insert inserts transaction transactions joins"
+    "indexes indices trigger constraint ddl db insert inserts transaction transactions joins "
+    "nulls"
 )
 # Dataframe libraries are look-alikes unless an SQL engine is the data source or target
 # ("read a MySQL table into pandas", "insert NULL into mysql from a DataFrame").
@@ -126,12 +128,12 @@ ERROR_PHRASES = re.compile(
     r"unknown\s+column\s+'|ambiguous\s+column\s+name|column\s+reference\s+\"\w+\"\s+is\s+"
     r"ambiguous|foreign\s+key\s+constraint\s+fails|integrity\s+constraint\s+violation|"
     r"invalid\s+in\s+the\s+select\s+list|duplicate\s+entry\s+'|no\s+such\s+(?:table|column):|"
-    r"operand\s+should\s+contain\s+\d+\s+column|invalid\s+column\s+name\s+'|"
+    r"operand\s+should\s+contain\s+\d+\s+column|invalid\s+identifier|lock\s+wait\s+timeout|invalid\s+column\s+name\s+'|"
     r"msg\s+\d{3,5},\s+level\s+\d+|error\s+\d{4}\s+\(\w{5}\))"
 )
 ERROR_ANCHORS = tuple(
     "must|subquer|single-row|violates|duplicate|error|syntax|relation|table|column|unknown|"
-    "ambiguous|foreign|integrity|invalid|no|operand|msg".split("|")
+    "ambiguous|foreign|integrity|invalid|no|operand|msg|lock".split("|")
 )
 
 # SQL written in capitals inside prose: "Why is SELECT * slow?", "my GROUP BY returns...".
@@ -175,11 +177,13 @@ PHRASES_4 = re.compile(
     r"explain\s+analy[sz]e|normal\s+forms?\b|[123]nf\b|bcnf\b|relational\s+(?:database|algebra|"
     r"schema|model)|rdbms\b|materiali[sz]ed\s+views?|correlated\s+subquer|isolation\s+level|"
     r"select\s+for\s+update|case\s+when\b|count\(\*\)|information_schema|one-to-many|"
-    r"window\s+functions?|row_number\b|dense_rank\b|over\s*\(\s*partition\s+by|date_trunc\b|string_agg\b|"
+    r"truncate\s+(?:and|vs\.?|or|versus)\s+delete|delete\s+(?:and|vs\.?|or|versus)\s+truncate|"
+    r"truncate\s+table|window\s+functions?|row_number\b|dense_rank\b|over\s*\(\s*(?:partition\s+by|order\s+by|\))|date_trunc\b|string_agg\b|"
     r"group_concat\b|listagg\b|on\s+delete\s+cascade|temp(?:orary)?\s+tables?\b|"
     r"star\s+schema|(?:fact|dimension|junction|bridge|lookup)\s+tables?\b|"
     r"(?:dirty|phantom|non-repeatable)\s+reads?\b|row[\s-]level\s+security|"
-    r"query\s+optimi[sz]er|sql\s+(?:database|table|syntax|function|view|job|agent)|"
+    r"query\s+optimi[sz]er|sql\s+(?:server\s+)?(?:database|table|syntax|function|view|job|agent|instance|login|"
+    r"management\s+studio)|"
     r"many-to-many|(?:raw|generated|underlying|resulting)\s+sql\b|sql\s+(?:\S+\s+){0,3}?"
     r"(?:generat|produc|emit)\w*|parameteri[sz]ed\s+quer|prepared\s+statements?|"
     r"(?:merge|update|insert|delete|select|create|alter|drop|upsert)\s+statements?|"
@@ -194,8 +198,7 @@ PHRASES_3 = re.compile(
     r"er\s+diagram|entity[\s-]relationship|sql\s+injection|database\s+quer|"
     r"databases?\s+(?:is\s+|are\s+)?(?:called|named)\s|columns?\s+unique|"
     r"unique\s+(?:column|key|index)|(?:composite|surrogate|natural|candidate)\s+keys?\b|"
-    r"check\s+constraints?|identity\s+columns?|truncate\s+(?:and|vs\.?|or|versus)\s+delete|"
-    r"delete\s+(?:and|vs\.?|or|versus)\s+truncate|truncate\s+table|database\s+index|index(?:es)?\s+(?:\w+\s+){0,3}?(?:in|on)\s+(?:an?\s+|"
+    r"check\s+constraints?|identity\s+columns?|database\s+index|index(?:es)?\s+(?:\w+\s+){0,3}?(?:in|on)\s+(?:an?\s+|"
     r"the\s+)?(?:database|db|table)\b|datediff\b|dateadd\b|to_char\b|"
     r"(?:sum|avg|count|max|min)\s*\(\s*(?:distinct\s+)?[a-z_.]+\s*\)|"
     r"(?:delete|remove|find|count|dedupe)\s+(?:the\s+|all\s+)?"
@@ -203,6 +206,12 @@ PHRASES_3 = re.compile(
     r"(?:database|db|schema)\b|(?:learn|stud|practi[cs]|teach)\w*\s+(?:\w+\s+){0,2}?"
     r"(?:sql|joins|subqueries|quer(?:y|ies)|databases?|mysql|postgres\w*)\b|"
     r"(?:in)?to\s+(?:an?|the)\s+(?:database\s+|sql\s+)?query\b|"
+    r"(?:my|this|the|our)\s+(?:sql\s+)?query\s+(?:is|was|returns?|gives?|takes?|runs?|fails?|"
+    r"keeps|doesn'?t|does\s+not|won'?t|seems|throws|shows)\b|wrong\s+with\s+(?:my|this|the)\s+"
+    r"query|(?:one|first|latest|last|top\s+\d+|\d+)\s+rows?\s+(?:per|for\s+each|in\s+each|"
+    r"of\s+each)\s+(?:group|category|customer|user|key|id|department|day|week|month|date|"
+    r"store|product|account|order|partition)\b|(?:de)?normali[sz]\w*\s+(?:\w+\s+){0,3}?(?:tables?|schema|database|"
+    r"data\s+model)|index(?:ing)?\s+strateg|many\s+to\s+many|one\s+to\s+many|"
     r"(?:migration|backfill)\w*\s+(?:\w+\s+){0,6}?(?:columns?|tables?)\b|"
     r"triggers?\s+(?:\w+\s+){0,8}?(?:on\s+(?:every\s+)?(?:insert|update|delete)|before\s+"
     r"(?:insert|update)|after\s+(?:insert|update|delete))|null\s+values?\s+in)"
@@ -220,7 +229,7 @@ PHRASE_ANCHORS_4 = tuple(
     "subquer|query|execution|explain|normal|1nf|2nf|3nf|bcnf|relational|rdbms|materiali|"
     "correlated|isolation|case|count(|information_schema|one-to-many|many-to-many|raw|"
     "generated|underlying|resulting|parameterized|parameterised|prepared|merge|update|insert|"
-    "window|row_number|dense_rank|over|date_trunc|string_agg|group_concat|listagg|on|temp|temporary|"
+    "truncate|window|row_number|dense_rank|over|date_trunc|string_agg|group_concat|listagg|on|temp|temporary|"
     "star|fact|dimension|junction|bridge|lookup|dirty|phantom|non-repeatable|row|query|"
     "delete|create|alter|drop|upsert|join|joining|joins".split("|")
 )
@@ -232,7 +241,9 @@ PHRASE_ANCHORS_3 = tuple(
     "composite|surrogate|natural|candidate|check|identity|datediff|dateadd|to_char|sum|avg|"
     "truncate|indexes|"
     "max|min|"
-    "practice|practicing|practise|teach|teaching|to|into".split("|")
+    "practice|practicing|practise|teach|teaching|to|into|my|this|the|our|wrong|one|first|latest|"
+    "last|top|denormalize|denormalise|denormalizing|denormalization|normalize|normalise|"
+    "normalizing|normalization|indexing|many".split("|")
 )
 PHRASE_ANCHORS_2 = tuple(
     "group|order|upsert|cte|coalesce|second|unique|auto|not|varchar|transaction|rollback|"
@@ -247,10 +258,13 @@ DIALECT_NOUN = re.compile(  # right after a dialect: "mysql database", "postgres
 # Before a dialect: the question is about it ("In SQL, what is...", "postgres: how do I").
 # Engine tools whose names the word splitter cuts at "_": found as substrings.
 ENGINE_TOOLS = ("pg_dump", "pg_restore", "pg_stat", "pgbouncer", "pg_hba")
-DIALECT_TOPIC = re.compile(r"(?:^\s*|[.!?\n]\s*|\bin\s+)(?:spark\s+|pl/|t-)?\Z")
+DIALECT_TOPIC = re.compile(r"(?:^\s*|[.!?\n(]\s*|\bin\s+)(?:spark\s+|pl/|t-)?\Z")
 # Engine names that are also ordinary words count only with database context.
 CONTEXT_DIALECTS = {
-    "oracle": re.compile(r"oracle(?:\s+(?:db|database|sql|equivalent|table|query|syntax)\b|:)"),
+    "oracle": re.compile(
+        r"oracle(?:\s+(?:db|database|sql|equivalent|table|query|syntax|\d+[cgi]?)\b|:|,?\s+"
+        r"(?:how|what|why|can|is|does|should)\b)"
+    ),
     "snowflake": re.compile(
         r"snowflake(?:\s+(?:db|database|sql|table|query|queries|schema|warehouse|stage|view)\b|:|,)"
     ),
@@ -262,9 +276,9 @@ CONTEXT_DIALECTS = {
 WAREHOUSE_WORDS = wordset(
     "table tables query queries join joins schema warehouse sql cluster database column columns"
 )
-DB_ACTION = re.compile(  # right before a dialect: "export data from excel to"
+DB_ACTION = re.compile(  # right before a dialect: "export data from excel to", "convert to"
     r"\b(?:load|import|export|insert|migrat\w*|copy|move|sync|dump|restore|back\s+up|backup|"
-    r"ingest)\w*\b[^.?!\n]{0,60}\b(?:to|into|in|from)\s+(?:a\s+|an\s+|the\s+|my\s+)?\Z"
+    r"ingest|convert|translate|rewrite|turn)\w*\b[^.?!\n]{0,60}\b(?:to|into|in|from)\s+(?:a\s+|an\s+|the\s+|my\s+)?\Z"
 )
 QUERY_NOUNS = tuple(
     (n.split()[0], n)
@@ -288,7 +302,8 @@ QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that s
     r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b"
 )
 TABLE_BEFORE_SOURCE = (  # "from the users table", "of sub_category table", "query the orders"
-    r"(?:\b(?:from|in|into|on|of|to|for|query|join|update|called)\s+|^\s*|[.!?]\s+)"
+    r"(?:\b(?:from|in|into|on|of|to|for|query|queries|join|joins|update|updates|called|lock|"
+    r"locks|locking|scan|scans|truncate|alter|index|indexes)\s+|^\s*|[.!?]\s+)"
     r"(?:(?:(?:the|my|our|a|an|your)\s+(?:<PLURAL>\s+)?)?<NAMED>|(?:the|my|our|a|an|your)\s+"
     r"<PLURAL>)\s+\Z|\b(?:from|in|into|of|on|join)\s+<NOT>[a-z]\w*\s+\Z"
 )
@@ -344,7 +359,6 @@ _REQUIRES_SOURCE = (  # (anchors, words one of which the phrase needs)
     ("case", "when"),
     ("raw generated underlying resulting", "sql"),
     ("window", "function functions"),
-    ("over", "partition"),
     ("on", "delete"),
     ("temp temporary fact dimension junction bridge lookup", "table tables"),
     ("star", "schema"),
@@ -371,12 +385,17 @@ _REQUIRES_SOURCE = (  # (anchors, words one of which the phrase needs)
     ("not", "null"),
     ("store stores storing", "database db table"),
     ("must", "appear"),
+    ("my this the our", "query"),
+    ("wrong", "query"),
+    ("first latest last top", "row rows"),
+    ("one", "row rows many"),
+    ("many", "many"),
     ("duplicate", "key entry rows records"),
     ("syntax", "error"),
     ("relation table", "exist"),
     ("unknown ambiguous", "column"),
     ("integrity", "constraint"),
-    ("invalid", "select column"),
+    ("invalid", "select column identifier"),
     ("no", "such"),
     ("msg", "level"),
 )

@@ -102,6 +102,19 @@ CONVERSATIONAL_SQL = [
     "my query is slow on a table with 40 million rows",
     "Why is SELECT * slow on a big table?",
     "difference between WHERE and HAVING?",
+    "what's wrong with my query? it says invalid identifier",
+    "can you make this faster? we run it every minute and it locks the orders table",
+    "how to return only one row per group",
+    "what's the difference between rank and dense_rank",
+    "how do I calculate a moving average with over()",
+    "In oracle how do I get the current date",
+    "how do I make a many to many relationship in a database",
+    "convert this mongo query to sql: db.users.find({age: {$gt: 30}})",
+    "Is it better to denormalize this table for reporting?",
+    "list every employee whose salary is above their department average (sql)",
+    "mysql keeps saying 'Lock wait timeout exceeded'",
+    "what's the difference between truncate and delete",
+    "pg_dump is failing with permission denied for table",
 ]
 CONVERSATIONAL_NOT_SQL = [
     "how do I group by two columns in pandas and sum another",
@@ -119,6 +132,14 @@ CONVERSATIONAL_NOT_SQL = [
     "table tennis tips for beginners",
     "I have a query about my electricity bill",
     "how to join a zoom meeting from my phone",
+    "my search query returns nothing on google",
+    "the results table in my paper is too wide",
+    "one row per line in the csv please",
+    "is oracle a good company to work for",
+    "convert this python to javascript",
+    "my snowflake tattoo is peeling, is that normal",
+    "write an essay on the history of the trade union movement",
+    "how do I use the union-find data structure",
 ]
 
 
