@@ -331,7 +331,7 @@ TABLE_ANSWER_ANCHORS = (
 )
 # A follow-up that leaves the SQL conversation: earlier SQL turns no longer make it SQL.
 TOPIC_SWITCH = re.compile(
-    r"\b(?:never\s*mind|nevermind|instead|unrelated|different\s+(?:topic|question|subject)|"
+    r"\b(?:never\s*mind|nevermind|unrelated|different\s+(?:topic|question|subject)|"
     r"new\s+(?:topic|question)|change\s+(?:of\s+)?(?:the\s+)?subject|forget\s+(?:that|the\s+"
     r"(?:sql|query|database))|haiku|poem|lyrics|song|story|essay|cover\s+letter|tweet|"
     r"translate\s+(?:this|that|it)?\s*(?:in)?to\s+(?:english|french|german|spanish|chinese|"

@@ -83,6 +83,12 @@ def test_non_sql_chat_stays_speculative_and_names_no_detector() -> None:
         ],
         [_system("Act as a senior DBA for our MySQL fleet."), _user("lock waits every day at 9")],
         [
+            _user("Here's the error: ERROR 1062 (23000): Duplicate entry 'x' for key 'email'"),
+            _assistant("The email must be unique."),
+            _user("how do I update instead when it exists?"),
+        ],
+        [_system("The database is PostgreSQL 15."), _user("show me revenue by month")],
+        [
             _user('ERROR: duplicate key value violates unique constraint "users_pkey"'),
             _assistant("The id you insert already exists."),
             _user("but I never set that id myself"),
