@@ -401,9 +401,9 @@ def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
     real = sql_results["real_traffic"].counts["test"]
     chat = sql_results["conversational"].counts["test"]
     assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
-    # Regression guards at the measured levels (docs/detectors.md): real traffic P 0.800,
-    # R 0.792; the conversational set P 0.915, R 0.799 (before issue 14: R 0.42).
-    assert real.precision >= 0.78, f"real-traffic held-out precision {real.precision:.3f}"
+    # Regression guards at the measured levels (docs/detectors.md): real traffic P 0.784,
+    # R 0.792; the conversational set P 0.909, R 0.805 (before issue 14: R 0.42).
+    assert real.precision >= 0.77, f"real-traffic held-out precision {real.precision:.3f}"
     assert real.recall >= 0.77, f"real-traffic held-out recall {real.recall:.3f}"
     assert chat.precision >= 0.89, f"conversational held-out precision {chat.precision:.3f}"
     assert chat.recall >= 0.77, f"conversational held-out recall {chat.recall:.3f}"
@@ -419,7 +419,7 @@ def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.800 (19 FP in 5,725 "
+    reason="target not met: held-out real-traffic precision is 0.784 (21 FP in 5,725 "
     "prompts, mostly prompts that quote SQL or database words while asking for something "
     "else); see docs/detectors.md",
 )
@@ -430,8 +430,8 @@ def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out conversational recall is 0.799 (default mode) and "
-    "0.812 (high-recall mode); see docs/detectors.md",
+    reason="target not met: held-out conversational recall is 0.805 (default mode) and "
+    "0.819 (high-recall mode); see docs/detectors.md",
 )
 def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
