@@ -206,12 +206,16 @@ PHRASES_3 = re.compile(
     r"(?:database|db|schema)\b|(?:learn|stud|practi[cs]|teach)\w*\s+(?:\w+\s+){0,2}?"
     r"(?:sql|joins|subqueries|quer(?:y|ies)|databases?|mysql|postgres\w*)\b|"
     r"(?:in)?to\s+(?:an?|the)\s+(?:database\s+|sql\s+)?query\b|"
-    r"(?:my|this|the|our)\s+(?:sql\s+)?query\s+(?:is|was|returns?|gives?|takes?|runs?|fails?|"
+    r"(?:my|this|the|our)\s+(?:sql\s+)?(?:query|select)\s+(?:is|was|returns?|gives?|takes?|"
+    r"runs?|fails?|"
     r"keeps|doesn'?t|does\s+not|won'?t|seems|throws|shows)\b|wrong\s+with\s+(?:my|this|the)\s+"
     r"query|(?:one|first|latest|last|top\s+\d+|\d+)\s+rows?\s+(?:per|for\s+each|in\s+each|"
     r"of\s+each)\s+(?:group|category|customer|user|key|id|department|day|week|month|date|"
     r"store|product|account|order|partition)\b|(?:de)?normali[sz]\w*\s+(?:\w+\s+){0,3}?(?:tables?|schema|database|"
-    r"data\s+model)|index(?:ing)?\s+strateg|many\s+to\s+many|one\s+to\s+many|"
+    r"data\s+model)|index(?:ing)?\s+strateg|(?:nth|n-th|second|third|2nd|3rd)\s+(?:highest|"
+    r"largest|lowest|smallest|max)|lock\w*\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?:tables?|rows?)\b|"
+    r"(?:database|db|query|queries)\s+(?:is\s+|are\s+|was\s+|so\s+|very\s+|really\s+|too\s+)*"
+    r"slow\b|many\s+to\s+many|one\s+to\s+many|"
     r"(?:migration|backfill)\w*\s+(?:\w+\s+){0,6}?(?:columns?|tables?)\b|"
     r"triggers?\s+(?:\w+\s+){0,8}?(?:on\s+(?:every\s+)?(?:insert|update|delete)|before\s+"
     r"(?:insert|update)|after\s+(?:insert|update|delete))|null\s+values?\s+in)"
@@ -243,7 +247,8 @@ PHRASE_ANCHORS_3 = tuple(
     "max|min|"
     "practice|practicing|practise|teach|teaching|to|into|my|this|the|our|wrong|one|first|latest|"
     "last|top|denormalize|denormalise|denormalizing|denormalization|normalize|normalise|"
-    "normalizing|normalization|indexing|many".split("|")
+    "normalizing|normalization|indexing|many|nth|n-th|second|third|2nd|3rd|lock|locking|locks|"
+    "database|db|query|queries".split("|")
 )
 PHRASE_ANCHORS_2 = tuple(
     "group|order|upsert|cte|coalesce|second|unique|auto|not|varchar|transaction|rollback|"
@@ -385,10 +390,12 @@ _REQUIRES_SOURCE = (  # (anchors, words one of which the phrase needs)
     ("not", "null"),
     ("store stores storing", "database db table"),
     ("must", "appear"),
-    ("my this the our", "query"),
+    ("my this the our", "query select"),
     ("wrong", "query"),
     ("first latest last top", "row rows"),
     ("one", "row rows many"),
+    ("nth n-th second third 2nd 3rd", "highest largest lowest smallest max"),
+    ("lock locking locks", "table tables row rows wait"),
     ("many", "many"),
     ("duplicate", "key entry rows records"),
     ("syntax", "error"),

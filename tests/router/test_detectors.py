@@ -115,6 +115,9 @@ CONVERSATIONAL_SQL = [
     "mysql keeps saying 'Lock wait timeout exceeded'",
     "what's the difference between truncate and delete",
     "pg_dump is failing with permission denied for table",
+    "how do I find the nth highest value in a column",
+    "how do I lock a table while updating it",
+    "why is my database so slow when I filter by date",
 ]
 CONVERSATIONAL_NOT_SQL = [
     "how do I group by two columns in pandas and sum another",
@@ -140,6 +143,9 @@ CONVERSATIONAL_NOT_SQL = [
     "my snowflake tattoo is peeling, is that normal",
     "write an essay on the history of the trade union movement",
     "how do I use the union-find data structure",
+    "how do I lock my phone screen",
+    "my database of recipes is getting big, any app recommendations?",
+    "join us for the launch party, rsvp by friday",
 ]
 
 
