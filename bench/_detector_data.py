@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / ".." / "shared" / "data"
 TEST_DATA = REPO / "tests" / "router" / "data"
 LABELS = TEST_DATA / "sql_labels_sharegpt_arena.jsonl"
 NL_REQUESTS = TEST_DATA / "sql_nl_requests.txt"
+CONVERSATIONS = REPO / "tests" / "data" / "sql_conversations"
+CONV_SHAREGPT = CONVERSATIONS / "sharegpt_labels.jsonl"
+CONV_HANDWRITTEN = CONVERSATIONS / "handwritten.jsonl"
+SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
     "{sql}\n\nWhy is this slow?",
@@ -40,6 +45,7 @@ class Example:
     key: str  # stable id; its hash picks the dev/test half
     text: str
     sql: bool
+    messages: tuple[Mapping[str, Any], ...] = ()  # a conversation: detected as a whole
 
 
 def data_available() -> bool:
@@ -191,10 +197,39 @@ def nl_request_examples() -> list[Example]:
     return [Example("nl:" + s, s, True) for s in (line.strip() for line in lines) if s]
 
 
+def conversation_examples(source: str) -> list[Example]:
+    """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
+    prompts, text read from the shared data) or ``handwritten`` (conversations we wrote)."""
+    if source == "sharegpt":
+        prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
+        out = []
+        for r in read_jsonl(CONV_SHAREGPT):
+            rid, text = str(r["id"]), prompts[str(r["id"])]
+            message = {"role": "user", "content": text}
+            key = "sharegpt:" + rid.rsplit("_", 1)[0]
+            out.append(Example(key, text, bool(r["sql"]), (message,)))
+        return out
+    out = []
+    for r in read_jsonl(CONV_HANDWRITTEN):
+        messages = r["messages"]
+        assert isinstance(messages, list)
+        text = str(messages[-1]["content"])
+        key = "conv:" + json.dumps(messages, sort_keys=True)
+        out.append(Example(key, text, bool(r["sql"]), tuple(messages)))
+    return out
+
+
+def sharegpt_examples() -> list[Example]:
+    """Every ShareGPT first turn (the traffic mix), unlabeled."""
+    return [
+        Example("sharegpt:" + str(r["id"]), str(r["prompt"]), False) for r in read_jsonl(SHAREGPT)
+    ]
+
+
 def sharegpt_arena_examples() -> list[Example]:
     labels = {str(r["id"]): bool(r["sql"]) for r in read_jsonl(LABELS)}
     out = []
-    for r in read_jsonl(DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"):
+    for r in read_jsonl(SHAREGPT):
         rid = str(r["id"])
         # Turns of one conversation share a key (the id before the last "_").
         out.append(
@@ -235,6 +270,11 @@ ROWS: tuple[tuple[str, Callable[[], list[Example]], bool], ...] = (
     ("bare_questions", bare_question_examples, False),
 )
 REAL_TRAFFIC = ("sharegpt_arena", "defog_idk")
+# The conversational set, read through the conversation-level scan (router._conversation).
+CONVERSATION_ROWS: tuple[tuple[str, Callable[[], list[Example]]], ...] = (
+    ("conv_sharegpt", lambda: conversation_examples("sharegpt")),
+    ("conv_handwritten", lambda: conversation_examples("handwritten")),
+)
 
 
 # --- other detectors: code and math sets --------------------------------------------------

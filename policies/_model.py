@@ -45,6 +45,9 @@ __all__ = [
 
 DETECTOR_NAMES = ("sql", "code", "math", "pii", "long_context")
 DetectorName = Literal["sql", "code", "math", "pii", "long_context"]
+# Detectors with a high-recall mode a rule can ask for (``mode: recall``).
+RECALL_MODE_DETECTORS = ("sql",)
+DetectorMode = Literal["default", "recall"]
 
 
 class _Frozen(BaseModel):
@@ -169,6 +172,9 @@ class Matcher(_Frozen):
     """When a rule applies. Every field that is set must match (AND)."""
 
     detector: DetectorName | None = None
+    # "recall": the detector's high-recall mode (more false alarms, fewer misses), for
+    # safety rules such as "SQL never goes to a speculative deployment"
+    mode: DetectorMode = "default"
     min_tokens: int | None = Field(default=None, gt=0)
     regex: str | None = None
     metadata: dict[str, str] | None = None
@@ -185,6 +191,11 @@ class Matcher(_Frozen):
             raise ValueError("detector long_context needs min_tokens")
         if self.min_tokens is not None and self.detector not in (None, "long_context"):
             raise ValueError("min_tokens only goes with detector long_context")
+        if self.mode == "recall" and self.detector not in RECALL_MODE_DETECTORS:
+            raise ValueError(
+                f"mode: recall needs a detector that has a high-recall mode "
+                f"({', '.join(RECALL_MODE_DETECTORS)}), got {self.detector!r}"
+            )
         if self.regex is not None:
             if not self.regex:
                 raise ValueError("regex: empty pattern matches every request")

@@ -18,6 +18,9 @@ class Decision:
     [0, 1]: 0 = the cheapest tier surely suffices, 1 = the top tier is needed.
     ``cascade`` means serving may escalate to a higher tier when the answer fails its
     checks (and, when the router started one tier lower on purpose, that it did so).
+    ``detectors`` names the prompt detectors that fired (``"sql:recall"``: only in the
+    high-recall mode a rule asked for) and ``detector_turns`` the message each fired on
+    (its index in ``messages``; 0 for a string prompt).
     """
 
     tier: str
@@ -34,12 +37,14 @@ class Decision:
     classifier_version: str
     input_tokens: int = 0
     detectors: tuple[str, ...] = field(default=())
+    detector_turns: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["reasons"] = list(self.reasons)
         data["rules"] = list(self.rules)
         data["detectors"] = list(self.detectors)
+        data["detector_turns"] = dict(self.detector_turns)
         return data
 
     def to_json(self) -> str:
@@ -50,4 +55,7 @@ class Decision:
         fields = dict(data)
         for key in ("reasons", "rules", "detectors"):
             fields[key] = tuple(fields.get(key, ()))
+        fields["detector_turns"] = {
+            str(k): int(v) for k, v in fields.get("detector_turns", {}).items()
+        }
         return cls(**fields)

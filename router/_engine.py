@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 from policies import ClassifierError, Deployment, Policy, PolicyError, PolicyProblem
 from policies import default_policy as _load_default_policy
 from policies import load_policy as _load_policy
+from router._conversation import DetectorHits, scan_prompt
 from router._decision import Decision
-from router._detectors import DETECTORS
 from router._prompt import PromptInput, normalize_prompt
 from router._rules import Constraints, RequestFeatures, collect_constraints
 from router._scorer import ComplexityScorer
@@ -67,6 +67,9 @@ class Router:
         self._strategy = STRATEGIES[self.policy.classifier.strategy]
         _check_deployable(self.policy)
         self._policy_version = self.policy.version_string  # a content hash: compute it once
+        self._recall_for = sorted(  # detectors a rule wants in their high-recall mode
+            {str(r.match.detector) for r in self.policy.overrides if r.match.mode == "recall"}
+        )
 
     @classmethod
     def from_policy(cls, path: str | Path, scorer: ComplexityScorer | None = None) -> Router:
@@ -105,8 +108,10 @@ class Router:
         self, prompt: PromptInput, probs: NDArray[np.float64], metadata: Mapping[str, object]
     ) -> Decision:
         policy = self.policy
-        hits = frozenset(name for name, detect in DETECTORS.items() if detect(prompt.detector_text))
-        features = RequestFeatures(hits, prompt.input_tokens, prompt.detector_text, metadata)
+        hits = scan_prompt(prompt, self._recall_for)
+        features = RequestFeatures(
+            hits.names, prompt.input_tokens, prompt.detector_text, metadata, hits.recall
+        )
         constraints = collect_constraints(policy, features)
         tier, reason = self._strategy.choose(probs, policy)
         reasons = [
@@ -179,7 +184,7 @@ class Router:
         self,
         prompt: PromptInput,
         probs: NDArray[np.float64],
-        hits: frozenset[str],
+        hits: DetectorHits,
         constraints: Constraints,
         pick: _Pick,
         reasons: list[str],
@@ -203,7 +208,8 @@ class Router:
             policy_version=self._policy_version,
             classifier_version=self.scorer.version,
             input_tokens=prompt.input_tokens,
-            detectors=tuple(sorted(hits)),
+            detectors=tuple(sorted(hits.turns)),
+            detector_turns=dict(sorted(hits.turns.items())),
         )
 
 

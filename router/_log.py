@@ -23,7 +23,7 @@ __all__ = [
     "parse_log_record",
 ]
 
-LOG_SCHEMA_VERSION = 2  # 2: conversation_id, user_turns
+LOG_SCHEMA_VERSION = 3  # 2: conversation_id, user_turns; 3: decision.detector_turns
 AttemptKind = Literal["primary", "fallback", "escalation"]
 Outcome = Literal["ok", "error", "timeout", "rate_limited", "failed_check"]
 
@@ -51,7 +51,7 @@ class DecisionRecord:
     request_id: str
     timestamp: str  # ISO 8601, UTC
     prompt_sha256: str
-    decision: dict[str, Any]  # Decision.to_dict()
+    decision: dict[str, Any]  # Decision.to_dict(); "detector_turns" from schema 3 on
     attempts: tuple[Attempt, ...]
     status: Literal["ok", "error", "cancelled"]  # cancelled: the client went away
     tenant: str | None = None

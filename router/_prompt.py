@@ -1,9 +1,11 @@
 """Turn a prompt string or OpenAI-style ``messages`` into what routing needs.
 
-Routing looks at three things: the text the classifier scores (the last user turn),
+Routing looks at four things: the text the classifier scores (the last user turn),
 the text the detectors scan (system prompt + last user turn, cut to a bounded
-head+tail window so a 1 MB prompt costs the same as a 16 kB one), and a token estimate of the
-whole conversation (for cost, latency and context-window checks).
+head+tail window so a 1 MB prompt costs the same as a 16 kB one), the turns a
+conversation-level detector reads (last user turn, system prompt, the few turns before, each
+with its index in ``messages``), and a token estimate of the whole conversation (for cost,
+latency and context-window checks).
 """
 
 from __future__ import annotations
@@ -14,13 +16,24 @@ from typing import Any
 
 from policies import PromptError
 
-__all__ = ["PromptInput", "estimate_tokens", "normalize_prompt", "window"]
+__all__ = ["PromptInput", "Turn", "estimate_tokens", "normalize_prompt", "window"]
 
 # Detectors see at most this many characters (head + tail); the classifier fewer:
 # its features saturate long before, and its cost grows with the text.
 WINDOW_CHARS = 16_000
 CLASSIFIER_CHARS = 4_000
+CONTEXT_CHARS = 4_000  # each earlier turn a detector reads is cut to this (head + tail)
+CONTEXT_TURNS = 6  # earlier turns read, most recent first
 _TEXT_ROLES = ("system", "developer", "user", "assistant", "tool")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message a detector reads: its index in ``messages`` (0 for a string prompt)."""
+
+    index: int
+    role: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,11 @@ class PromptInput:
     detector_text: str
     input_tokens: int
     n_turns: int
+    # the last user turn, the system prompt (all system/developer messages joined, at the
+    # index of the first) and up to CONTEXT_TURNS earlier turns, most recent first
+    last_user: Turn | None = None
+    system: Turn | None = None
+    context: tuple[Turn, ...] = ()
 
 
 def estimate_tokens(text: str) -> int:
@@ -55,8 +73,13 @@ def normalize_prompt(prompt: str | Sequence[Mapping[str, Any]], max_chars: int) 
         _check_size(len(prompt), max_chars, "prompt")
         if not prompt.strip():
             raise PromptError("prompt: is empty")
+        text = window(prompt)
         return PromptInput(
-            window(prompt, CLASSIFIER_CHARS), window(prompt), estimate_tokens(prompt), 1
+            window(prompt, CLASSIFIER_CHARS),
+            text,
+            estimate_tokens(prompt),
+            1,
+            last_user=Turn(0, "user", text),
         )
     if isinstance(prompt, (bytes, bytearray)) or not isinstance(prompt, Sequence):
         raise PromptError(
@@ -67,13 +90,28 @@ def normalize_prompt(prompt: str | Sequence[Mapping[str, Any]], max_chars: int) 
         raise PromptError("messages: is empty")
     texts = [(_role(m, i), _content_text(m, i)) for i, m in enumerate(messages)]
     _check_size(sum(len(t) for _, t in texts), max_chars, "messages")
-    users = [t for role, t in texts if role == "user" and t.strip()]
+    users = [i for i, (role, t) in enumerate(texts) if role == "user" and t.strip()]
     if not users:
         raise PromptError("messages: no user message with text content")
-    system = "\n".join(t for role, t in texts if role in ("system", "developer"))
-    detector_text = window(f"{system}\n{users[-1]}" if system else users[-1])
+    last = texts[users[-1]][1]
+    systems = [i for i, (role, _) in enumerate(texts) if role in ("system", "developer")]
+    system = "\n".join(texts[i][1] for i in systems)
+    detector_text = window(f"{system}\n{last}" if system else last)
     tokens = sum(estimate_tokens(t) + 4 for _, t in texts)
-    return PromptInput(window(users[-1], CLASSIFIER_CHARS), detector_text, tokens, len(users))
+    earlier = [
+        Turn(i, role, window(t, CONTEXT_CHARS))
+        for i, (role, t) in reversed(list(enumerate(texts[: users[-1]])))
+        if role in ("user", "assistant", "tool") and t.strip()
+    ]
+    return PromptInput(
+        window(last, CLASSIFIER_CHARS),
+        detector_text,
+        tokens,
+        len(users),
+        last_user=Turn(users[-1], "user", window(last)),
+        system=Turn(systems[0], texts[systems[0]][0], window(system)) if system.strip() else None,
+        context=tuple(earlier[:CONTEXT_TURNS]),
+    )
 
 
 def _check_size(n_chars: int, max_chars: int, what: str) -> None:

@@ -14,12 +14,16 @@ __all__ = ["Constraints", "RequestFeatures", "collect_constraints", "rule_matche
 
 @dataclass(frozen=True)
 class RequestFeatures:
-    """What rules can look at: detector hits, size, text and request metadata."""
+    """What rules can look at: detector hits, size, text and request metadata.
+
+    ``recall_detectors``: the detectors that fired in their high-recall mode, for rules
+    with ``mode: recall`` (only the detectors such rules name are run that way)."""
 
     detectors: frozenset[str]
     input_tokens: int
     text: str
     metadata: Mapping[str, object] = field(default_factory=dict)
+    recall_detectors: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -43,8 +47,10 @@ def rule_matches(match: Matcher, features: RequestFeatures) -> bool:
     if match.detector == "long_context" or (match.detector is None and match.min_tokens):
         if features.input_tokens < (match.min_tokens or 0):
             return False
-    elif match.detector is not None and match.detector not in features.detectors:
-        return False
+    elif match.detector is not None:
+        fired = features.recall_detectors if match.mode == "recall" else features.detectors
+        if match.detector not in fired:
+            return False
     if match.regex is not None and not _compiled(match.regex).search(features.text):
         return False
     if match.metadata:

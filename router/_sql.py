@@ -1,10 +1,14 @@
 """SQL detector: does answering this prompt mean writing, fixing, explaining or tuning SQL?
 
 It weighs evidence instead of trusting one regex: an SQL statement (``SELECT ... FROM t``,
-``INSERT INTO t``, ``CREATE TABLE t (``, ``JOIN t ON a = b``...) decides alone; otherwise
-points for dialect names, a request verb before "query" or "SQL", SQL phrases ("left
-join"), named tables ("the users table") and database nouns must outweigh look-alikes
-(GraphQL, Elasticsearch, pandas, spreadsheets, search prompts, CVs).
+``INSERT INTO t``, ``CREATE TABLE t (``, ``JOIN t ON a = b``...) or a database error message
+(``SQLSTATE``, ``ORA-00942``, "must appear in the GROUP BY clause") decides alone; otherwise
+points for engine names, SQL vocabulary in prose ("left join", "window function", "GROUP
+BY"), a request verb before "query" or "SQL", named tables ("the users table") and database
+nouns must outweigh look-alikes (GraphQL, Elasticsearch, MongoDB, pandas, spreadsheets,
+ORMs without SQL, search prompts, CVs). ``detect_sql(text, recall=True)`` is the high-recall
+mode a safety rule can ask for. ``sql_context``/``leaves_sql`` let a conversation-level scan
+(``router._conversation``) count a system prompt or an earlier turn.
 ``docs/detectors.md`` has the measured precision and recall.
 """
 
@@ -13,9 +17,10 @@ from __future__ import annotations
 import functools
 import re
 
-from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, words_of, wordset
+from router import _sql_vocab as v
+from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, words_of
 
-__all__ = ["detect_sql"]
+__all__ = ["detect_sql", "leaves_sql", "other_query_tool", "sql_context"]
 
 # --- SQL: statements -------------------------------------------------------------------------
 # An identifier, maybe qualified or quoted: users, dbo.users, "t1", `crm_account`, [x].
@@ -30,7 +35,7 @@ _JOIN = r"(?:(?:inner|left|right|full|cross|natural|outer)\s+)*join\b"
 _STATEMENT_SOURCES = (  # each starts with its anchor; an upper-case one matches the original
     r"SELECT\s+(?:DISTINCT\s+|TOP\s+\d+\s+)?[^;]{1,500}?\bFROM\s+<ID_UP>",
     r"SELECT\s*\Z",  # a completion-style text-to-SQL prompt
-    r"select\s+(?:distinct\s+)?(?:[^;?!.]|\.(?=\S)){1,300}?\bfrom\s+<T>(?:\s+(?:as\s+)?<NOT>\w+)?"
+    r"select\s+(?:distinct\s+)?(?:[^;?!.]|\.(?=\S)|\.\.\.){1,300}?\bfrom\s+<T>(?:\s+(?:as\s+)?<NOT>\w+)?"
     r"\s*(?:$|;|\)|,|where\b|<JOIN>|group\s+by|order\s+by|limit\b|union\b|having\b)",
     r"insert\s+(?:ignore\s+)?into\s+<T>\s*(?:\([^()]{0,400}\)\s*)?(?:values\b|select\b|\(|"
     r"default\s+values)",
@@ -54,7 +59,9 @@ _PARTS = {
     "<ID>": _ID,
     "<JOIN>": _JOIN,
     "<ID_UP>": _ID.replace("a-z", "A-Za-z"),
-    "<PLURAL>": r"[a-z]{2,}[a-hj-np-rtv-z]s",  # "users", "orders"; not "previous", "class"
+    # "users", "orders"; not "previous", "class", nor plurals that name a table in a text
+    "<PLURAL>": r"(?!(?:results|contents|times|findings|statistics|values|options|details)\b)"
+    r"[a-z]{2,}[a-hj-np-rtv-z]s",
     "<NAMED>": r"(?:[a-z]\w*_\w+|[`\"][^`\"\s]+[`\"])",  # snake_case or quoted
 }
 
@@ -65,81 +72,51 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 _STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
-# Query languages whose statements look like SQL: they count only when SQL is named too.
-_OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto", "soql")
+_TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
 
-# --- SQL: natural-language evidence ----------------------------------------------------------
-_DIALECTS = wordset(
-    "sql mysql mysqli postgres postgresql sqlite sqlite3 tsql t-sql plsql psql mssql "
-    "hivesql sparksql mariadb bigquery snowflake redshift clickhouse duckdb trino teradata "
-    "vertica databricks db2 cockroachdb daiquery"
-)
-_GATE = _DIALECTS | wordset(
-    "query queries sqlquery select table tables database databases schema schemas join joins "
-    "insert update delete column columns index indexes upsert cte ctes trigger triggers "
-    "procedure procedures ddl oracle subquery subqueries"
-)
-_DB_NOUNS = wordset(
-    "table tables column columns schema database databases row rows record records index "
-    "indexes indices trigger constraint ddl"
-)
-_LOOKALIKE = wordset(
-    "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
-    "neo4j sparql dynamodb firestore firebase kql jquery pandas dataframe dataframes df "
-    "pyspark excel spreadsheet spreadsheets dax vba django sqlalchemy prisma sequelize "
-    "typeorm hibernate eloquent laravel resume cv"
-)
-_LOOKALIKE_PHRASES = tuple(
-    "power query|power bi|google sheets|web search results|search quer|react-query|media quer|"
-    "query string|query param|markdown table|table format|table of contents|in a table|"
-    "entity framework|job description|years of experience".split("|")
-)
-_DDL_WORDS = ("primary key", "foreign key", "not null", "varchar(", "auto_increment")
-_ORACLE = re.compile(r"oracle\s+(?:db|database|sql)\b")
-_DIALECT_NOUN = re.compile(  # right after a dialect: "mysql database", "sql server table"
-    r"(?:\s+server)?\s+(?:databases?|db|tables?|columns?|schemas?|instance|quer(?:y|ies)|"
-    r"statements?|scripts?|code|views?|procedures?|triggers?|indexe?s?|syntax|dialect)\b"
-)
-_DB_ACTION = re.compile(  # right before a dialect: "export data from excel to"
-    r"\b(?:load|import|export|insert|migrat\w*|copy|move|sync|dump|restore|back\s+up|backup|"
-    r"ingest)\w*\b[^.?!\n]{0,60}\b(?:to|into|in|from)\s+(?:a\s+|an\s+|the\s+|my\s+)?\Z"
-)
-_QUERY_NOUNS = tuple(
-    (n.split()[0], n)
-    for n in "sql|sqlquery|query|queries|stored procedure|trigger|cte|upsert|ddl|schema".split("|")
-)
-_ASK_BEFORE = re.compile(  # right before a query noun: "write a", "fix this postgres"
-    r"\b(?:write|give|generate|create|show|help|fix|optimi[sz]e|improve|rewrite|convert|"
-    r"translate|debug|explain|make|build|craft|provide|refactor|modify|edit|correct|format|"
-    r"comment|design|need|want|figure\s+out|speed\s+up|"
-    r"(?:reply|respond|answer)(?:\s+only)?\s+with)\s+(?:me\s+|us\s+|out\s+|only\s+)?"
-    r"(?:(?:a|an|the|this|that|these|my|our|some|following|below|above|single|simple|"
-    r"efficient|optimi[sz]ed|valid|new|sample|example|complete|correct|\d+|one|two|three)"
-    r"\s+){0,3}(?:[\w/.-]+\s+){0,2}\Z"
-)
-_QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that sets"
-    r"(?:(?:sql\s?)?(?:query|queries|sql)|stored\s+procedures?|triggers?)\s+(?:(?:that|which|"
-    r"to|for)\s+(?:\w+\s+){0,2}?)?(?:(?:return|find|list|count|select|show|fetch|insert|join|"
-    r"group|filter|rank|pivot)(?:s|es|ing)?|get|gets|getting|sums?|summing|(?:calculat|comput|"
-    r"retriev|delet|updat|aggregat|remov|archiv)(?:e|es|ing)|sets?|setting|logs?|logging|"
-    r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b"
-)
-_JOIN_KIND = re.compile(r"\b(?:left|right|inner|outer|self|cross|full)\s+(?:outer\s+)?\Z")
-_HIGHEST = re.compile(r"\b(?:second|third|nth|2nd|3rd)\s+\Z")
-_AFTER_DATABASE = re.compile(
-    r"databases?\s+(?:quer(?:y|ies)|schemas?|tables?|(?:is\s+|are\s+)?(?:called|named)\s+\S)"
-)
-_GRANT = re.compile(r"grant\s+(?:[\w-]+\s+){0,3}(?:access|privileges?|permissions?)\s+on\b")
-_JOIN_TABLES = re.compile(
-    r"join\w*\s+(?:these|the|two|three|my|both|multiple)?\s*(?:\w+\s+)?tables\b"
-)
-_TABLE_BEFORE = _rx(  # "from the users table", "of sub_category table"
-    r"\b(?:from|in|into|on|of|to|for)\s+(?:(?:(?:the|my|our|a|an|your)\s+(?:<PLURAL>\s+)?)?"
-    r"<NAMED>|(?:the|my|our|a|an|your)\s+<PLURAL>)\s+\Z"
-)
-_TABLE_AFTER = re.compile(  # "table called users", "tables orders(id, ...", "Table: Staff Columns:"
-    r"tables?(?:\s+(?:is\s+|are\s+)?(?:called|named)\s+\S|:?\s+[`\"]?\w+[`\"]?\s*\(\s*\w+\s*"
-    r"[,)]|:\s*\w+\s+columns?:)"
+_GATE_UPPER = ("BY ", "HAVING", "COALESCE", "UNION", "DISTINCT", "NULL", "OFFSET", "WHERE")
+_GATE_LOWER = (
+    "ora-",
+    "sqlstate",
+    "must appear in the group by",
+    "returns more than",
+    "case when",
+    "normal form",
+    "primary key",
+    "foreign key",
+    "-to-many",
+    "msg ",
+    "window function",
+    "isolation level",
+    "execution plan",
+    "query plan",
+    "n+1 quer",
+    "materialized view",
+    "pg_",
+    "truncate",
+    # database error messages (router._sql_vocab.ERROR_PHRASES)
+    "constraint",
+    "duplicate key",
+    "duplicate entry",
+    "syntax error",
+    "no such table",
+    "no such column",
+    "unknown column",
+    "ambiguous",
+    "invalid column",
+    "does not exist",
+    "single-row",
+    "_rank",
+    "row_number",
+    "over(",
+    "over (",
+    "partition by",
+    "normaliz",
+    "normalis",
+    "index strateg",
+    "indexing strateg",
+    "invalid identifier",
+    "lock wait",
 )
 
 
@@ -150,71 +127,177 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
     )
 
 
-def _dialect_score(s: str, words: frozenset[str]) -> int:
-    """2 for a dialect name, +1 before a database noun, +2 after "export ... to"."""
-    spans = [(i, i + len(w)) for w in words & _DIALECTS for i in positions(s, w, limit=4)]
-    if "oracle" in words:
-        spans += [(i, i + 6) for i in positions(s, "oracle", limit=4) if _ORACLE.match(s, i)]
+def _at(s: str, words: frozenset[str], anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks."""
+    needs = v.ANCHOR_REQUIRES
+    return at(
+        s, tuple(a for a in anchors if a not in needs or not needs[a].isdisjoint(words)), pattern
+    )
+
+
+def _has_error(lower: str, words: frozenset[str]) -> bool:
+    """A database error message: SQLSTATE, ORA-00942, "must appear in the GROUP BY clause"...
+
+    Markers are searched everywhere, the phrases (common anchors such as "error") only in
+    the head and tail, where a pasted error and the question about it sit."""
+    if any(m in lower for m in v.ERROR_MARKERS):
+        return True
+    if len(lower) > 4 * ASK_SPAN:
+        lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
+    return _at(lower, words, v.ERROR_ANCHORS, v.ERROR_PHRASES)
+
+
+def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
+    """Points for engine names (2; +1 before a database noun, +2 when the question is about
+    it or data moves into it, +1 for a second engine), and whether one moves data."""
+    spans = [(i, i + len(w)) for w in words & v.DIALECTS for i in positions(s, w, limit=4)]
+    if "pg" in words or "pgbouncer" in words:
+        spans += [(i, i + len(t)) for t in v.ENGINE_TOOLS for i in positions(s, t, limit=2)]
+    for name, pattern in v.CONTEXT_DIALECTS.items():
+        if name in words:
+            warehouse = name != "oracle" and not words.isdisjoint(v.WAREHOUSE_WORDS)
+            spans += [
+                (i, i + len(name))
+                for i in positions(s, name, limit=4)
+                if warehouse or pattern.match(s, i)
+            ]
     if not spans:
-        return 0
-    noun = any(_DIALECT_NOUN.match(s, end) for _, end in spans)
-    action = any(_DB_ACTION.search(s, max(0, start - 90), start) for start, _ in spans)
-    return 2 + noun + 2 * action
+        return 0, False
+    noun = any(v.DIALECT_NOUN.match(s, end) for _, end in spans)
+    action = any(v.DB_ACTION.search(s, max(0, start - 90), start) for start, _ in spans)
+    topic = any(v.DIALECT_TOPIC.search(s, max(0, start - 12), start) for start, _ in spans)
+    return 2 + noun + 2 * (action or topic), action
 
 
-def _phrase_score(s: str, words: frozenset[str]) -> int:
-    strong = (
-        ("clause" in words and "where clause" in s)
-        or ("statement" in words and "select statement" in s)
-        or "subquer" in s
-        or ("join" in words and before(s, "join", _JOIN_KIND, 20))
-        or ("tables" in words and at(s, ("join",), _JOIN_TABLES))
+def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
+    """SQL vocabulary in prose: capitals anywhere ("GROUP BY") or lower-case phrases."""
+    upper = 4 * any(p in text for p in v.UPPER_PHRASES)
+    if not upper:
+        upper = 2 * any(has_word(text, w) for w in v.UPPER_WORDS if w in text)
+    lower = (
+        4 * _at(s, words, v.PHRASE_ANCHORS_4, v.PHRASES_4)
+        or 3 * _at(s, words, v.PHRASE_ANCHORS_3, v.PHRASES_3)
+        or 2 * _at(s, words, v.PHRASE_ANCHORS_2, v.PHRASES_2)
     )
-    phrase = (
-        ("by" in words and ("group by" in s or "order by" in s))
-        or ("upsert" in words and "upsert" in s)
-        or ("cte" in words and has_word(s, "cte"))
-        or ("window" in words and "window function" in s)
-        or ("recursive" in words and ("recursive quer" in s or "recursive cte" in s))
-        or ("highest" in words and before(s, "highest", _HIGHEST, 12))
-        or ("database" in words and at(s, ("database",), _AFTER_DATABASE))
-        or ("grant" in words and at(s, ("grant",), _GRANT))
-    )
-    return 4 * strong + 2 * phrase
+    return max(upper, lower) + (upper > 0 and lower > 0)
 
 
-def _nl_score(s: str, words: frozenset[str]) -> int:
-    """Points for evidence in the lower-cased request text ``s`` (``words``: the prompt's)."""
-    score = _dialect_score(s, words) + _phrase_score(s, words)
+def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool]:
+    """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
+    case), whether an SQL engine is named, and whether data moves into or out of one."""
+    dialect, moves = _dialect_score(s, words)
+    score = dialect + _phrase_score(s, text, words)
     doers = ("sql", "query", "queries", "stored", "trigger")
-    if not words.isdisjoint(doers) and at(s, doers, _QUERY_DOES):
+    if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
         score += 3
-    nouns = [i for h, w in _QUERY_NOUNS if h in words for i in positions(s, w, limit=8)]
-    if any(_ASK_BEFORE.search(s, max(0, i - 80), i) for i in nouns[:16]):
+    nouns = [i for h, w in v.QUERY_NOUNS if h in words for i in positions(s, w, limit=8)]
+    if any(v.ASK_BEFORE.search(s, max(0, i - 80), i) for i in nouns[:16]):
         score += 2
-    if "table" in s and (before(s, "table", _TABLE_BEFORE) or at(s, ("table",), _TABLE_AFTER)):
+    if ("table" in s and before(s, "table", _TABLE_BEFORE)) or at(
+        s, ("table", "schema"), v.TABLE_AFTER
+    ):
         score += 3
-    return score + (any(has_word(s, w) for w in words & _DB_NOUNS) or "primary key" in s)
+    db_nouns = {w.rstrip("s") for w in words & v.DB_NOUNS if has_word(s, w)}
+    score += bool(db_nouns) + (len(db_nouns) >= 2)
+    if db_nouns - {"db"} and any(
+        i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
+    ):
+        score += 2  # "my query is slow on a big table" (not db.query(...) in code)
+    return score, dialect > 0, moves
 
 
-def detect_sql(text: str) -> bool:
-    """True when the answer to ``text`` is expected to write, fix, explain or tune SQL."""
+def _lookalike(s: str, words: frozenset[str]) -> int:
+    """Points against: the request is about something that only looks like SQL (pandas, a
+    CV...: 3), or another query language whose prompts share SQL's words (MongoDB: 5)."""
+    if any(has_word(s, w) for w in words & v.QUERY_LANGUAGES):
+        return 5
+    if not words.isdisjoint(v.CAREER_WORDS) or any(p in s for p in v.CAREER_PHRASES):
+        return 5
+    if any(has_word(s, w) for w in words & v.LOOKALIKE):
+        return 3
+    engines = words & v.DIALECTS - {"sql", "sparksql"}
+    if not engines and any(has_word(s, w) for w in words & v.DATAFRAME_WORDS):
+        return 3  # pandas alone; "read the MySQL table into pandas" is SQL
+    orm = not words.isdisjoint(v.ORM_WORDS) or "entity framework" in s
+    if orm and "sql" not in words and words.isdisjoint(v.DRIVERS) and "n+1" not in s:
+        return 3  # Django, SQLAlchemy... without SQL itself named
+    if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
+        return 3  # "make me a table of ...": the table is the answer's layout
+    return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
+
+
+@functools.lru_cache(maxsize=32)
+def _verdicts(text: str) -> tuple[bool, bool]:
+    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
+    conversation scan's second mode and its context checks cost a dictionary look-up."""
     words = words_of(text)
-    if words.isdisjoint(_GATE):
-        return False
+    lower = text.lower()
+    if words.isdisjoint(v.GATE) and not (
+        any(g in text for g in _GATE_UPPER) or any(g in lower for g in _GATE_LOWER)
+    ):
+        return False, False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
-    lower = text.lower()
+        lower = text.lower()
     if _has_statement(text, lower, words):
-        return "sql" in words or not any(q in lower for q in _OTHER_QL)
-    ddl = any(w in lower for w in _DDL_WORDS)
+        return "sql" in words or not any(q in lower for q in v.OTHER_QL), True
+    if _has_error(lower, words):
+        return True, True
+    ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
-    needed = 4 if len(text) <= 1000 else 5  # long prompts mention databases in passing
-    score = ddl + _nl_score(lower, words)
-    if score < needed:
+        text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
+    short = len(text) <= 1000
+    needed = 4 if short else 6  # long prompts (code, documents) mention databases in passing
+    score, engine, moves = _nl_score(lower, text, words)
+    score += ddl
+    # high recall: an engine name and one more hint is enough ("help studying MySQL")
+    needed_recall = 3 if engine and score >= 3 else needed - (not short)
+    if score < needed_recall:
+        return False, False
+    # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
+    penalty = 0 if moves else _lookalike(lower, words)
+    return score - penalty >= needed, score - penalty >= needed_recall
+
+
+def detect_sql(text: str, recall: bool = False) -> bool:
+    """True when the answer to ``text`` is expected to write, fix, explain or tune SQL.
+
+    ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
+    noun, a request) is enough, and look-alike query languages' statements count.
+    """
+    return _verdicts(text)[recall]
+
+
+def other_query_tool(text: str) -> bool:
+    """The turn is about a look-alike (MongoDB, pandas, Excel...) and names no SQL engine:
+    the conversation is about that tool, so its other turns do not make a request SQL."""
+    words = words_of(text)
+    if not words.isdisjoint(v.DIALECTS):
         return False
-    lookalike = any(has_word(lower, w) for w in words & _LOOKALIKE) or any(
-        p in lower for p in _LOOKALIKE_PHRASES
-    )
-    return score - 3 * lookalike >= needed
+    lower = text.lower()
+    lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
+    return _lookalike(lower, words) > 0
+
+
+def sql_context(text: str) -> int:
+    """How strongly an earlier turn or a system prompt sets an SQL conversation.
+
+    2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
+    engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
+    """
+    if _verdicts(text)[0]:
+        return 2
+    words = words_of(text)
+    lower = text.lower()
+    lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
+    if not _dialect_score(lower, words)[0] and "dba" not in words:
+        return 0
+    return 0 if _lookalike(lower, words) else 1
+
+
+def leaves_sql(text: str) -> bool:
+    """A follow-up that leaves the SQL conversation ("never mind, write a haiku instead",
+    "now do it in pandas"): earlier SQL turns no longer make it SQL."""
+    lower = text.lower()[: 2 * ASK_SPAN]
+    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words_of(text)) > 0

@@ -51,6 +51,7 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
     data["scores"] = dict(decision.scores)
     for key in ("reasons", "rules", "detectors"):
         data[key] = list(data[key])
+    data["detector_turns"] = dict(decision.detector_turns)
     return data
 
 

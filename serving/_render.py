@@ -9,7 +9,16 @@ from rich.table import Table
 
 from router import Decision
 
-__all__ = ["decision_panel", "decisions_table"]
+__all__ = ["decision_panel", "decisions_table", "detector_summary"]
+
+
+def detector_summary(decision: Decision) -> str:
+    """``sql on message 0, pii on message 2``: which detectors fired, on which message
+    (``sql:recall``: only the high-recall mode a policy rule asked for)."""
+    turns = decision.detector_turns
+    return ", ".join(
+        f"{name} on message {turns[name]}" if name in turns else name for name in decision.detectors
+    )
 
 
 def decision_panel(decision: Decision, console: Console | None = None) -> None:
@@ -24,6 +33,7 @@ def decision_panel(decision: Decision, console: Console | None = None) -> None:
     table.add_row("complexity", f"{decision.complexity:.3f}")
     table.add_row("scores", "  ".join(f"{k}={v:.2f}" for k, v in decision.scores.items()))
     table.add_row("reasons", "\n".join(decision.reasons))
+    table.add_row("detectors", detector_summary(decision) or "none")
     table.add_row("est. cost", f"${decision.est_cost_usd:.6f}")
     table.add_row("est. latency", f"{decision.est_latency_ms:.0f} ms")
     table.add_row("versions", f"policy {decision.policy_version}, {decision.classifier_version}")

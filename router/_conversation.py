@@ -1,0 +1,96 @@
+"""Run the detectors over a conversation: which fired, in which mode, on which turn.
+
+Every detector reads the last user turn, then the system prompt (a PII-laden system prompt
+or one that asks for code is still the request's). SQL also reads the conversation around
+the request, because SQL is often asked for in a follow-up ("now only customers from
+Spain"):
+
+* a system prompt that sets up SQL work (it is itself SQL evidence: a schema, "answer with
+  SQL", or it names an SQL engine: "You write PostgreSQL.") makes the request SQL;
+* an earlier turn (the last ``CONTEXT_TURNS``, most recent first) that holds SQL, a schema,
+  a database error or an SQL request makes it SQL, unless the request leaves the topic
+  ("never mind, write a haiku instead", "now in pandas") or an earlier turn is about a
+  look-alike tool (MongoDB, pandas, Excel) without naming an SQL engine; an earlier turn
+  that only names an engine ("I'm on SQL Server 2019") counts for a short follow-up.
+
+In the high-recall mode (``mode: recall`` in a policy rule) the detector's recall variant
+reads the same turns and any SQL context counts. A turn is its index in ``messages`` (0 for
+a string prompt).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from router._detectors import DETECTORS, detect_sql
+from router._prompt import PromptInput, Turn
+from router._sql import leaves_sql, other_query_tool, sql_context
+
+__all__ = ["RECALL_DETECTORS", "RECALL_SUFFIX", "DetectorHits", "detect_turn", "scan_prompt"]
+
+RECALL_SUFFIX = ":recall"  # "sql:recall": fired only in the high-recall mode
+# Detectors with a high-recall mode (policies' ``mode: recall`` accepts these names).
+RECALL_DETECTORS: dict[str, Callable[[str], bool]] = {
+    "sql": functools.partial(detect_sql, recall=True)
+}
+_SHORT_FOLLOW_UP = 240  # characters: "ok now sort it by the sum", "about 50M rows, why?"
+
+
+@dataclass(frozen=True)
+class DetectorHits:
+    """Detectors that fired: ``names`` in the default mode, ``recall`` in the high-recall
+    mode (a superset, computed only for the detectors a rule asks for), and ``turns``: the
+    message index each fired on (``"sql:recall"`` when only the recall mode fired)."""
+
+    names: frozenset[str]
+    recall: frozenset[str] = frozenset()
+    turns: Mapping[str, int] = field(default_factory=dict)
+
+
+def scan_prompt(prompt: PromptInput, recall_for: Iterable[str] = ()) -> DetectorHits:
+    """Every detector in the default mode, and the high-recall mode of ``recall_for``."""
+    turns: dict[str, int] = {}
+    for name in DETECTORS:
+        hit = detect_turn(name, prompt)
+        if hit is not None:
+            turns[name] = hit
+    recall = set()
+    for name in recall_for:
+        hit = turns.get(name)
+        if hit is None:
+            hit = detect_turn(name, prompt, recall=True)
+            if hit is not None:
+                turns[name + RECALL_SUFFIX] = hit
+        if hit is not None:
+            recall.add(name)
+    names = frozenset(n for n in turns if not n.endswith(RECALL_SUFFIX))
+    return DetectorHits(names, frozenset(recall), turns)
+
+
+def detect_turn(name: str, prompt: PromptInput, *, recall: bool = False) -> int | None:
+    """The message index on which detector ``name`` fires for ``prompt``, or None."""
+    detect = RECALL_DETECTORS[name] if recall else DETECTORS[name]
+    last = prompt.last_user or Turn(0, "user", prompt.detector_text)
+    for turn in (last, prompt.system):
+        if turn is not None and detect(turn.text):
+            return turn.index
+    return _sql_from_context(prompt, last, recall=recall) if name == "sql" else None
+
+
+def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int | None:
+    """The system prompt or earlier turn that makes the request SQL, if any."""
+    if prompt.system is not None and sql_context(prompt.system.text):
+        return prompt.system.index
+    if not prompt.context:
+        return None
+    leaves = not recall and leaves_sql(last.text)
+    if any(other_query_tool(t.text) for t in prompt.context):
+        return None  # a MongoDB (pandas, Excel...) conversation: its index is not SQL's
+    short = len(last.text) <= _SHORT_FOLLOW_UP
+    for turn in prompt.context:
+        strength = sql_context(turn.text)
+        if strength and (recall or (not leaves and (strength == 2 or short))):
+            return turn.index
+    return None
