@@ -22,22 +22,19 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from policies import Policy
-from router import ComplexityScorer, Decision, DecisionRecord, Router
+from router import ComplexityScorer, Router
 from serving._answer_checks import AnswerChecks
 from serving._auth import Authenticator, KeyStore, Principal
 from serving._breaker import BreakerStore, CircuitBreaker, SharedBreaker
 from serving._cascade import Cascade, CompletionFn
 from serving._chat import (
     add_chat_routes,
-    decision_dict,
-    last_user_text,
     principal_of,
-    request_id_of,
 )
-from serving._conversations import Conversation, ConversationStore, conversation_of
+from serving._conversations import ConversationStore
 from serving._credentials import missing_credentials
-from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
-from serving._guards import CpuPool, LoadShedMiddleware, cancel_on_disconnect
+from serving._decision_log import DecisionLogWriter
+from serving._guards import CpuPool, LoadShedMiddleware
 from serving._keys import FollowedKeyStore
 from serving._limits import Limiter
 from serving._metrics import Metrics
@@ -45,14 +42,13 @@ from serving._model_follow import ModelFollower, is_alias_uri
 from serving._openai_api import (
     ApiError,
     BodyLimitMiddleware,
-    RouteRequest,
     install_error_handlers,
-    parse_body,
 )
 from serving._openapi import install_openapi
 from serving._passthrough import add_passthrough_routes
 from serving._reload import PolicyReloader, PolicyState
 from serving._request_metrics import RequestMetricsMiddleware
+from serving._route_api import add_route_api
 from serving._scoring import TimedScorer, load_scorer, model_download_dir, registry_uri
 from serving._settings import Settings
 from serving._state import SharedState, StateError, open_state
@@ -316,74 +312,8 @@ def _metrics_of(app: FastAPI) -> Metrics | None:
     return runtime.metrics if runtime is not None else None
 
 
-def route_record(
-    request_id: str,
-    prompt: Any,
-    decision: Decision,
-    principal: Principal,
-    conversation: Conversation | None = None,
-) -> DecisionRecord:
-    """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
-    text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
-    return DecisionRecord(
-        request_id=request_id,
-        timestamp=utc_now_iso(),
-        prompt_sha256=prompt_sha256(text),
-        decision=decision_dict(decision),
-        attempts=(),
-        status="ok",
-        tenant=principal.tenant,
-        prompt=text,
-        metadata={"endpoint": "/v1/route"},
-        conversation_id=conversation.id if conversation else None,
-        user_turns=conversation.user_turns if conversation else None,
-    )
-
-
-async def route(request: Request) -> Response:
-    """``POST /v1/route``: prompt | messages | prompts (+ metadata) -> Decision JSON."""
-    runtime = runtime_of(request)
-    principal = await principal_of(request)
-    body = await parse_body(request, RouteRequest)
-    router = runtime.snapshot().router
-    batch = body.prompts is not None
-    prompts: list[Any] = list(body.prompts or [body.prompt or body.messages or ""])
-    limit = runtime.settings.max_route_batch
-    if len(prompts) > limit:
-        raise ApiError(
-            413,
-            f"prompts: {len(prompts)} prompts in one request; the limit is {limit} "
-            "(setting max_route_batch): send them in smaller batches",
-            code="batch_too_large",
-            param="prompts",
-        )
-    meta = body.metadata or {}
-    batch_meta = [meta] * len(prompts)
-    work = runtime.cpu.run(router.route_batch, prompts, metadata=batch_meta)
-    decisions = await cancel_on_disconnect(request, work)
-    conversation = None  # a batch is many requests, not one conversation's turn
-    if not batch:
-        conversation = conversation_of(request, prompts[0], principal.tenant, meta)
-        await runtime.conversations.aload(conversation)
-        decisions[0] = runtime.conversations.route_turn(router, decisions[0], conversation)
-        await runtime.conversations.flush()
-    rid = request_id_of(request)
-    data = [decision_dict(d) for d in decisions]
-    for item in data:
-        runtime.metrics.observe_decision(item)
-    if runtime.log is not None and runtime.settings.log_route_requests:
-        for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
-            rid_i = f"{rid}-{i}" if batch else rid
-            record = route_record(rid_i, prompt, decision, principal, conversation)
-            await runtime.log.awrite(record)
-    headers = {"x-tierroute-request-id": rid}
-    if batch:
-        return JSONResponse({"decisions": data}, headers=headers)
-    return JSONResponse(data[0], headers=headers)
-
-
 def _add_routes(app: FastAPI) -> None:
-    app.router.add_route("/v1/route", route, methods=["POST"])
+    add_route_api(app)  # POST /v1/route
 
     @app.get("/v1/models")
     async def models(
