@@ -32,9 +32,9 @@ from policies._model import (
     Policy,
     RuleActions,
     Tier,
-    steering_param,
 )
 from policies._review_gates import ReviewGates
+from policies._steering import steering_param
 
 __all__ = [
     "DETECTOR_NAMES",
