@@ -96,7 +96,9 @@ def _labels(path: Path) -> Path:
     return path
 
 
-def test_train_head_writes_an_artifact_the_loader_serves(tiny_artifact: Path, tmp_path: Path) -> None:
+def test_train_head_writes_an_artifact_the_loader_serves(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
     data = _labels(tmp_path / "labels.parquet")
     report = train_head(data, tmp_path / "model", base=tiny_artifact)
     assert report.blocks == ("struct", "logits", "pooled")
