@@ -96,7 +96,8 @@ class FeatureHead:
         upper = np.hstack([np.ones((len(s), 1)), at_least])
         lower = np.hstack([at_least, np.zeros((len(s), 1))])
         out: Floats = np.clip(upper - lower, 0.0, 1.0)
-        return out / out.sum(axis=1, keepdims=True)
+        normalised: Floats = out / out.sum(axis=1, keepdims=True)
+        return normalised
 
 
 def _floats(raw: Any, name: str, n: int | None, where: Path) -> Floats:

@@ -183,7 +183,7 @@ def _candidates(routed: RoutedLog, target: Target) -> Floats:
     names = routed.policy.tier_names[1:]
     current = np.array([routed.policy.classifier.thresholds[n] for n in names])
     offsets = np.linspace(1.0, -1.0, 401)
-    shifted = np.round(np.clip(current[None, :] + offsets[:, None], 0.0, 1.0), 4)
+    shifted = np.clip(current[None, :] + offsets[:, None], 0.0, 1.0).astype(np.float64)
     return _sane(shifted)
 
 

@@ -205,12 +205,13 @@ def item_targets(source: Source, target: str = "gain") -> Floats:
     return out
 
 
-def item_tier_probs(source: Source) -> Floats:
+def item_tier_probs(source: Source, unsolved: str = "small") -> Floats:
     """3-tier soft labels per prompt: the source's models ranked by mean score and cut in
     thirds (cheap, middle, strong). A tier counts only where it succeeds and the cheaper
     thirds fail (nested: ``small = s0``, ``medium = s1 - s0``, ``frontier = s2 - s1``
     with ``s`` the running maximum of the thirds' mean success); the unsolved rest goes
-    to the cheapest tier. NaN rows where a third has no outcome."""
+    to the cheapest tier (``unsolved="frontier"``: the old reading, to the top tier).
+    NaN rows where a third has no outcome."""
     means = {m: v for m, v in _model_means(source).items() if m not in UNRELIABLE}
     ranked = sorted(means, key=lambda m: (means[m], m))
     if len(ranked) < 3:  # two models: cheap = middle = the weaker one
@@ -224,7 +225,7 @@ def item_tier_probs(source: Source) -> Floats:
             continue
         cumulative = np.maximum.accumulate(np.clip(success, 0.0, 1.0))
         probs = np.diff(np.concatenate([[0.0], cumulative]))
-        probs[0] += 1.0 - cumulative[-1]
+        probs[0 if unsolved == "small" else -1] += 1.0 - cumulative[-1]
         out[i] = probs
     return out
 

@@ -145,6 +145,7 @@ class Fold:
     target: Floats  # training target in [0, 1] (NaN = none)
     weight: Floats  # sample weight per prompt
     tier_probs: Floats | None = None  # (n, 3) soft tier labels, for the ordinal head
+    tier_probs_old: Floats | None = None  # the same with unsolved requests -> top tier
     test: Mask | None = None  # prompts to score (the held-out source); all when None
 
     def scored(self) -> NDArray[np.int64]:
@@ -255,18 +256,22 @@ def _gbm(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
     return run
 
 
-def _ordinal(blocks: Sequence[str], c: float = 0.1) -> Callable[[FeatureBank, Fold], Floats]:
-    """The shippable head (classifier._head_train): ordinal LR on 3-tier soft labels."""
+def _ordinal(
+    blocks: Sequence[str], c: float = 0.1, old_labels: bool = False
+) -> Callable[[FeatureBank, Fold], Floats]:
+    """The shippable head (classifier._head_train): ordinal LR on 3-tier soft labels
+    (``old_labels``: unsolved requests labelled top tier, for comparison)."""
     names = {"struct": "struct", "logits": "student", "pooled": "pooled"}
 
     def run(bank: FeatureBank, fold: Fold) -> Floats:
         from classifier._head_train import fit_ordinal_head
 
-        if fold.tier_probs is None:
+        labels = fold.tier_probs_old if old_labels else fold.tier_probs
+        if labels is None:
             raise LabelingError("ordinal candidates need tier_probs")
         x = bank.matrix([names[b] for b in blocks])
         use = fold.train & (fold.weight > 0)
-        head = fit_ordinal_head(x[use], fold.tier_probs[use], fold.weight[use], blocks=blocks, c=c)
+        head = fit_ordinal_head(x[use], labels[use], fold.weight[use], blocks=blocks, c=c)
         return head.strong_score(x)
 
     return run
@@ -279,11 +284,11 @@ def _tfidf(bank: FeatureBank, fold: Fold) -> Floats:
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=20_000, dtype=np.float64
     )
-    train = vectorizer.fit_transform([bank.texts[i] for i in np.flatnonzero(use)])
+    train = vectorizer.fit_transform([bank.texts[int(i)] for i in np.flatnonzero(use)])
     model = _soft_lr(train, fold.target[use], fold.weight[use], 1.0)
     out = np.zeros(len(bank.texts))
     rows = fold.scored()
-    out[rows] = model.decision_function(vectorizer.transform([bank.texts[i] for i in rows]))
+    out[rows] = model.decision_function(vectorizer.transform([bank.texts[int(i)] for i in rows]))
     return out
 
 
@@ -328,6 +333,12 @@ CANDIDATES: dict[str, tuple[bool, Callable[[FeatureBank, Fold], Floats]]] = {
     "ord:struct+logits": (True, _ordinal(["struct", "logits"])),
     "ord:struct+logits+pooled": (True, _ordinal(["struct", "logits", "pooled"])),
     "ord:struct+pooled": (True, _ordinal(["struct", "pooled"])),
+    "ord-c0.01:struct+logits+pooled": (True, _ordinal(["struct", "logits", "pooled"], c=0.01)),
+    "ord-c1:struct+logits+pooled": (True, _ordinal(["struct", "logits", "pooled"], c=1.0)),
+    "ord-oldlabels:struct+logits+pooled": (
+        True,
+        _ordinal(["struct", "logits", "pooled"], old_labels=True),
+    ),
     "gbm:struct": (True, _gbm(["struct"])),
     "gbm:struct+student": (True, _gbm(["struct", "student"])),
 }

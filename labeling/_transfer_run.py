@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -141,8 +141,12 @@ def run_transfer(
     cache_dir: Path,
     config: TransferConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    fixed: Mapping[str, Callable[[Sequence[str]], Floats]] | None = None,
 ) -> TransferReport:
-    """Every candidate, every held-out source (see the module docstrings)."""
+    """Every candidate, every held-out source (see the module docstrings).
+
+    ``fixed``: already-trained scorers (name -> strong-score of texts), scored on each
+    held-out source as they are (``tierroute evaluate --transfer --model DIR``)."""
     config = config or TransferConfig()
     unknown = sorted(set(config.candidates) - set(CANDIDATES))
     if unknown:
@@ -157,7 +161,9 @@ def run_transfer(
     kept = [_kept(s, config.cap_per_source) for s in sources]
     weight = np.concatenate(_weights(sources, kept, config.balance))
     tier_probs = np.vstack([item_tier_probs(s) for s in sources])
-    results: dict[str, list[SourceResult]] = {c: [] for c in config.candidates}
+    tier_probs_old = np.vstack([item_tier_probs(s, unsolved="frontier") for s in sources])
+    fixed = dict(fixed or {})
+    results: dict[str, list[SourceResult]] = {c: [] for c in (*fixed, *config.candidates)}
     for j, source in enumerate(sources):
         if config.sources and not any(source.name.startswith(p) for p in config.sources):
             continue
@@ -172,7 +178,17 @@ def run_transfer(
         test = np.zeros(len(texts), dtype=bool)
         test[test_rows] = True
         fold_weight = weight if config.mode == "transfer" else np.ones(len(texts))
-        fold = Fold(train, target, fold_weight, tier_probs=tier_probs, test=test)
+        fold = Fold(
+            train,
+            target,
+            fold_weight,
+            tier_probs=tier_probs,
+            tier_probs_old=tier_probs_old,
+            test=test,
+        )
+        for name, strong_score in fixed.items():
+            score = np.asarray(strong_score([texts[i] for i in test_rows]), dtype=np.float64)
+            results[name].append(score_source(source, rows, table, score))
         for name in config.candidates:
             path = cache_dir / "preds" / f"{_cache_key(name, config, source.name, digest)}.npy"
             if path.is_file():
