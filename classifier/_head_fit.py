@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from classifier._head import FeatureHead
 from classifier._train_data import labeled_set, read_label_dataset
 from policies import ClassifierError
 
@@ -47,45 +49,29 @@ def _soft_ce(probs: Floats, targets: Floats, weights: Floats) -> float:
     return float((loss * weights).sum() / weights.sum())
 
 
-def train_head(
-    data: Path,
-    out: Path,
-    *,
-    base: Path | None = None,
-    blocks: Sequence[str] = HEAD_BLOCKS,
-    c_grid: Sequence[float] = C_GRID,
-    max_examples: int | None = None,
-) -> HeadTrainReport:
-    """Fit the head on ``data`` (labels.parquet) over ``base`` (default: the shipped student)."""
-    from classifier._head_train import (
-        expose_pooled,
-        fit_ordinal_head,
-        head_inputs,
-        write_head_artifact,
-    )
-    from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer
+def _feature_scorer(base: Path, blocks: Sequence[str], scratch: Path) -> Any:
+    """The base student, through a graph copy that exposes the pooled vector if needed."""
+    from classifier._head_train import expose_pooled
+    from classifier._onnx import OnnxComplexityScorer
 
-    start = time.perf_counter()
-    base = Path(base or DEFAULT_MODEL_DIR)
-    frame = read_label_dataset(data)
-    probe = OnnxComplexityScorer.load(base)
-    tiers = probe.labels
-    parts = {s: frame.filter(frame["split"] == s) for s in ("train", "val")}
-    if max_examples is not None:
-        parts["train"] = parts["train"].head(max_examples)
-    sets = {s: labeled_set(f, tiers, where=f"{data} [{s}]") for s, f in parts.items() if f.height}
-    if "train" not in sets or len(sets["train"]) < 10:
-        raise ClassifierError(f"{data}: fewer than 10 train rows")
-    scorer = probe
-    if "pooled" in blocks:  # score through a graph that exposes the pooled vector
-        tmp = out / ".base"
-        tmp.mkdir(parents=True, exist_ok=True)
-        for name in ("tokenizer.json", "labels.json", "config.json"):
-            (tmp / name).write_bytes((base / name).read_bytes())
-        expose_pooled(base / "model.onnx", tmp / "model.onnx")
-        scorer = OnnxComplexityScorer.load(tmp)
-    features = {s: head_inputs(scorer, ls.texts, blocks) for s, ls in sets.items()}
-    featurized = time.perf_counter()
+    if "pooled" not in blocks:
+        return OnnxComplexityScorer.load(base)
+    scratch.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "labels.json", "config.json"):
+        (scratch / name).write_bytes((base / name).read_bytes())
+    expose_pooled(base / "model.onnx", scratch / "model.onnx")
+    return OnnxComplexityScorer.load(scratch)
+
+
+def _fit_best(
+    features: dict[str, Floats],
+    sets: dict[str, Any],
+    blocks: Sequence[str],
+    c_grid: Sequence[float],
+) -> tuple[FeatureHead, float, dict[float, float]]:
+    """One head per C; the one with the lowest val soft cross-entropy (the first without val)."""
+    from classifier._head_train import fit_ordinal_head
+
     train = sets["train"]
     losses: dict[float, float] = {}
     heads = {}
@@ -97,14 +83,45 @@ def train_head(
             probs = heads[c].probs(features["val"])
             losses[c] = _soft_ce(probs, sets["val"].targets, sets["val"].weights)
     best = min(losses, key=lambda c: losses[c]) if losses else c_grid[0]
-    head = heads[best]
-    meta = {"data": str(data), "c": best, "n_train": len(train), "base": probe.version}
-    head = type(head)(**{**head.__dict__, "metadata": meta})
-    version = write_head_artifact(base, out, head)
-    if "pooled" in blocks:
-        import shutil
+    return heads[best], best, losses
 
-        shutil.rmtree(out / ".base", ignore_errors=True)
+
+def train_head(
+    data: Path,
+    out: Path,
+    *,
+    base: Path | None = None,
+    blocks: Sequence[str] = HEAD_BLOCKS,
+    c_grid: Sequence[float] = C_GRID,
+    max_examples: int | None = None,
+) -> HeadTrainReport:
+    """Fit the head on ``data`` (labels.parquet) over ``base`` (default: the shipped student)."""
+    import shutil
+
+    from classifier._head_train import head_inputs, write_head_artifact
+    from classifier._onnx import DEFAULT_MODEL_DIR
+
+    start = time.perf_counter()
+    base = Path(base or DEFAULT_MODEL_DIR)
+    frame = read_label_dataset(data)
+    scorer = _feature_scorer(base, blocks, out / ".base")
+    parts = {s: frame.filter(frame["split"] == s) for s in ("train", "val")}
+    if max_examples is not None:
+        parts["train"] = parts["train"].head(max_examples)
+    where = f"{data} [{{}}]"
+    sets = {
+        s: labeled_set(f, scorer.labels, where=where.format(s))
+        for s, f in parts.items()
+        if f.height
+    }
+    if "train" not in sets or len(sets["train"]) < 10:
+        raise ClassifierError(f"{data}: fewer than 10 train rows")
+    features = {s: head_inputs(scorer, ls.texts, blocks) for s, ls in sets.items()}
+    featurized = time.perf_counter()
+    head, best, losses = _fit_best(features, sets, blocks, c_grid)
+    meta = {"data": str(data), "c": best, "n_train": len(sets["train"]), "base": scorer.version}
+    version = write_head_artifact(base, out, replace(head, metadata=meta))
+    shutil.rmtree(out / ".base", ignore_errors=True)
     end = time.perf_counter()
     return HeadTrainReport(
         out_dir=out,

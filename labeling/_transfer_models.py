@@ -50,12 +50,16 @@ class FeatureBank:
     groups: NDArray[np.int64]  # source index per prompt (within-source centering)
     cache_dir: Path
     _blocks: dict[str, Floats] = field(default_factory=dict)
+    _digest: str = ""
 
     def digest(self) -> str:
-        h = hashlib.sha256()
-        for text in self.texts:
-            h.update(hashlib.sha256(text.encode("utf-8", "replace")).digest())
-        return h.hexdigest()[:16]
+        """Hash of the text list (the cache key of every block computed from it)."""
+        if not self._digest:
+            h = hashlib.sha256()
+            for text in self.texts:
+                h.update(hashlib.sha256(text.encode("utf-8", "replace")).digest())
+            self._digest = h.hexdigest()[:16]
+        return self._digest
 
     def block(self, name: str) -> Floats:
         if name not in self._blocks:

@@ -136,6 +136,19 @@ def _cache_key(candidate: str, config: TransferConfig, source: str, digest: str)
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
+def _predict(
+    path: Path, name: str, bank: FeatureBank, fold: Fold, test_rows: NDArray[np.int64]
+) -> Floats:
+    """The candidate's held-out scores, from the cache when this exact fold ran before."""
+    if path.is_file():
+        cached: Floats = np.load(path)
+        return cached
+    score = np.asarray(CANDIDATES[name][1](bank, fold), dtype=np.float64)[test_rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, score)
+    return score
+
+
 def run_transfer(
     data_dir: Path,
     cache_dir: Path,
@@ -156,7 +169,6 @@ def run_transfer(
     texts = [t for s in sources for t in s.texts]
     groups = np.concatenate([np.full(len(s.texts), j) for j, s in enumerate(sources)])
     bank = FeatureBank(texts, groups.astype(np.int64), cache_dir / "features")
-    digest = bank.digest()
     target = np.concatenate([item_targets(s, config.target) for s in sources])
     kept = [_kept(s, config.cap_per_source) for s in sources]
     weight = np.concatenate(_weights(sources, kept, config.balance))
@@ -178,25 +190,13 @@ def run_transfer(
         test = np.zeros(len(texts), dtype=bool)
         test[test_rows] = True
         fold_weight = weight if config.mode == "transfer" else np.ones(len(texts))
-        fold = Fold(
-            train,
-            target,
-            fold_weight,
-            tier_probs=tier_probs,
-            tier_probs_old=tier_probs_old,
-            test=test,
-        )
+        fold = Fold(train, target, fold_weight, tier_probs, tier_probs_old, test)
         for name, strong_score in fixed.items():
             score = np.asarray(strong_score([texts[i] for i in test_rows]), dtype=np.float64)
             results[name].append(score_source(source, rows, table, score))
         for name in config.candidates:
-            path = cache_dir / "preds" / f"{_cache_key(name, config, source.name, digest)}.npy"
-            if path.is_file():
-                score = np.load(path)
-            else:
-                score = np.asarray(CANDIDATES[name][1](bank, fold), dtype=np.float64)[test_rows]
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, score)
+            key = _cache_key(name, config, source.name, bank.digest())
+            score = _predict(cache_dir / "preds" / f"{key}.npy", name, bank, fold, test_rows)
             results[name].append(score_source(source, rows, table, score))
         if progress:
             progress(source.name)
