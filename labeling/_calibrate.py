@@ -50,7 +50,14 @@ MIN_P_STEPS = (0.55, 0.65, 0.75, 0.85, 0.95, 1.0)
 
 
 class UnreachableTarget(LabelingError):
-    """No thresholds meet the target under this policy (try-cheaper-first, rules, caps)."""
+    """No thresholds meet the target under this policy (try-cheaper-first, rules, caps).
+
+    ``tied``: the target lies inside the reachable range but many requests score alike,
+    so the share jumps over it (raising ``try_cheaper_min_p`` cannot help)."""
+
+    def __init__(self, message: str, *, tied: bool = False) -> None:
+        super().__init__(message)
+        self.tied = tied
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,13 @@ def _check_reached(target: Target, shares: Floats, chosen: int, routed: RoutedLo
     achieved = float(shares[chosen])
     if abs(achieved - target.value) <= max(0.01, 1.5 / routed.log.n):
         return
+    if shares.min() - 0.01 <= target.value <= shares.max() + 0.01:
+        raise UnreachableTarget(
+            f"--target {target.spec}: the top-tier share jumps past it on these logs (many "
+            f"requests score alike; the closest share is {achieved:.3f}): target that "
+            "share, or score the user's question rather than a fixed template",
+            tied=True,
+        )
     policy = routed.policy
     hint = (
         f"cascade.try_cheaper_min_p={policy.cascade.try_cheaper_min_p} starts requests one "
@@ -314,7 +328,7 @@ def calibrate_policy(
         return calibrate(routed, target, n_boot=n_boot, confidence=confidence, seed=seed), routed
     except UnreachableTarget as first:
         cascade = policy.cascade
-        if not cascade.enabled or target.kind == "budget":
+        if not cascade.enabled or target.kind == "budget" or first.tied:
             raise
         for step in (p for p in MIN_P_STEPS if p > cascade.try_cheaper_min_p):
             trial = policy.model_copy(
@@ -323,7 +337,9 @@ def calibrate_policy(
             routed = route_log(log, trial, memo)
             try:
                 result = calibrate(routed, target, n_boot=n_boot, confidence=confidence, seed=seed)
-            except UnreachableTarget:
+            except UnreachableTarget as error:
+                if error.tied:
+                    raise
                 continue
             return replace(result, try_cheaper_min_p=step), routed
         raise UnreachableTarget(
