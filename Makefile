@@ -122,7 +122,7 @@ LABELS_DIR ?= build/labels
 TEACHER_DIR ?= build/teacher
 model: install
 	$(BIN)/tierroute dataset shared --out $(LABELS_DIR) --sharegpt 2500
-	$(BIN)/tierroute train --data $(LABELS_DIR)/labels.parquet --out $(MODEL_DIR) \
+	$(BIN)/tierroute train --mode distill --data $(LABELS_DIR)/labels.parquet --out $(MODEL_DIR) \
 	    --teacher-out $(TEACHER_DIR)
 	$(BIN)/tierroute evaluate --model $(MODEL_DIR) --data $(LABELS_DIR)/labels.parquet \
 	    --compare teacher=$(TEACHER_DIR) --card --out build/reports/model

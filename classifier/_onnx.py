@@ -2,7 +2,10 @@
 
 Loads an artifact directory (:mod:`classifier._artifact`), encodes texts with the same
 :func:`classifier._encoding.encode` that training used, runs the INT8 graph and turns
-the logits into calibrated tier probabilities with the stored temperature.
+the logits into calibrated tier probabilities with the stored temperature. When the
+directory holds a ``head.json`` (:mod:`classifier._head`), the probabilities come from
+the feature head instead: the prompt's structure features next to the student's logits
+(and its pooled vector, when the graph exposes it as a second output).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from classifier._artifact import (
 )
 from classifier._calibration import softmax
 from classifier._encoding import encode, load_tokenizer
+from classifier._features import prompt_features
+from classifier._head import FeatureHead, head_version, read_head
 from classifier._tfidf import TfidfScorer
 from policies import ClassifierError
 
@@ -51,8 +56,10 @@ class OnnxComplexityScorer:
         *,
         batch_size: int = 1,
         artifact_dir: Path | None = None,
+        head: FeatureHead | None = None,
     ) -> None:
         self._session = session
+        self._head = head
         self._tokenizer = tokenizer
         self._config = config
         self._batch_size = max(1, batch_size)
@@ -87,11 +94,25 @@ class OnnxComplexityScorer:
             )
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ClassifierError(f"{model_path}: cannot load ONNX model: {exc}") from exc
-        return cls(session, tokenizer, config, batch_size=batch_size, artifact_dir=folder)
+        outputs = session.get_outputs()
+        pooled = None
+        if len(outputs) > 1:  # the pooled vector; its width may be symbolic in the graph
+            width = outputs[1].shape[-1] if outputs[1].shape else None
+            pooled = width if isinstance(width, int) else -1  # -1: read it from the head
+        head = read_head(folder, len(config.labels), pooled)
+        return cls(
+            session, tokenizer, config, batch_size=batch_size, artifact_dir=folder, head=head
+        )
 
     @property
     def version(self) -> str:
+        if self._head is not None:
+            return head_version(self._config.version, self._head)
         return self._config.version
+
+    @property
+    def head(self) -> FeatureHead | None:
+        return self._head
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -121,31 +142,52 @@ class OnnxComplexityScorer:
         )
 
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Raw (uncalibrated) logits, shape ``(len(texts), len(labels))``."""
+        """The student's raw (uncalibrated) logits, shape ``(len(texts), len(labels))``."""
+        return self.outputs(texts)[0]
+
+    def outputs(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """(logits, pooled vector or None when the graph has no second output)."""
         if isinstance(texts, str):
             raise TypeError("logits takes a list of texts, not one string")
-        out = np.empty((len(texts), len(self.labels)), dtype=np.float64)
+        logits = np.empty((len(texts), len(self.labels)), dtype=np.float64)
+        pooled: NDArray[np.float64] | None = None
         for start in range(0, len(texts), self._batch_size):
             chunk = texts[start : start + self._batch_size]
-            out[start : start + len(chunk)] = self._run(chunk)
-        return out
+            result = self._run(chunk)
+            logits[start : start + len(chunk)] = result[0]
+            if len(result) > 1:
+                if pooled is None:
+                    pooled = np.empty((len(texts), result[1].shape[-1]), dtype=np.float64)
+                pooled[start : start + len(chunk)] = result[1]
+        return logits, pooled
 
     def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Calibrated tier probabilities (``softmax(logits / temperature)``); rows sum to 1."""
-        return softmax(self.logits(texts), self._config.temperature)
+        """Calibrated tier probabilities; rows sum to 1.
 
-    def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        Without a head: ``softmax(logits / temperature)``. With one: the head's ordinal
+        probabilities from the structure features and the student's outputs.
+        """
+        logits, pooled = self.outputs(texts)
+        if self._head is None:
+            return softmax(logits, self._config.temperature)
+        x = self._head.inputs(prompt_features(texts), logits, pooled)
+        return self._head.probs(x)
+
+    def _run(self, texts: Sequence[str]) -> list[NDArray[np.float32]]:
         input_ids, attention_mask = self.encode(texts)
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
         if self._token_types:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        logits: NDArray[np.float32] = self._session.run(None, feed)[0]
+        result: list[NDArray[np.float32]] = self._session.run(None, feed)
+        logits = result[0]
         if logits.shape != (len(texts), len(self.labels)):
             raise ClassifierError(
                 f"{self.artifact_dir}: model returned logits of shape {logits.shape}, "
                 f"expected {(len(texts), len(self.labels))} (labels.json: {list(self.labels)})"
             )
-        return logits
+        return result
 
 
 def load_default_scorer(*, threads: int = 1) -> OnnxComplexityScorer | TfidfScorer:

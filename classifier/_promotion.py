@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -33,6 +33,7 @@ __all__ = [
     "PromotionResult",
     "alias_history",
     "check_gates",
+    "gate_counts",
     "promote",
     "record_review",
     "rollback",
@@ -57,6 +58,9 @@ class GateInputs:
     frontier_share: Pair = (None, None)
     cost_per_1k: Pair = (None, None)
     slices: Mapping[str, tuple[int, float, float]] = field(default_factory=dict)  # n, acc, acc
+    macro_f1: Pair = (None, None)
+    ece: Pair = (None, None)
+    tier_share: Mapping[str, float] = field(default_factory=dict)  # the challenger's, per tier
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -66,13 +70,16 @@ class GateInputs:
         try:
             data = json.loads(text)
             pairs = ("accuracy", "apgr", "frontier_share", "cost_per_1k")
+            optional = ("macro_f1", "ece")  # absent from summaries of older reviews
             return cls(
                 champion_version=data["champion_version"],
                 top_tier=data["top_tier"],
                 slices={
                     k: (int(v[0]), float(v[1]), float(v[2])) for k, v in data["slices"].items()
                 },
+                tier_share={str(k): float(v) for k, v in data.get("tier_share", {}).items()},
                 **{k: tuple(data[k]) for k in pairs},
+                **{k: tuple(data.get(k, (None, None))) for k in optional},
             )
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise RegistryError(f"review.summary tag: not a review summary ({exc})") from exc
@@ -106,8 +113,11 @@ def check_gates(
 ) -> list[GateResult]:
     """Each gate of ``gates`` on the review numbers (see :class:`policies.ReviewGates`)."""
     results = [
+        _collapse_gate(inputs, gates),
         _delta_gate("apgr", inputs.apgr, gates.max_apgr_drop, True),
         _delta_gate("accuracy", inputs.accuracy, gates.max_accuracy_drop, True),
+        _delta_gate("macro_f1", inputs.macro_f1, gates.max_macro_f1_drop, True),
+        _delta_gate("ece", inputs.ece, gates.max_ece_increase, False),
     ]
     results.append(_share_gate(inputs, gates, frontier_target))
     results.append(_slice_gate(inputs, gates))
@@ -119,6 +129,25 @@ def check_gates(
     else:
         results.append(_delta_gate("cost_per_1k", cost, limit, False))
     return results
+
+
+def _collapse_gate(inputs: GateInputs, gates: ReviewGates) -> GateResult:
+    """No tier may take more than ``max_tier_share`` of the routed held-out requests."""
+    limit = gates.max_tier_share
+    if limit is None:
+        return GateResult("tier_collapse", "skip", "no gate in the policy")
+    if not inputs.tier_share:
+        return GateResult("tier_collapse", "skip", "tier shares not measured")
+    tier, share = max(inputs.tier_share.items(), key=lambda kv: kv[1])
+    ok = share <= limit + 1e-12
+    detail = f"{tier} takes {share:.1%} of the routed requests (limit {limit:.0%})"
+    return GateResult("tier_collapse", "pass" if ok else "fail", detail)
+
+
+def gate_counts(results: Sequence[GateResult]) -> str:
+    """``"3 pass, 1 fail, 2 skipped"``: a skipped gate is never counted as passed."""
+    n = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "skip")}
+    return f"{n['pass']} pass, {n['fail']} fail, {n['skip']} skipped"
 
 
 def _share_gate(inputs: GateInputs, gates: ReviewGates, target: float | None) -> GateResult:

@@ -101,8 +101,9 @@ def _first(cell: str) -> str:
 def cheapest_sufficient_tier(
     row: RouterBenchRow, tier_models: dict[str, str] = ROUTERBENCH_TIER_MODELS
 ) -> str:
-    """The cheapest tier whose model answered correctly; the top tier if none did."""
+    """The cheapest tier whose model answered correctly; the cheapest tier if none did
+    (a request no tier answers gains nothing from a dearer one)."""
     for tier, model in tier_models.items():
         if row.correct.get(model, 0.0) >= 0.5:
             return tier
-    return list(tier_models)[-1]
+    return list(tier_models)[0]

@@ -93,7 +93,7 @@ def train_routerbench_baseline(out: str | Path, data_dir: Path | None = None) ->
     """Fit the baseline on RouterBench train rows, score test rows, save the artifact.
 
     Labels: the cheapest of mistral-7b (small), mixtral-8x7b (medium) and GPT-4-1106
-    (frontier) that answered correctly; frontier when none did.
+    (frontier) that answered correctly; small when none did.
     """
     from classifier._routerbench import cheapest_sufficient_tier, read_routerbench
 

@@ -181,7 +181,7 @@ def routerbench_label_frame(data_dir: Path | None = None, val_share: float = 0.1
     """A contract-shaped label frame from RouterBench alone (the fallback for ``make model``).
 
     Label: the cheapest of mistral-7b (small), mixtral-8x7b (medium), GPT-4-1106
-    (frontier) that answered correctly (frontier when none did), one-hot. RouterBench's
+    (frontier) that answered correctly (small when none did), one-hot. RouterBench's
     own test CSVs become ``test``; its train CSVs split into train/val by a hash of the
     prompt, so the split is stable across runs and machines.
     """

@@ -12,6 +12,15 @@ Targets (``--target``):
   requests whose outcome is known for every tier; takes the cheapest offset that
   reaches it.
 
+Thresholds are never degenerate: each stays in [0.01, 0.99] and every tier keeps a band
+of at least 0.01 (a policy whose thresholds collapse to 0/0 would skip a tier entirely).
+
+Try-cheaper-first starts a request one tier lower when P(that tier suffices) reaches
+``cascade.try_cheaper_min_p``, so thresholds alone may not reach a top-tier share or a
+quality. :func:`calibrate_policy` then raises ``try_cheaper_min_p`` step by step (the
+decided tier is calibrated, not the raw score) and reports the value it needed; a target
+that stays out of reach is refused with what would reach it.
+
 The bootstrap resamples requests (``n_boot`` times): the threshold is refitted on each
 resample (its interval says how well the logs pin it down) and the share per tier at
 the fitted thresholds is measured on each (its interval is what ``tierroute drift``
@@ -21,7 +30,7 @@ compares live traffic with).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -30,12 +39,25 @@ from numpy.typing import NDArray
 from labeling._replay import RoutedLog, frontier_thresholds, summarize_assignment
 from policies import LabelingError
 
-__all__ = ["CalibrationResult", "Target", "calibrate"]
+__all__ = ["CalibrationResult", "Target", "UnreachableTarget", "calibrate", "calibrate_policy"]
 
 Floats = NDArray[np.float64]
 TargetKind = Literal["share", "budget", "quality"]
 _SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*=\s*([0-9.eE+-]+)\s*$")
 _MIN_COMPLETE = 30
+_LOW, _HIGH, _BAND = 0.01, 0.99, 0.01
+MIN_P_STEPS = (0.55, 0.65, 0.75, 0.85, 0.95, 1.0)
+
+
+class UnreachableTarget(LabelingError):
+    """No thresholds meet the target under this policy (try-cheaper-first, rules, caps).
+
+    ``tied``: the target lies inside the reachable range but many requests score alike,
+    so the share jumps over it (raising ``try_cheaper_min_p`` cannot help)."""
+
+    def __init__(self, message: str, *, tied: bool = False) -> None:
+        super().__init__(message)
+        self.tied = tied
 
 
 @dataclass(frozen=True)
@@ -80,11 +102,13 @@ class CalibrationResult:
     quality_interval: tuple[float, float] | None
     confidence: float
     n_boot: int
+    try_cheaper_min_p: float | None = None  # set when calibration had to raise it
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target.spec,
             "thresholds": self.thresholds,
+            "try_cheaper_min_p": self.try_cheaper_min_p,
             "threshold_interval": {k: list(v) for k, v in self.threshold_interval.items()},
             "achieved": self.achieved,
             "share_interval": {k: list(v) for k, v in self.share_interval.items()},
@@ -144,18 +168,30 @@ def calibrate(
     )
 
 
+def _sane(rows: Floats) -> Floats:
+    """Rows clipped to [0.01, 0.99] with a band of >= 0.01 per tier, deduplicated, in
+    order of rising cost (the top threshold falling)."""
+    k = rows.shape[1]
+    out = np.clip(rows, _LOW + _BAND * np.arange(k), _HIGH - _BAND * np.arange(k)[::-1])
+    for j in range(k - 2, -1, -1):  # each threshold at least one band below the next
+        out[:, j] = np.minimum(out[:, j], out[:, j + 1] - _BAND)
+    out = np.round(out, 4)
+    _, first = np.unique(out, axis=0, return_index=True)
+    kept: Floats = out[np.sort(first)].astype(np.float64)
+    return kept
+
+
 def _candidates(routed: RoutedLog, target: Target) -> Floats:
     """Threshold rows ``(K, k-1)`` in order of rising cost (falling thresholds)."""
     if target.kind == "share":
         grid = np.quantile(routed.complexity, np.linspace(0.0, 1.0, 801))
         values = np.unique(np.round(np.concatenate([grid, [0.0, 1.0]]), 4))[::-1]
-        return frontier_thresholds(routed, values)
+        return _sane(frontier_thresholds(routed, values))
     names = routed.policy.tier_names[1:]
     current = np.array([routed.policy.classifier.thresholds[n] for n in names])
     offsets = np.linspace(1.0, -1.0, 401)
-    shifted = np.round(np.clip(current[None, :] + offsets[:, None], 0.0, 1.0), 4)
-    rows: Floats = np.unique(shifted, axis=0)[::-1].astype(np.float64)
-    return rows
+    shifted = np.clip(current[None, :] + offsets[:, None], 0.0, 1.0).astype(np.float64)
+    return _sane(shifted)
 
 
 def _metric(routed: RoutedLog, target: Target, final: NDArray[np.int64]) -> Floats:
@@ -197,14 +233,15 @@ def _choose(target: Target, values: Floats) -> int:
     if target.kind == "budget":
         fits = np.flatnonzero(values <= target.value + 1e-12)
         if fits.size == 0:
-            raise LabelingError(
+            raise UnreachableTarget(
                 f"--target {target.spec}: even the cheapest thresholds cost "
-                f"{values.min():.4f} USD per 1k requests"
+                f"{values.min():.4f} USD per 1k requests; set a budget of at least that, "
+                "or cheaper deployments / a lower objective.max_cost_usd_per_request"
             )
         return int(fits[-1])
     reached = np.flatnonzero(values >= -1e-12)
     if reached.size == 0:
-        raise LabelingError(
+        raise UnreachableTarget(
             f"--target {target.spec}: no thresholds reach it on these logs (the best falls "
             f"short by {-values.max():.3f} per request; try-cheaper-first and rules bound "
             "the top tier's share: see `tierroute replay`)"
@@ -216,6 +253,13 @@ def _check_reached(target: Target, shares: Floats, chosen: int, routed: RoutedLo
     achieved = float(shares[chosen])
     if abs(achieved - target.value) <= max(0.01, 1.5 / routed.log.n):
         return
+    if shares.min() - 0.01 <= target.value <= shares.max() + 0.01:
+        raise UnreachableTarget(
+            f"--target {target.spec}: the top-tier share jumps past it on these logs (many "
+            f"requests score alike; the closest share is {achieved:.3f}): target that "
+            "share, or score the user's question rather than a fixed template",
+            tied=True,
+        )
     policy = routed.policy
     hint = (
         f"cascade.try_cheaper_min_p={policy.cascade.try_cheaper_min_p} starts requests one "
@@ -223,7 +267,7 @@ def _check_reached(target: Target, shares: Floats, chosen: int, routed: RoutedLo
         if policy.cascade.enabled
         else "rules and objective caps fix the tier of some requests"
     )
-    raise LabelingError(
+    raise UnreachableTarget(
         f"--target {target.spec}: thresholds reach a top-tier share between "
         f"{shares.min():.3f} and {shares.max():.3f} on these logs ({hint}); the closest is "
         f"{achieved:.3f}"
@@ -260,3 +304,45 @@ def _quality_interval(
     sums = weights[:, covered] @ known[covered]
     counts = weights[:, covered].sum(axis=1)
     return _interval(sums / np.maximum(counts, 1), alpha)
+
+
+def calibrate_policy(
+    log: Any,
+    policy: Any,
+    scorer: Any,
+    target: Target,
+    *,
+    n_boot: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[CalibrationResult, RoutedLog]:
+    """Route ``log`` with ``policy`` and calibrate; when try-cheaper-first keeps the target
+    out of reach, raise ``cascade.try_cheaper_min_p`` through :data:`MIN_P_STEPS` (the
+    smallest value that reaches it wins). Raises :class:`UnreachableTarget` with the
+    first error when no step helps."""
+    from labeling._replay import _MemoScorer, route_log
+
+    memo = _MemoScorer(scorer)  # one scoring pass, however many policies are tried
+    routed = route_log(log, policy, memo)
+    try:
+        return calibrate(routed, target, n_boot=n_boot, confidence=confidence, seed=seed), routed
+    except UnreachableTarget as first:
+        cascade = policy.cascade
+        if not cascade.enabled or target.kind == "budget" or first.tied:
+            raise
+        for step in (p for p in MIN_P_STEPS if p > cascade.try_cheaper_min_p):
+            trial = policy.model_copy(
+                update={"cascade": cascade.model_copy(update={"try_cheaper_min_p": step})}
+            )
+            routed = route_log(log, trial, memo)
+            try:
+                result = calibrate(routed, target, n_boot=n_boot, confidence=confidence, seed=seed)
+            except UnreachableTarget as error:
+                if error.tied:
+                    raise
+                continue
+            return replace(result, try_cheaper_min_p=step), routed
+        raise UnreachableTarget(
+            f"{first} Raising cascade.try_cheaper_min_p up to 1.0 did not reach it either: "
+            "set a reachable target or disable the cascade (cascade.enabled: false)."
+        ) from first

@@ -81,7 +81,12 @@ class _RecordFunction:
 
 
 def _outcome_vote(tiers: TierMap) -> pl.Expr:
-    """Cheapest tier whose model scored >= 0.5; top tier if none did (needs >= 2 tiers)."""
+    """Cheapest tier whose model scored >= 0.5; the *cheapest* tier if none did.
+
+    A tier is voted only where it succeeds and every cheaper tier observed failed. A
+    request no observed tier answers gains nothing from paying more, so it is voted to
+    the cheapest tier, never the top one (needs outcomes of >= 2 tiers).
+    """
     element = pl.element()
     index = _tier_index(element.struct.field("tier"), tiers)
     correct = pl.col("outcomes").list.eval(
@@ -89,13 +94,12 @@ def _outcome_vote(tiers: TierMap) -> pl.Expr:
     )
     seen = pl.col("outcomes").list.eval(index.drop_nulls()).list.n_unique()
     cheapest = correct.list.drop_nulls().list.min()
-    top = len(tiers.tiers) - 1
     return (
         pl.when(seen.fill_null(0) < 2)
         .then(None)
         .when(cheapest.is_not_null())
         .then(cheapest)
-        .otherwise(top)
+        .otherwise(0)
     ).cast(pl.Int32)
 
 

@@ -23,11 +23,17 @@ _KEY_LINE = re.compile(r"^(?P<indent>\s+)(?P<key>[\w-]+):(?P<value>[^#\n]*?)(?P<
 
 
 def calibrated_policy_text(
-    text: str, thresholds: dict[str, float], calibration: dict[str, object]
+    text: str,
+    thresholds: dict[str, float],
+    calibration: dict[str, object],
+    try_cheaper_min_p: float | None = None,
 ) -> str:
-    """``text`` with new thresholds and a new ``calibration:`` section."""
+    """``text`` with new thresholds (and ``cascade.try_cheaper_min_p`` when given) and a
+    new ``calibration:`` section."""
     lines = _drop_top_section(text.splitlines(), "calibration")
     lines = _set_thresholds(lines, thresholds)
+    if try_cheaper_min_p is not None:
+        lines = _set_min_p(lines, try_cheaper_min_p)
     while lines and not lines[-1].strip():
         lines.pop()
     body = yaml.safe_dump({"calibration": calibration}, sort_keys=False, default_flow_style=None)
@@ -36,16 +42,21 @@ def calibrated_policy_text(
 
 
 def write_calibrated_policy(
-    source: Path, out: Path, thresholds: dict[str, float], calibration: dict[str, object]
+    source: Path,
+    out: Path,
+    thresholds: dict[str, float],
+    calibration: dict[str, object],
+    try_cheaper_min_p: float | None = None,
 ) -> Policy:
     """Write the calibrated copy of ``source`` to ``out``; return the validated policy."""
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LabelingError(f"{source}: cannot read the policy: {exc}") from exc
-    new_text = calibrated_policy_text(text, thresholds, calibration)
+    new_text = calibrated_policy_text(text, thresholds, calibration, try_cheaper_min_p)
     policy = parse_policy(new_text, source=str(out))
-    if policy.classifier.thresholds != thresholds:
+    moved = try_cheaper_min_p is not None and policy.cascade.try_cheaper_min_p != try_cheaper_min_p
+    if policy.classifier.thresholds != thresholds or moved:
         raise LabelingError(
             f"{source}: the thresholds did not round-trip "
             f"(wrote {thresholds}, read {policy.classifier.thresholds}); edit the file by hand"
@@ -101,6 +112,23 @@ def _set_thresholds(lines: list[str], thresholds: dict[str, float]) -> list[str]
     indent = _child_indent(lines, top, end)
     insert = [f"{indent}thresholds:", *(f"{indent}  {k}: {v}" for k, v in new.items())]
     return [*lines[: top + 1], *insert, *lines[top + 1 :]]
+
+
+def _set_min_p(lines: list[str], value: float) -> list[str]:
+    """``cascade.try_cheaper_min_p`` set to ``value`` (the line is added when absent)."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".") or "0"
+    top = next((i for i, line in enumerate(lines) if re.match(r"^cascade\s*:", line)), None)
+    if top is None:
+        return [*lines, "cascade:", f"  try_cheaper_min_p: {text}"]
+    end = _block(lines, top, 0)
+    for i in range(top + 1, end):
+        match = _KEY_LINE.match(lines[i])
+        if match and match["key"] == "try_cheaper_min_p":
+            lines = list(lines)
+            lines[i] = f"{match['indent']}try_cheaper_min_p: {text}{match['rest']}"
+            return lines
+    indent = _child_indent(lines, top, end)
+    return [*lines[: top + 1], f"{indent}try_cheaper_min_p: {text}", *lines[top + 1 :]]
 
 
 def _child_indent(lines: list[str], top: int, end: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from classifier._promotion import GateInputs, GateResult
+from classifier._promotion import GateInputs, GateResult, gate_counts
 from classifier._routing_eval import curve_points
 from labeling._review_eval import Disagreement, VersionEval
 
@@ -89,6 +89,9 @@ class ReviewReport:
             frontier_share=pair(lambda v: v.tier_share.get(top)),
             cost_per_1k=pair(lambda v: v.cost_per_1k),
             slices=slices,
+            macro_f1=pair(lambda v: v.classification.macro_f1),
+            ece=pair(lambda v: v.classification.ece),
+            tier_share=dict(challenger.tier_share),
         )
 
     # -- serialisation ----------------------------------------------------------------
@@ -139,8 +142,9 @@ class ReviewReport:
             delta = _fmt(deltas.get(key), True)
             lines.append(f"| {key} | {_fmt(champion.get(key))} | {_fmt(value)} | {delta} |")
         failed = [g for g in self.gates if g.status == "fail"]
-        lines += ["", f"Gates: {len(self.gates) - len(failed)} of {len(self.gates)} pass."]
+        lines += ["", f"Gates: {gate_counts(self.gates)}."]
         lines += [f"- FAIL {g.name}: {g.detail}" for g in failed]
+        lines += [f"- skipped {g.name}: {g.detail}" for g in self.gates if g.status == "skip"]
         lines += ["", f"{len(self.disagreements)} most consequential disagreements in the report."]
         if report_uri:
             lines += ["", f"Full report: `{report_uri}` (run artifacts, folder `review`)."]

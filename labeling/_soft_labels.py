@@ -23,9 +23,10 @@ was observed itself, ``observed_weight`` mixes its own outcome in.
 Success probabilities become *cheapest sufficient tier* probabilities under a nested
 difficulty model (a prompt the small tier solves, the larger tiers solve too):
 ``small = p_s``, ``medium = p_m - p_s``, ``frontier = p_f - p_m``; the remaining
-``1 - p_f`` (no tier solves it) goes to ``unsolved``: the frontier tier (the
-classic "top tier if none did"), the small tier (nothing is gained by paying more),
-or spread in proportion.
+``1 - p_f`` (no tier solves it) goes to ``unsolved``: the small tier (default: nothing
+is gained by paying more, so a hopeless request never counts as frontier), the frontier
+tier (the old "top tier if none did") or spread in proportion. Confidence (the sample
+weight) drops with the unsolved mass, so hopeless requests weigh less.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class SoftLabelConfig:
     """How outcomes become soft labels (all of it is recorded in the data card)."""
 
     method: str = "irt"  # irt | tier_models (cheapest correct of the 3 tier models, 0/1)
-    unsolved: str = "frontier"
+    unsolved: str = "small"
     observed_weight: float = 0.5
     difficulty_prior_sd: float = 2.0
     ability_l2: float = 0.01
@@ -249,7 +250,10 @@ def soft_labels(
         probs[i] = prior.get(names[i], prior["default"])
     # confidence: how much the outcomes narrowed the difficulty, times how peaked the label is
     certainty = np.clip(1.0 - spread / config.difficulty_prior_sd, 0.0, 1.0)
-    confidence = np.where(has, probs.max(axis=1) * (0.5 + 0.5 * certainty), 0.3)
+    solved = np.clip(np.max(success, axis=1), 0.0, 1.0)  # P(some tier answers it)
+    confidence = np.where(
+        has, probs.max(axis=1) * (0.5 + 0.5 * certainty) * (0.25 + 0.75 * solved), 0.3
+    )
     abilities = {m: float(t) for m, t in zip(fit.models, fit.theta, strict=True)}
     return SoftLabels(probs, success, confidence, abilities)
 
@@ -288,16 +292,23 @@ def _nested_probs(success: NDArray[np.float64], unsolved: str) -> NDArray[np.flo
 def _tier_model_labels(
     outcomes: Sequence[Mapping[str, float]], config: SoftLabelConfig
 ) -> SoftLabels:
-    """The hard baseline: cheapest tier model that was right, the top tier if none; else NaN."""
+    """The hard baseline: cheapest tier model that was right; else NaN.
+
+    None right: the ``unsolved`` tier (small by default) at a quarter of the confidence.
+    """
     probs = np.full((len(outcomes), 3), np.nan)
     success = np.full((len(outcomes), 3), np.nan)
     for i, row in enumerate(outcomes):
         if not all(m in row for m in config.tier_models):
             continue
         success[i] = [row[m] for m in config.tier_models]
-        first = next((t for t in range(3) if success[i, t] >= 0.5), 2)
-        probs[i] = np.eye(3)[first]
-    confidence = np.where(np.isnan(probs[:, 0]), np.nan, 1.0)
+        solved = [t for t in range(3) if success[i, t] >= 0.5]
+        if solved:
+            probs[i] = np.eye(3)[solved[0]]
+        else:
+            probs[i] = _nested_probs(np.zeros((1, 3)), config.unsolved)[0]
+    hopeless = np.nanmax(np.where(np.isnan(success), 0.0, success), axis=1) < 0.5
+    confidence = np.where(np.isnan(probs[:, 0]), np.nan, np.where(hopeless, 0.25, 1.0))
     return SoftLabels(probs, success, confidence, {})
 
 

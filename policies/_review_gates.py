@@ -10,6 +10,13 @@ champion's share).
       max_apgr_drop: 0.01          # APGR may fall at most this much below the champion's
       frontier_share_tolerance: 0.05
       max_slice_regression: 0.05   # accuracy drop allowed in any slice of >= min_slice_size
+      max_tier_share: 0.9          # no tier may take more of the held-out traffic (collapse)
+      max_macro_f1_drop: 0.03
+      max_ece_increase: 0.03
+
+A gate that cannot be checked (no champion, a number not measured) is reported as
+*skipped*, never as passed; the tier-collapse gate needs no champion, so a model that
+sends everything to one tier fails even on a first review.
 """
 
 from __future__ import annotations
@@ -44,6 +51,19 @@ class ReviewGates(BaseModel):
     )
     min_slice_size: int = Field(
         default=30, ge=1, description="slices with fewer held-out rows are reported, not gated"
+    )
+    max_tier_share: float | None = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="share of routed held-out requests any one tier may take, at most "
+        "(tier collapse; null = no gate)",
+    )
+    max_macro_f1_drop: float | None = Field(
+        default=0.03, ge=0, le=1, description="held-out macro-F1 drop, at most (null = no gate)"
+    )
+    max_ece_increase: float | None = Field(
+        default=0.03, ge=0, le=1, description="held-out ECE increase, at most (null = no gate)"
     )
     max_cost_increase: float | None = Field(
         default=None,

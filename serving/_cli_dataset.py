@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``dataset`` command group to the ``tierroute`` app."""
     dataset_app = typer.Typer(help="Build labeled training sets.", no_args_is_help=True)
     dataset_app.command("shared")(shared_command)
+    dataset_app.command("outcomes")(outcomes_command)
     app.add_typer(dataset_app, name="dataset")
 
 
@@ -58,6 +59,29 @@ def shared_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     _summary(target)
+
+
+def outcomes_command(
+    out: Annotated[Path, typer.Option("--out", help="output dataset directory")],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="shared data folder (default: ../shared/data)"),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="source name prefix to leave out")
+    ] = None,
+) -> None:
+    """Every shared outcome source (RouterBench, small_models7, MMLU-Pro, LLMRouter,
+    RouterArena) as soft labels: a tier counts only where cheaper models fail."""
+    from classifier import shared_data_dir
+    from labeling._outcome_dataset import build_outcome_dataset
+
+    try:
+        target = build_outcome_dataset(out, data_dir or shared_data_dir(), tuple(exclude or ()))
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"wrote {target}")
 
 
 def _summary(target: Path) -> None:

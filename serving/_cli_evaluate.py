@@ -85,6 +85,18 @@ def evaluate_command(
         ),
     ] = "question",
     tracking_uri: TrackingOption = None,
+    transfer: Annotated[
+        bool,
+        typer.Option(
+            "--transfer",
+            help="leave-one-source-out over every shared outcome source: APGR, CPT(50%), C95 "
+            "of the model and the baselines per held-out source (bench/routing_transfer.py)",
+        ),
+    ] = False,
+    transfer_sources: Annotated[
+        list[str] | None,
+        typer.Option("--transfer-source", help="with --transfer: only these sources (prefix)"),
+    ] = None,
 ) -> None:
     """Accuracy, macro-F1, ECE, confusion matrix; APGR/CPT on RouterBench; vs baselines."""
     from rich.console import Console
@@ -94,6 +106,10 @@ def evaluate_command(
 
     console = Console(stderr=True)
     scorer = load_scorer(model, tracking_uri=tracking_uri)
+    if transfer:
+        target = out or local_data_dir() / "reports" / scorer.version / "transfer"
+        _transfer(scorer, target, tuple(transfer_sources or ()))
+        return
     target = out or local_data_dir() / "reports" / scorer.version
     chosen: bool | list[str] = list(only) if only else baselines
     with console.status("evaluating") as status:
@@ -118,6 +134,41 @@ def evaluate_command(
 
         path = write_model_card(model, model_card_sections(report))
         console.print(f"model card: {path}")
+
+
+def _transfer(scorer: Any, out: Path, sources: tuple[str, ...]) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    from classifier import shared_data_dir
+    from classifier._loader import local_data_dir
+    from labeling._transfer_run import TransferConfig, run_transfer
+
+    def strong(texts: Any) -> Any:
+        probs = np.asarray(scorer.score(list(texts)), dtype=np.float64)
+        return probs @ np.linspace(0.0, 1.0, probs.shape[1])  # the router's complexity
+
+    config = TransferConfig(candidates=("length", "litellm", "tfidf-lr", "random"), sources=sources)
+    report = run_transfer(
+        shared_data_dir(), local_data_dir() / "transfer", config, fixed={scorer.version: strong}
+    )
+    names = list(report.results)
+    table = Table(title="APGR / CPT(50%) / C95 per held-out source (leave-one-source-out)")
+    table.add_column("source")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, row in enumerate(report.results[names[0]]):
+        cells = [report.results[n][i] for n in names]
+        table.add_row(row.source, *(f"{c.apgr:.3f}/{c.cpt50:.2f}/{c.c95:.2f}" for c in cells))
+    macro = [
+        f"{report.macro(n):.3f}/{report.macro(n, 'cpt50'):.2f}/{report.macro(n, 'c95'):.2f}"
+        for n in names
+    ]
+    table.add_row("macro mean", *macro)
+    _console().print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "transfer.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+    typer.echo(f"report: {out / 'transfer.json'}", err=True)
 
 
 def _compare_option(values: list[str]) -> dict[str, str]:

@@ -159,13 +159,15 @@ def calibrate_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Fit the thresholds that meet TARGET on the replayed logs (bootstrap intervals)."""
-    from labeling._calibrate import Target, calibrate
+    from labeling._calibrate import Target, calibrate_policy
     from labeling._policy_write import write_calibrated_policy
-    from policies import default_policy_path
+    from labeling._replay_log import read_replay_logs
+    from policies import default_policy, default_policy_path, load_policy
 
-    routed = _load(logs, policy, model, fmt, None)
-    goal = Target.parse(target, routed.policy.tier_names[-1])
-    result = calibrate(routed, goal, n_boot=boot, seed=seed)
+    chosen = load_policy(policy) if policy else default_policy()
+    log = read_replay_logs(logs, chosen, fmt=fmt, quarantine=None)
+    goal = Target.parse(target, chosen.tier_names[-1])
+    result, routed = calibrate_policy(log, chosen, _scorer(model), goal, n_boot=boot, seed=seed)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -173,7 +175,9 @@ def calibrate_command(
     if write_policy is not None:
         section = _calibration_section(result.to_dict(), routed, logs)
         source = policy or default_policy_path()
-        written = write_calibrated_policy(source, write_policy, result.thresholds, section)
+        written = write_calibrated_policy(
+            source, write_policy, result.thresholds, section, result.try_cheaper_min_p
+        )
         typer.echo(f"wrote {write_policy}: valid policy {written.version_string}", err=True)
 
 
@@ -222,6 +226,11 @@ def _print_calibration(result: dict[str, Any], routed: RoutedLog) -> None:
             f"(coverage {achieved['quality_coverage']:.1%})"
         )
     console.print(line)
+    if result.get("try_cheaper_min_p") is not None:
+        console.print(
+            f"try-cheaper-first kept the target out of reach: cascade.try_cheaper_min_p "
+            f"raised to {result['try_cheaper_min_p']:g} (written with --write-policy)"
+        )
 
 
 def drift_command(

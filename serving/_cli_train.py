@@ -1,4 +1,11 @@
-"""``tierroute train``: label dataset -> teacher -> distilled student -> INT8 artifact."""
+"""``tierroute train``: label dataset -> artifact.
+
+Default (``--mode head``): the shipped INT8 student stays frozen and a feature head
+(structure features + the student's logits and pooled vector -> ordinal tier
+probabilities) is fitted on the labels: seconds to a few minutes on 2 cores.
+``--quick``: the head without the pooled vector, one regularisation strength.
+``--mode distill``: fine-tune the MiniLM teacher and distil a new student (30+ min).
+"""
 
 from __future__ import annotations
 
@@ -44,8 +51,35 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
     ] = None,
     threads: Annotated[int, typer.Option(help="torch threads (at most 2)")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="head: fit the feature head over the frozen shipped student (default, "
+            "minutes); distill: fine-tune the MiniLM teacher and distil a student (30+ min)",
+        ),
+    ] = "head",
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="head mode: structure features + student logits only, one C (under 2 min)",
+        ),
+    ] = False,
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--base", help="head mode: the student artifact to build on (default: shipped)"
+        ),
+    ] = None,
 ) -> None:
-    """Fine-tune the MiniLM teacher, distill the served student, write the INT8 artifact."""
+    """Train a classifier artifact from a label dataset (see --mode)."""
+    if mode not in ("head", "distill"):
+        typer.echo(f"error: --mode {mode!r}: expected 'head' or 'distill'", err=True)
+        raise typer.Exit(2)
+    if mode == "head":
+        _train_head(data, out, base, quick, max_examples)
+        return
     from classifier._train import ComplexityTrainer
     from classifier._train_run import train_label_dataset
 
@@ -71,6 +105,31 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     _print_summary(report)
+
+
+def _train_head(
+    data: Path, out: Path, base: Path | None, quick: bool, max_examples: int | None
+) -> None:
+    from classifier._head_fit import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
+
+    try:
+        report = train_head(
+            data,
+            out,
+            base=base,
+            blocks=QUICK_BLOCKS if quick else HEAD_BLOCKS,
+            c_grid=QUICK_C if quick else C_GRID,
+            max_examples=max_examples,
+        )
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    losses = ", ".join(f"C={c:g}: {v:.4f}" for c, v in report.val_loss.items())
+    typer.echo(
+        f"{report.out_dir}  {report.version}\nhead over {'+'.join(report.blocks)}, C={report.c:g} "
+        f"(val soft cross-entropy {losses or 'n/a: no val split'}); rows {report.n}; "
+        f"wall time {report.wall_s:.0f} s"
+    )
 
 
 def _print_summary(report: TrainingReport) -> None:

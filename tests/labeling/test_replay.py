@@ -111,3 +111,42 @@ def test_assign_matches_the_router_for_the_policy_thresholds(tmp_path: Path) -> 
     thresholds = routed.policy.classifier.thresholds
     again = routed.assign(np.array([thresholds["medium"], thresholds["frontier"]]))
     assert np.array_equal(again, routed.policy_tier)
+
+
+def test_cascade_blocked_share_is_reached_by_raising_try_cheaper_min_p(tmp_path: Path) -> None:
+    """Fit on one half, hold the thresholds and min_p to the other half: +-0.03."""
+    from labeling._calibrate import calibrate_policy
+
+    fit = write_outcomes(tmp_path / "fit.csv", synthetic_rows(3000, seed=5, urgent_share=0.0))
+    held = write_outcomes(tmp_path / "held.csv", synthetic_rows(3000, seed=6, urgent_share=0.0))
+    policy = make_policy(cascade=True, urgent_rule=False)
+    log = read_replay_logs([fit], policy)
+    with pytest.raises(LabelingError, match="try_cheaper_min_p"):
+        calibrate(route_log(log, policy, StubScorer()), Target.parse("frontier-share=0.3"))
+    result, _ = calibrate_policy(log, policy, StubScorer(), Target.parse("frontier-share=0.3"),
+                                 n_boot=20)  # fmt: skip
+    assert result.try_cheaper_min_p is not None
+    assert result.try_cheaper_min_p > policy.cascade.try_cheaper_min_p
+    cascade = policy.cascade.model_copy(update={"try_cheaper_min_p": result.try_cheaper_min_p})
+    classifier = policy.classifier.model_copy(update={"thresholds": result.thresholds})
+    calibrated = policy.model_copy(update={"cascade": cascade, "classifier": classifier})
+    held_out = route_log(read_replay_logs([held], calibrated), calibrated, StubScorer())
+    assert float((held_out.policy_tier == 2).mean()) == pytest.approx(0.3, abs=0.03)
+
+
+def test_thresholds_are_never_degenerate(tmp_path: Path) -> None:
+    routed = _routed(write_outcomes(tmp_path / "fit.csv", synthetic_rows(800, seed=7)))
+    for spec in ("budget-usd-per-1k=1000", "budget-usd-per-1k=2", "quality=0", "quality=0.99"):
+        result = calibrate(routed, Target.parse(spec), n_boot=5)
+        medium, frontier = result.thresholds["medium"], result.thresholds["frontier"]
+        assert 0.01 <= medium < frontier <= 0.99, (spec, result.thresholds)
+
+
+def test_an_unreachable_budget_is_refused_with_a_way_out(tmp_path: Path) -> None:
+    from labeling._calibrate import UnreachableTarget, calibrate_policy
+
+    fit = write_outcomes(tmp_path / "fit.csv", synthetic_rows(300, seed=8))
+    policy = make_policy(cascade=True)
+    log = read_replay_logs([fit], policy)
+    with pytest.raises(UnreachableTarget, match="set a budget of at least"):
+        calibrate_policy(log, policy, StubScorer(), Target.parse("budget-usd-per-1k=0.5"))
