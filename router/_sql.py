@@ -18,7 +18,7 @@ import functools
 import re
 
 from router import _sql_vocab as v
-from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, words_of
+from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, view, words_of
 
 __all__ = ["detect_sql", "leaves_sql", "other_query_tool", "sql_context"]
 
@@ -117,6 +117,23 @@ _GATE_LOWER = (
     "indexing strateg",
     "invalid identifier",
     "lock wait",
+)
+
+
+# Where a long prompt's middle can decide alone: statements, error markers, DDL; a view
+# (router._textscan.view) keeps a window after the first of each (English words last).
+VIEW_ANCHORS = (
+    *v.ERROR_MARKERS,
+    "insert into",
+    "create table",
+    "alter table",
+    "delete from",
+    "primary key",
+    "select",
+    "join",
+    "update",
+    "create",
+    "with",
 )
 
 
@@ -230,6 +247,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
 def _verdicts(text: str) -> tuple[bool, bool]:
     """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
     conversation scan's second mode and its context checks cost a dictionary look-up."""
+    text = view(text, VIEW_ANCHORS)
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
@@ -272,6 +290,7 @@ def detect_sql(text: str, recall: bool = False) -> bool:
 def other_query_tool(text: str) -> bool:
     """The turn is about a look-alike (MongoDB, pandas, Excel...) and names no SQL engine:
     the conversation is about that tool, so its other turns do not make a request SQL."""
+    text = view(text)
     words = words_of(text)
     if not words.isdisjoint(v.DIALECTS):
         return False
@@ -288,6 +307,7 @@ def sql_context(text: str) -> int:
     """
     if _verdicts(text)[0]:
         return 2
+    text = view(text)
     words = words_of(text)
     lower = text.lower()
     lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
@@ -300,4 +320,4 @@ def leaves_sql(text: str) -> bool:
     """A follow-up that leaves the SQL conversation ("never mind, write a haiku instead",
     "now do it in pandas"): earlier SQL turns no longer make it SQL."""
     lower = text.lower()[: 2 * ASK_SPAN]
-    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words_of(text)) > 0
+    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words_of(view(text))) > 0

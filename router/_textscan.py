@@ -4,6 +4,12 @@ A pattern runs only where ``str.find`` found its leading literal (its anchor), w
 ``Pattern.match`` there, at the first few anchors only: bounded work per anchor, linear in
 the text length whatever the input. The word set of a text is cached, so the four detectors
 of one routing decision split the text once.
+
+A long text is read through its :func:`view`: the head and the tail (where a long prompt's
+request sits: every request-level rule reads only ``2 * ASK_SPAN`` characters at each end)
+plus short windows after the first occurrences of the anchors a detector names (an SQL
+statement or a database error in the middle of a pasted file). That bounds the work on a
+16,000-character prompt to about what a 4,000-character one costs.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ import re
 
 MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
 ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 characters
+VIEW_END = 2 * ASK_SPAN  # characters of the head and of the tail a view keeps
+_VIEW_WINDOW = (60, 560)  # a middle window: this many characters before/after its anchor
+_VIEW_WINDOWS = 6  # middle windows at most
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
 
 
@@ -68,3 +77,35 @@ def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
         for i in positions(s, word)
         if not s[i + n : i + n + 1].isalnum() or s[i + n : i + n + 2].rstrip(" ,.") == "s"
     )
+
+
+@functools.lru_cache(maxsize=16)
+def view(text: str, anchors: tuple[str, ...] = ()) -> str:
+    """``text`` if short, else its head and tail with windows around the first occurrence
+    of each of ``anchors`` (lower-case, in priority order) in the middle, in text order.
+
+    The head and the tail are ``VIEW_END`` characters each, so whatever a detector reads in
+    the first or last ``2 * ASK_SPAN`` characters is unchanged; a middle window runs from
+    60 characters before its anchor to 560 after it, longer than any statement pattern a
+    detector anchors there (their bounded parts stop at 500 characters).
+    """
+    if len(text) <= 3 * VIEW_END:
+        return text
+    head, tail = VIEW_END, len(text) - VIEW_END
+    spans: list[tuple[int, int]] = []
+    if anchors:
+        middle = text[head:tail].lower()
+        for a in anchors:
+            i = middle.find(a)
+            if i != -1 and not any(lo <= head + i < hi for lo, hi in spans):
+                lo, hi = _VIEW_WINDOW
+                spans.append((max(head, head + i - lo), min(tail, head + i + hi)))
+                if len(spans) == _VIEW_WINDOWS:
+                    break
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return "\n".join([text[:head], *(text[lo:hi] for lo, hi in merged), text[tail:]])
