@@ -22,6 +22,40 @@ ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 cha
 VIEW_END = 2 * ASK_SPAN  # characters of the head and of the tail a view keeps
 _VIEW_WINDOW = (60, 560)  # a middle window: this many characters before/after its anchor
 _VIEW_WINDOWS = 6  # middle windows at most
+# The anchors of the detectors' shared view (:func:`detector_view`), in priority order:
+# SQL errors and statements, code, LaTeX and "$" (math), then English-looking SQL words.
+DETECTOR_ANCHORS = (
+    "sqlstate",
+    "ora-",
+    "psycopg2.",
+    "sqlite3.",
+    "pg::",
+    "statementinvalid",
+    "er_dup_entry",
+    "er_parse_error",
+    "identity_insert",
+    "mysql server version",
+    "sql server error",
+    "insert into",
+    "create table",
+    "alter table",
+    "delete from",
+    "primary key",
+    "traceback (most recent",
+    "#include",
+    "\\",
+    "$",
+    "[asy]",
+    "select",
+    "join",
+    "def ",
+    "function",
+    "class ",
+    "import ",
+    "update",
+    "create",
+    "with",
+)
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
 
 
@@ -33,6 +67,28 @@ def words_of(text: str) -> frozenset[str]:
         if c in s:
             s = s.replace(c, " ")
     return frozenset(s.split())
+
+
+_WORD_START = re.compile(r"(\w{1,4})\w*")
+_LEAD = re.compile(r"\w*")
+
+
+@functools.lru_cache(maxsize=8)
+def word_starts(s: str) -> frozenset[str]:
+    """The first (up to) four characters of every ``\\w+`` run of ``s``: one regex pass that
+    tells which anchors can occur word-initially (where ``positions`` finds them, a run
+    starts), so the others cost no ``str.find``."""
+    return frozenset(_WORD_START.findall(s))
+
+
+def start_key(anchor: str) -> str | None:
+    """What :func:`word_starts` holds where ``anchor`` starts a word, or None when it cannot
+    tell (an anchor of under four letters that a longer word may begin with)."""
+    lead = _LEAD.match(anchor)
+    head = lead.group() if lead else ""
+    if not head or (head == anchor and len(head) < 4):
+        return None
+    return head[:4]
 
 
 def wordset(words: str) -> frozenset[str]:
@@ -79,6 +135,12 @@ def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
     )
 
 
+def detector_view(text: str) -> str:
+    """The one view of ``text`` that the SQL, code and math detectors all read (so its word
+    set is split once): :func:`view` with ``DETECTOR_ANCHORS``."""
+    return view(text, DETECTOR_ANCHORS)
+
+
 @functools.lru_cache(maxsize=16)
 def view(text: str, anchors: tuple[str, ...] = ()) -> str:
     """``text`` if short, else its head and tail with windows around the first occurrence
@@ -92,16 +154,15 @@ def view(text: str, anchors: tuple[str, ...] = ()) -> str:
     if len(text) <= 3 * VIEW_END:
         return text
     head, tail = VIEW_END, len(text) - VIEW_END
+    middle = text[head:tail].lower()
     spans: list[tuple[int, int]] = []
-    if anchors:
-        middle = text[head:tail].lower()
-        for a in anchors:
-            i = middle.find(a)
-            if i != -1 and not any(lo <= head + i < hi for lo, hi in spans):
-                lo, hi = _VIEW_WINDOW
-                spans.append((max(head, head + i - lo), min(tail, head + i + hi)))
-                if len(spans) == _VIEW_WINDOWS:
-                    break
+    for a in anchors:
+        i = middle.find(a)
+        if i >= 0 and not any(lo <= head + i < hi for lo, hi in spans):
+            i += head
+            spans.append((max(head, i - _VIEW_WINDOW[0]), min(tail, i + _VIEW_WINDOW[1])))
+            if len(spans) == _VIEW_WINDOWS:
+                break
     merged: list[list[int]] = []
     for lo, hi in sorted(spans):
         if merged and lo <= merged[-1][1]:
