@@ -207,6 +207,30 @@ def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     return max(upper, lower) + (upper > 0 and lower > 0)
 
 
+def _opens_with_query(s: str) -> bool:
+    """The request (or a line of it) opens with "query to find ...", "SQL that returns ...":
+    the imperative is the query itself."""
+    return any(
+        v.QUERY_DOES.match(s, i)
+        for q in ("query", "queries", "sql")
+        for i in positions(s, q, limit=4)
+        if not s[:i].strip() or s[i - 1] == "\n"
+    )
+
+
+def _queries_named_tables(s: str) -> bool:
+    """A database described by its tables, then rows of one asked for: "I have a database
+    with users and payments. how do I find users whose first payment was in January?"."""
+    starts = [i for q in ("database", "db") for i in positions(s, q, limit=4)]
+    for start in starts if "with" in s else ():
+        m = v.DB_WITH.match(s, start)
+        if m:
+            names = set(re.split(r"[\s,]+(?:and\s+)?", m.group("names")))
+            asked = v.ASKS_FOR_ROWS.finditer(s, m.end(), m.end() + 300)
+            return any(a.group("name") in names for a in asked)
+    return False
+
+
 def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool]:
     """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
     case), whether an SQL engine is named, and whether data moves into or out of one."""
@@ -214,6 +238,8 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     score = dialect + _phrase_score(s, text, words)
     doers = ("sql", "query", "queries", "stored", "trigger")
     if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
+        score += 3 + _opens_with_query(s)
+    if ("database" in words or "db" in words) and _queries_named_tables(s):
         score += 3
     nouns = [i for h, w in v.QUERY_NOUNS if h in words for i in positions(s, w, limit=8)]
     if any(v.ASK_BEFORE.search(s, max(0, i - 80), i) for i in nouns[:16]):

@@ -13,6 +13,7 @@ from router._textscan import wordset
 
 __all__ = [
     "ANCHOR_REQUIRES",
+    "ASKS_FOR_ROWS",
     "ASK_BEFORE",
     "CAREER_PHRASES",
     "CAREER_WORDS",
@@ -20,6 +21,7 @@ __all__ = [
     "DATAFRAME_WORDS",
     "DB_ACTION",
     "DB_NOUNS",
+    "DB_WITH",
     "DIALECTS",
     "DIALECT_NOUN",
     "DIALECT_TOPIC",
@@ -299,12 +301,21 @@ ASK_BEFORE = re.compile(  # right before a query noun: "write a", "fix this post
     r"efficient|optimi[sz]ed|valid|new|sample|example|complete|correct|\d+|one|two|three)"
     r"\s+){0,3}(?:[\w/.-]+\s+){0,2}\Z"
 )
-QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that sets"
+QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that sets", "query for:"
+    r"(?:(?:sql\s?)?(?:query|queries|sql)\s+(?:for|to)\s*:|"
     r"(?:(?:sql\s?)?(?:query|queries|sql)|stored\s+procedures?|triggers?)\s+(?:(?:that|which|"
     r"to|for)\s+(?:\w+\s+){0,2}?)?(?:(?:return|find|list|count|select|show|fetch|insert|join|"
     r"group|filter|rank|pivot)(?:s|es|ing)?|get|gets|getting|sums?|summing|(?:calculat|comput|"
     r"retriev|delet|updat|aggregat|remov|archiv)(?:e|es|ing)|sets?|setting|logs?|logging|"
-    r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b"
+    r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b)"
+)
+DB_WITH = re.compile(  # "a database with users and payments": the tables it names
+    r"(?:database|db)s?\s+with\s+(?:tables?\s+)?(?P<names>[a-z_]+s(?:\s*,\s*[a-z_]+s)*,?\s+and\s+"
+    r"[a-z_]+s)\b"
+)
+ASKS_FOR_ROWS = re.compile(  # then asked for by name: "how do I find users whose ..."
+    r"\b(?:find|get|list|count|show|select|return|fetch|delete|update)\s+(?:all\s+|the\s+|every\s+)?"
+    r"(?P<name>[a-z_]+s)\b"
 )
 TABLE_BEFORE_SOURCE = (  # "from the users table", "of sub_category table", "query the orders"
     r"(?:\b(?:from|in|into|on|of|to|for|query|queries|join|joins|update|updates|called|lock|"

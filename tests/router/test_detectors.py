@@ -118,6 +118,9 @@ CONVERSATIONAL_SQL = [
     "how do I find the nth highest value in a column",
     "how do I lock a table while updating it",
     "why is my database so slow when I filter by date",
+    "query to list every supplier that shipped nothing last quarter",
+    "SQL for: monthly revenue by region",
+    "we have a db with invoices and clients. how do I get clients without invoices?",
 ]
 CONVERSATIONAL_NOT_SQL = [
     "how do I group by two columns in pandas and sum another",
@@ -146,6 +149,8 @@ CONVERSATIONAL_NOT_SQL = [
     "how do I lock my phone screen",
     "my database of recipes is getting big, any app recommendations?",
     "join us for the launch party, rsvp by friday",
+    "query: is it rude to bring wine to a potluck?",
+    "a database with photos and videos of my trip, which cloud is cheapest?",
 ]
 
 
