@@ -475,6 +475,16 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
+def test_fresh_probes_are_well_formed_conversations(bench: ModuleType) -> None:
+    # the generalisation check is measured by bench (--probes), never asserted here: a test
+    # that pinned its results would invite tuning the detector on it
+    probes = bench.conversation_examples("probes")
+    assert sum(ex.sql for ex in probes) >= 30 and sum(not ex.sql for ex in probes) >= 30
+    assert len({ex.key for ex in probes}) == len(probes)
+    for ex in probes:
+        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
+
+
 def test_docs_other_detectors_table_matches_the_harness(bench: ModuleType) -> None:
     docs = bench.DOCS.read_text(encoding="utf-8")
     table = bench.other_detectors_markdown()
