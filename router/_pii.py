@@ -6,6 +6,7 @@ Used by the ``pii`` override matcher and by the labeling toolkit's scrubber.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from router._textscan import boundary_before, positions
@@ -120,6 +121,10 @@ _ASCII_NUMBER_RUN = re.compile(r"[0-9+(][0-9 ().+-]{7,}")  # the same on ASCII t
 _AT_LIMIT = 64  # "@"s looked at one by one; past that the email pattern scans the text
 
 
+def _runs_of(text: str) -> Iterator[re.Match[str]]:
+    return (_ASCII_NUMBER_RUN if text.isascii() else _NUMBER_RUN).finditer(text)
+
+
 def _has_email(text: str) -> bool:
     """An email address, looked for around each "@" (a local part is at most 64 characters)."""
     at_signs = positions(text, "@", word=False, limit=_AT_LIMIT + 1)
@@ -141,8 +146,10 @@ def detect_pii(text: str) -> bool:
         return True
     if sum(map(text.count, "0123456789")) < 8:
         return False
-    for run in (_ASCII_NUMBER_RUN if text.isascii() else _NUMBER_RUN).finditer(text):
+    for run in _runs_of(text):
         lo, hi = run.span()
+        if hi - lo - sum(text.count(c, lo, hi) for c in " ().+-") < 8:
+            continue  # under 8 digits: no phone or card number fits
         for m in _CARD.finditer(text, lo, hi):
             if _isolated(text, m.start(), m.end()) and _luhn(re.sub(r"\D", "", m.group())):
                 return True
