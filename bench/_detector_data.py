@@ -22,6 +22,7 @@ NL_REQUESTS = TEST_DATA / "sql_nl_requests.txt"
 CONVERSATIONS = REPO / "tests" / "data" / "sql_conversations"
 CONV_SHAREGPT = CONVERSATIONS / "sharegpt_labels.jsonl"
 CONV_HANDWRITTEN = CONVERSATIONS / "handwritten.jsonl"
+CONV_PROBES = CONVERSATIONS / "probes_fresh.jsonl"  # generalisation check, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -199,7 +200,8 @@ def nl_request_examples() -> list[Example]:
 
 def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
-    prompts, text read from the shared data) or ``handwritten`` (conversations we wrote)."""
+    prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
+    ``probes`` (fresh conversations kept out of tuning)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -210,7 +212,7 @@ def conversation_examples(source: str) -> list[Example]:
             out.append(Example(key, text, bool(r["sql"]), (message,)))
         return out
     out = []
-    for r in read_jsonl(CONV_HANDWRITTEN):
+    for r in read_jsonl(CONV_PROBES if source == "probes" else CONV_HANDWRITTEN):
         messages = r["messages"]
         assert isinstance(messages, list)
         text = str(messages[-1]["content"])

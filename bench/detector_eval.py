@@ -66,6 +66,7 @@ from _detector_data import (  # noqa: E402
     REAL_TRAFFIC,
     ROWS,
     Example,
+    conversation_examples,
     data_available,
     sharegpt_arena_examples,
     sharegpt_examples,
@@ -265,7 +266,7 @@ def scan_latency_markdown(repeats: int = 3) -> str:
     of the best of ``repeats`` timings per prompt, by prompt length."""
     from router._conversation import scan_prompt
     from router._sql import _verdicts as sql_verdicts
-    from router._textscan import words_of
+    from router._textscan import view, word_starts, words_of
 
     prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
     best = [float("inf")] * len(prompts)
@@ -273,6 +274,8 @@ def scan_latency_markdown(repeats: int = 3) -> str:
         for i, prompt in enumerate(prompts):
             words_of.cache_clear()  # a new request: nothing shared with the previous one
             sql_verdicts.cache_clear()
+            view.cache_clear()
+            word_starts.cache_clear()
             start = time.perf_counter()
             scan_prompt(prompt, ("sql",))
             best[i] = min(best[i], time.perf_counter() - start)
@@ -307,6 +310,26 @@ def _best(run: Callable[[], object], repeats: int) -> float:
     return best
 
 
+def _print_probes(misses: int) -> int:
+    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh.jsonl), all rows."""
+    examples = conversation_examples("probes")
+    for recall in (False, True):
+        predict, counts = sql_predictor(recall), Counts()
+        wrong = []
+        for ex in examples:
+            counts.add(predict(ex), ex.sql)
+            if predict(ex) != ex.sql:
+                wrong.append(ex)
+        mode = "recall" if recall else "default"
+        print(
+            f"probes {mode}: n={len(examples)} P {_fmt(counts.precision)} R {_fmt(counts.recall)}"
+            f" F1 {_fmt(counts.f1)} FP {counts.fp} FN {counts.fn}"
+        )
+        for ex in wrong[:misses]:
+            print(f"  {'FN' if ex.sql else 'FP'}: {ex.text[:150]!r}")
+    return 0
+
+
 def _print_dev(misses: int) -> int:
     """The tuning view: dev-half figures and dev-half misses; the test half stays unread."""
     for recall in (False, True):
@@ -331,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sql-only", action="store_true", help="skip other detectors and speed")
     parser.add_argument("--dev", action="store_true", help="tuning view: dev half only")
     parser.add_argument("--latency", action="store_true", help="only the scan latency table")
+    parser.add_argument("--probes", action="store_true", help="only the fresh probes' P/R")
     args = parser.parse_args(argv)
     if not data_available():
         print(f"shared data not found at {DATA.resolve()}")
@@ -338,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.latency:
         print(scan_latency_markdown())
         return 0
+    if args.probes:
+        return _print_probes(args.misses)
     results = evaluate_sql()
     if args.dev:
         return _print_dev(args.misses)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from router._pii import PiiMatch, detect_pii, find_pii
 from router._sql import detect_sql
-from router._textscan import ASK_SPAN, anchor, at, positions, words_of, wordset
+from router._textscan import ASK_SPAN, anchor, at, detector_view, positions, words_of, wordset
 
 __all__ = [
     "DETECTORS",
@@ -96,6 +96,8 @@ def detect_code(text: str) -> bool:
     """True when a prompt shows or asks for code: fences, tracebacks, syntax, requests."""
     if "```" in text:
         return True
+    braces = text.count(";\n") + text.count("{\n") >= 3  # whole text: str.count is cheap
+    text = detector_view(text)
     words, score = words_of(text), 0
     for gate, lead, pattern, points in _CODE_SHAPES:
         if (not gate or gate in words) and at(text, (lead,), pattern):
@@ -110,7 +112,7 @@ def detect_code(text: str) -> bool:
     if _asks_for_code(text.lower(), words):
         return True
     score += 2 * (not words.isdisjoint(_LANGS)) + (not words.isdisjoint(_CODE_WORDS))
-    return score + (text.count(";\n") + text.count("{\n") >= 3) >= 3
+    return score + braces >= 3
 
 
 # --- math ------------------------------------------------------------------------------------
@@ -152,6 +154,7 @@ _QUANTITY_Q = re.compile(
 
 def detect_math(text: str) -> bool:
     """True for LaTeX, equations, and quantitative questions or word problems with numbers."""
+    text = detector_view(text)  # a long prompt: head, tail, first "\\" and "$" (LaTeX)
     if ("\\" in text and _LATEX.search(text)) or "[asy]" in text:
         return True
     if "$" in text and _INLINE_MATH.search(text):

@@ -18,7 +18,18 @@ import functools
 import re
 
 from router import _sql_vocab as v
-from router._textscan import ASK_SPAN, anchor, at, before, has_word, positions, words_of
+from router._textscan import (
+    ASK_SPAN,
+    anchor,
+    at,
+    before,
+    detector_view,
+    has_word,
+    positions,
+    start_key,
+    word_starts,
+    words_of,
+)
 
 __all__ = ["detect_sql", "leaves_sql", "other_query_tool", "sql_context"]
 
@@ -128,11 +139,22 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
 
 
 def _at(s: str, words: frozenset[str], anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
-    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks."""
+    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and,
+    when many anchors are left, those that start no word of ``s`` (one regex pass instead
+    of a ``str.find`` each; speed only: the same result)."""
     needs = v.ANCHOR_REQUIRES
-    return at(
-        s, tuple(a for a in anchors if a not in needs or not needs[a].isdisjoint(words)), pattern
-    )
+    left = tuple(a for a in anchors if a not in needs or not needs[a].isdisjoint(words))
+    if len(left) > _FIND_DIRECTLY:
+        starts = word_starts(s)
+        left = tuple(a for a in left if _START_KEYS[a] is None or _START_KEYS[a] in starts)
+    return at(s, left, pattern)
+
+
+_FIND_DIRECTLY = 24  # fewer anchors than this: a str.find each is cheaper than word_starts
+_START_KEYS = {
+    a: start_key(a)
+    for a in (*v.ERROR_ANCHORS, *v.PHRASE_ANCHORS_4, *v.PHRASE_ANCHORS_3, *v.PHRASE_ANCHORS_2)
+}
 
 
 def _has_error(lower: str, words: frozenset[str]) -> bool:
@@ -182,6 +204,30 @@ def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     return max(upper, lower) + (upper > 0 and lower > 0)
 
 
+def _opens_with_query(s: str) -> bool:
+    """The request (or a line of it) opens with "query to find ...", "SQL that returns ...":
+    the imperative is the query itself."""
+    return any(
+        v.QUERY_DOES.match(s, i)
+        for q in ("query", "queries", "sql")
+        for i in positions(s, q, limit=4)
+        if not s[:i].strip() or s[i - 1] == "\n"
+    )
+
+
+def _queries_named_tables(s: str) -> bool:
+    """A database described by its tables, then rows of one asked for: "I have a database
+    with users and payments. how do I find users whose first payment was in January?"."""
+    starts = [i for q in ("database", "db") for i in positions(s, q, limit=4)]
+    for start in starts if "with" in s else ():
+        m = v.DB_WITH.match(s, start)
+        if m:
+            names = set(re.split(r"[\s,]+(?:and\s+)?", m.group("names")))
+            asked = v.ASKS_FOR_ROWS.finditer(s, m.end(), m.end() + 300)
+            return any(a.group("name") in names for a in asked)
+    return False
+
+
 def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool]:
     """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
     case), whether an SQL engine is named, and whether data moves into or out of one."""
@@ -189,6 +235,8 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     score = dialect + _phrase_score(s, text, words)
     doers = ("sql", "query", "queries", "stored", "trigger")
     if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
+        score += 3 + _opens_with_query(s)
+    if ("database" in words or "db" in words) and _queries_named_tables(s):
         score += 3
     nouns = [i for h, w in v.QUERY_NOUNS if h in words for i in positions(s, w, limit=8)]
     if any(v.ASK_BEFORE.search(s, max(0, i - 80), i) for i in nouns[:16]):
@@ -230,6 +278,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
 def _verdicts(text: str) -> tuple[bool, bool]:
     """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
     conversation scan's second mode and its context checks cost a dictionary look-up."""
+    text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
@@ -272,6 +321,7 @@ def detect_sql(text: str, recall: bool = False) -> bool:
 def other_query_tool(text: str) -> bool:
     """The turn is about a look-alike (MongoDB, pandas, Excel...) and names no SQL engine:
     the conversation is about that tool, so its other turns do not make a request SQL."""
+    text = detector_view(text)
     words = words_of(text)
     if not words.isdisjoint(v.DIALECTS):
         return False
@@ -288,6 +338,7 @@ def sql_context(text: str) -> int:
     """
     if _verdicts(text)[0]:
         return 2
+    text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
@@ -300,4 +351,5 @@ def leaves_sql(text: str) -> bool:
     """A follow-up that leaves the SQL conversation ("never mind, write a haiku instead",
     "now do it in pandas"): earlier SQL turns no longer make it SQL."""
     lower = text.lower()[: 2 * ASK_SPAN]
-    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words_of(text)) > 0
+    words = words_of(detector_view(text))
+    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words) > 0

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from router._sql_anchors import ANCHOR_REQUIRES
 from router._textscan import wordset
 
 __all__ = [
     "ANCHOR_REQUIRES",
+    "ASKS_FOR_ROWS",
     "ASK_BEFORE",
     "CAREER_PHRASES",
     "CAREER_WORDS",
@@ -20,6 +22,7 @@ __all__ = [
     "DATAFRAME_WORDS",
     "DB_ACTION",
     "DB_NOUNS",
+    "DB_WITH",
     "DIALECTS",
     "DIALECT_NOUN",
     "DIALECT_TOPIC",
@@ -299,12 +302,21 @@ ASK_BEFORE = re.compile(  # right before a query noun: "write a", "fix this post
     r"efficient|optimi[sz]ed|valid|new|sample|example|complete|correct|\d+|one|two|three)"
     r"\s+){0,3}(?:[\w/.-]+\s+){0,2}\Z"
 )
-QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that sets"
+QUERY_DOES = re.compile(  # "query that returns", "sql to find", "trigger that sets", "query for:"
+    r"(?:(?:sql\s?)?(?:query|queries|sql)\s+(?:for|to)\s*:|"
     r"(?:(?:sql\s?)?(?:query|queries|sql)|stored\s+procedures?|triggers?)\s+(?:(?:that|which|"
     r"to|for)\s+(?:\w+\s+){0,2}?)?(?:(?:return|find|list|count|select|show|fetch|insert|join|"
     r"group|filter|rank|pivot)(?:s|es|ing)?|get|gets|getting|sums?|summing|(?:calculat|comput|"
     r"retriev|delet|updat|aggregat|remov|archiv)(?:e|es|ing)|sets?|setting|logs?|logging|"
-    r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b"
+    r"classif(?:y|ies|ying)|identif(?:y|ies|ying))\b)"
+)
+DB_WITH = re.compile(  # "a database with users and payments": the tables it names
+    r"(?:database|db)s?\s+with\s+(?:tables?\s+)?(?P<names>[a-z_]+s(?:\s*,\s*[a-z_]+s)*,?\s+and\s+"
+    r"[a-z_]+s)\b"
+)
+ASKS_FOR_ROWS = re.compile(  # then asked for by name: "how do I find users whose ..."
+    r"\b(?:find|get|list|count|show|select|return|fetch|delete|update)\s+(?:all\s+|the\s+|every\s+)?"
+    r"(?P<name>[a-z_]+s)\b"
 )
 TABLE_BEFORE_SOURCE = (  # "from the users table", "of sub_category table", "query the orders"
     r"(?:\b(?:from|in|into|on|of|to|for|query|queries|join|joins|update|updates|called|lock|"
@@ -342,70 +354,3 @@ TOPIC_SWITCH = re.compile(
     r"translate\s+(?:this|that|it)?\s*(?:in)?to\s+(?:english|french|german|spanish|chinese|"
     r"japanese|korean|italian|portuguese))\b"
 )
-
-# Anchors that are common words: the phrase they start can only match when one of these
-# words is in the prompt too, so the anchor is not searched otherwise (speed only: the
-# result is the same).
-_REQUIRES_SOURCE = (  # (anchors, words one of which the phrase needs)
-    ("where", "clause"),
-    ("select", "statement statements for"),
-    ("update insert merge alter prepared", "statement statements"),
-    ("delete", "statement statements duplicate truncate"),
-    ("create drop", "statement statements index"),
-    ("add rebuild", "index"),
-    ("left right inner outer self cross anti semi", "join joins"),
-    ("full", "join joins index scan"),
-    ("join joining joins", "tables"),
-    ("query", "plan optimizer optimiser"),
-    ("execution", "plan"),
-    ("explain", "analyze analyse"),
-    ("normal", "form forms"),
-    ("isolation", "level levels"),
-    ("case", "when"),
-    ("raw generated underlying resulting", "sql"),
-    ("window", "function functions"),
-    ("on", "delete"),
-    ("temp temporary fact dimension junction bridge lookup", "table tables"),
-    ("star", "schema"),
-    ("dirty phantom", "read reads"),
-    ("row", "level security"),
-    ("recursive", "query queries cte ctes"),
-    ("seq", "scan"),
-    ("primary natural candidate surrogate", "key keys"),
-    ("foreign", "key keys constraint"),
-    ("composite", "key keys index"),
-    ("er", "diagram"),
-    ("migration backfill", "column columns table tables"),
-    ("null", "value values"),
-    ("column", "unique exist ambiguous"),
-    ("columns", "unique"),
-    ("remove find count dedupe", "duplicate"),
-    ("check", "constraint constraints"),
-    ("identity", "column columns"),
-    ("to into", "query"),
-    ("group order", "by"),
-    ("second", "highest"),
-    ("unique", "constraint column columns key index"),
-    ("auto", "increment"),
-    ("not", "null"),
-    ("store stores storing", "database db table"),
-    ("must", "appear"),
-    ("my this the our", "query select"),
-    ("wrong", "query"),
-    ("first latest last top", "row rows"),
-    ("one", "row rows many"),
-    ("nth n-th second third 2nd 3rd", "highest largest lowest smallest max"),
-    ("lock locking locks", "table tables row rows wait"),
-    ("many", "many"),
-    ("duplicate", "key entry rows records"),
-    ("syntax", "error"),
-    ("relation table", "exist"),
-    ("unknown ambiguous", "column"),
-    ("integrity", "constraint"),
-    ("invalid", "select column identifier"),
-    ("no", "such"),
-    ("msg", "level"),
-)
-ANCHOR_REQUIRES = {
-    anchor: wordset(words) for anchors, words in _REQUIRES_SOURCE for anchor in anchors.split()
-}

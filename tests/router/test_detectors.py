@@ -118,6 +118,9 @@ CONVERSATIONAL_SQL = [
     "how do I find the nth highest value in a column",
     "how do I lock a table while updating it",
     "why is my database so slow when I filter by date",
+    "query to list every supplier that shipped nothing last quarter",
+    "SQL for: monthly revenue by region",
+    "we have a db with invoices and clients. how do I get clients without invoices?",
 ]
 CONVERSATIONAL_NOT_SQL = [
     "how do I group by two columns in pandas and sum another",
@@ -146,6 +149,8 @@ CONVERSATIONAL_NOT_SQL = [
     "how do I lock my phone screen",
     "my database of recipes is getting big, any app recommendations?",
     "join us for the launch party, rsvp by friday",
+    "query: is it rude to bring wine to a potluck?",
+    "a database with photos and videos of my trip, which cloud is cheapest?",
 ]
 
 
@@ -468,6 +473,16 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     hand = list(bench.read_jsonl(bench.CONV_HANDWRITTEN))
     assert sum(bool(r["sql"]) for r in rows + hand) >= 300
     assert sum(not r["sql"] for r in rows + hand) >= 300
+
+
+def test_fresh_probes_are_well_formed_conversations(bench: ModuleType) -> None:
+    # the generalisation check is measured by bench (--probes), never asserted here: a test
+    # that pinned its results would invite tuning the detector on it
+    probes = bench.conversation_examples("probes")
+    assert sum(ex.sql for ex in probes) >= 30 and sum(not ex.sql for ex in probes) >= 30
+    assert len({ex.key for ex in probes}) == len(probes)
+    for ex in probes:
+        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
 
 
 def test_docs_other_detectors_table_matches_the_harness(bench: ModuleType) -> None:
