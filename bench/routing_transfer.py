@@ -22,7 +22,13 @@ from rich.table import Table
 
 from classifier import shared_data_dir
 from labeling._transfer_models import CANDIDATES
-from labeling._transfer_run import DEFAULT_CANDIDATES, TransferConfig, TransferReport, run_transfer
+from labeling._transfer_run import (
+    BLENDS,
+    DEFAULT_CANDIDATES,
+    TransferConfig,
+    TransferReport,
+    run_transfer,
+)
 
 
 def table(report: TransferReport, metric: str) -> Table:
@@ -46,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--candidates",
         default=",".join(DEFAULT_CANDIDATES),
-        help=f"comma-separated, from {sorted(CANDIDATES)}",
+        help=f"comma-separated, from {sorted(CANDIDATES) + sorted(BLENDS)}",
     )
     parser.add_argument("--target", default="gain")
     parser.add_argument("--balance", default="equal")

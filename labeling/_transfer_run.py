@@ -32,9 +32,33 @@ from labeling._transfer import (
 from labeling._transfer_models import CANDIDATES, FeatureBank, Fold, code_hash
 from policies import LabelingError
 
-__all__ = ["TransferConfig", "TransferReport", "run_transfer"]
+__all__ = ["BLENDS", "TransferConfig", "TransferReport", "run_transfer"]
 
 Floats = NDArray[np.float64]
+
+# Rank blends of candidates already run: name -> (candidate, weight) pairs. Each score is
+# turned into its rank within the held-out source (0..1) and the weighted ranks summed; an
+# evaluation device (a shipped blend would rank against the training distribution instead).
+BLENDS: dict[str, tuple[tuple[str, float], ...]] = {
+    "blend:length+ord": (("length", 0.5), ("ord:struct+logits+pooled", 0.5)),
+    "blend:length70+ord": (("length", 0.7), ("ord:struct+logits+pooled", 0.3)),
+    "blend:length+ord+shipped": (
+        ("length", 1 / 3),
+        ("ord:struct+logits+pooled", 1 / 3),
+        ("shipped", 1 / 3),
+    ),
+    "blend:length+tfidf": (("length", 0.5), ("tfidf-lr", 0.5)),
+}
+
+
+def _rank_blend(name: str, scores: Mapping[str, Floats]) -> Floats:
+    from scipy.stats import rankdata
+
+    parts = [w * rankdata(scores[c]) / max(len(scores[c]), 1) for c, w in BLENDS[name]]
+    out: Floats = np.sum(parts, axis=0)
+    return out
+
+
 DEFAULT_CANDIDATES = ("random", "length", "litellm", "tfidf-lr", "shipped")
 
 
@@ -161,7 +185,10 @@ def run_transfer(
     ``fixed``: already-trained scorers (name -> strong-score of texts), scored on each
     held-out source as they are (``tierroute evaluate --transfer --model DIR``)."""
     config = config or TransferConfig()
-    unknown = sorted(set(config.candidates) - set(CANDIDATES))
+    blends = [c for c in config.candidates if c in BLENDS]
+    base = [c for c in config.candidates if c not in BLENDS]
+    base += [c for b in blends for c, _ in BLENDS[b] if c not in base]
+    unknown = sorted(set(base) - set(CANDIDATES))
     if unknown:
         raise LabelingError(f"candidates {unknown}: expected names from {sorted(CANDIDATES)}")
     sources = group_sources(read_outcome_sources(data_dir))
@@ -194,9 +221,12 @@ def run_transfer(
         for name, strong_score in fixed.items():
             score = np.asarray(strong_score([texts[i] for i in test_rows]), dtype=np.float64)
             results[name].append(score_source(source, rows, table, score))
-        for name in config.candidates:
+        scores: dict[str, Floats] = {}
+        for name in base:
             key = _cache_key(name, config, source.name, bank.digest())
-            score = _predict(cache_dir / "preds" / f"{key}.npy", name, bank, fold, test_rows)
+            scores[name] = _predict(cache_dir / "preds" / f"{key}.npy", name, bank, fold, test_rows)
+        for name in config.candidates:
+            score = _rank_blend(name, scores) if name in BLENDS else scores[name]
             results[name].append(score_source(source, rows, table, score))
         if progress:
             progress(source.name)
