@@ -86,7 +86,7 @@ def _struct(texts: Sequence[str]) -> Floats:
 
 
 def _student(texts: Sequence[str]) -> Floats:
-    from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer
+    from classifier import DEFAULT_MODEL_DIR, OnnxComplexityScorer
 
     return OnnxComplexityScorer.load(DEFAULT_MODEL_DIR).logits(list(texts))
 
@@ -99,7 +99,7 @@ def _pooled(texts: Sequence[str]) -> Floats:
     import onnx
     import onnxruntime as ort
 
-    from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer
+    from classifier import DEFAULT_MODEL_DIR, OnnxComplexityScorer
 
     scorer = OnnxComplexityScorer.load(DEFAULT_MODEL_DIR)
     graph = onnx.load(str(DEFAULT_MODEL_DIR / "model.onnx"))
@@ -307,7 +307,7 @@ def _random(bank: FeatureBank, fold: Fold) -> Floats:
 
 def _shipped(bank: FeatureBank, fold: Fold) -> Floats:
     logits = bank.block("student")
-    from classifier._calibration import softmax
+    from classifier import softmax
 
     probs = softmax(logits, 1.0)
     return probs[:, -1]
