@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import itertools
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -311,9 +312,9 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 
 
 def _print_probes(misses: int) -> int:
-    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh.jsonl), all rows."""
-    examples = conversation_examples("probes")
-    for recall in (False, True):
+    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh*.jsonl), all rows."""
+    for source, recall in itertools.product(("probes", "probes2"), (False, True)):
+        examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
         wrong = []
         for ex in examples:
@@ -322,7 +323,7 @@ def _print_probes(misses: int) -> int:
                 wrong.append(ex)
         mode = "recall" if recall else "default"
         print(
-            f"probes {mode}: n={len(examples)} P {_fmt(counts.precision)} R {_fmt(counts.recall)}"
+            f"{source} {mode}: n={len(examples)} P {_fmt(counts.precision)} R {_fmt(counts.recall)}"
             f" F1 {_fmt(counts.f1)} FP {counts.fp} FN {counts.fn}"
         )
         for ex in wrong[:misses]:
