@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
+from router import _sql_model
 from router import _sql_vocab as v
 from router._textscan import (
     ASK_SPAN,
@@ -274,39 +275,46 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
 
 
-@functools.lru_cache(maxsize=32)
-def _verdicts(text: str) -> tuple[bool, bool]:
-    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
-    conversation scan's second mode and its context checks cost a dictionary look-up."""
+def _evidence(text: str) -> _sql_model.Evidence | bool:
+    """What the rules see in ``text``: True for a statement or error message (decides
+    alone), False when no SQL word passes the gate, else the points for and against."""
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
         any(g in text for g in _GATE_UPPER) or any(g in lower for g in _GATE_LOWER)
     ):
-        return False, False
+        return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
         lower = text.lower()
     if _has_statement(text, lower, words):
-        return "sql" in words or not any(q in lower for q in v.OTHER_QL), True
+        # look-alike languages' statements (Cypher, N1QL) count only when SQL is named
+        other = "sql" not in words and any(q in lower for q in v.OTHER_QL)
+        return _sql_model.Evidence(words, 10, 10 * other, True, False, False, statement=True)
     if _has_error(lower, words):
-        return True, True
+        return True
     ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
-    short = len(text) <= 1000
-    needed = 4 if short else 6  # long prompts (code, documents) mention databases in passing
     score, engine, moves = _nl_score(lower, text, words)
-    score += ddl
-    # high recall: an engine name and one more hint is enough ("help studying MySQL")
-    needed_recall = 3 if engine and score >= 3 else needed - (not short)
-    if score < needed_recall:
-        return False, False
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
-    return score - penalty >= needed, score - penalty >= needed_recall
+    short = len(text) <= 1000
+    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves)
+
+
+@functools.lru_cache(maxsize=32)
+def _verdicts(text: str) -> tuple[bool, bool]:
+    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
+    conversation scan's second mode and its context checks cost a dictionary look-up."""
+    ev = _evidence(text)
+    if isinstance(ev, bool):
+        return ev, ev
+    if ev.statement:
+        return not ev.penalty, True
+    return _sql_model.verdicts(ev)
 
 
 def detect_sql(text: str, recall: bool = False) -> bool:

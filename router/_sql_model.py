@@ -1,0 +1,163 @@
+"""The learned half of the SQL detector: a small logistic model over the prompt's words and
+the rules' points, for the grey zone the rules leave.
+
+``router._sql`` decides the clear cases (an SQL statement or a database error message
+decides alone; a prompt with no SQL word at all is not SQL). For the rest it hands over its
+:class:`Evidence` (the word set, the points for SQL, the points against for look-alikes) and
+this module answers both modes from it: the rules' verdicts (the point thresholds the
+detector always had) and the model's probability, combined as ``sql_scorer.json`` says
+(trained by ``bench/train_sql_scorer.py`` on the development half only).
+
+The model is linear in binary features: ``w:<word>`` for each word of the prompt that has
+a weight (a set intersection and a few additions), and ``r:<name>`` for the rules' evidence
+(net points in buckets, the penalty, an engine named, a long prompt). Pure Python: scoring
+costs a few microseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import NamedTuple
+
+from policies import ClassifierError
+
+__all__ = [
+    "WEIGHTS_FILE",
+    "Evidence",
+    "Scorer",
+    "combine",
+    "features",
+    "load_scorer",
+    "parse_scorer",
+    "rule_features",
+    "rule_verdicts",
+    "verdicts",
+]
+
+WEIGHTS_FILE = "sql_scorer.json"
+
+
+class Evidence(NamedTuple):
+    """What the rules found in a prompt that no statement or error message decided."""
+
+    words: frozenset[str]  # the lower-cased word set of the detector view
+    score: int  # points for SQL
+    penalty: int  # points against: look-alike tools (pandas 3, MongoDB 5...)
+    short: bool  # at most 1,000 characters
+    engine: bool  # an SQL engine is named
+    moves: bool  # data moves into or out of an SQL engine
+    statement: bool = False  # an SQL statement (decided by the rules)
+
+
+def rule_verdicts(ev: Evidence) -> tuple[bool, bool]:
+    """The point thresholds: 4 (6 for long prompts) in the default mode; in the high-recall
+    mode an engine name with one more point, or one point less for a long prompt."""
+    needed = 4 if ev.short else 6
+    needed_recall = 3 if ev.engine and ev.score >= 3 else needed - (not ev.short)
+    if ev.score < needed_recall:
+        return False, False
+    net = ev.score - ev.penalty
+    return net >= needed, net >= needed_recall
+
+
+def rule_features(ev: Evidence) -> list[str]:
+    """The ``r:`` features: the rules' evidence, bucketed."""
+    net = max(-6, min(10, ev.score - ev.penalty))
+    default, recall = rule_verdicts(ev)
+    out = [
+        f"r:net={net}",
+        f"r:score={min(ev.score, 10)}",
+        f"r:penalty={ev.penalty}",
+        f"r:default={default}",
+        f"r:recall={recall}",
+    ]
+    return out + [name for name, on in (("r:engine", ev.engine), ("r:long", not ev.short)) if on]
+
+
+def features(ev: Evidence) -> list[str]:
+    """Every feature name of ``ev``: the rules' and ``w:<word>`` for each word (words
+    without a weight are ignored when scoring)."""
+    return rule_features(ev) + ["w:" + w for w in ev.words]
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Weights and the probability thresholds of both modes."""
+
+    bias: float
+    weights: Mapping[str, float]
+    default_threshold: float
+    recall_threshold: float
+
+    @functools.cached_property
+    def _words(self) -> dict[str, float]:
+        return {k[2:]: w for k, w in self.weights.items() if k.startswith("w:")}
+
+    @functools.cached_property
+    def _word_keys(self) -> frozenset[str]:
+        return frozenset(self._words)
+
+    def probability(self, ev: Evidence) -> float:
+        """P(SQL) for ``ev``: rule features by name, words by one set intersection."""
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in rule_features(ev))
+        words = self._words
+        z += sum(words[w] for w in ev.words & self._word_keys)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def features_rules(ev: Evidence) -> list[str]:
+    """The ``r:`` features alone (``features`` without the words)."""
+    return [f for f in features(ev._replace(words=frozenset()))]
+
+
+@functools.cache
+def load_scorer() -> Scorer:
+    """The shipped scorer (``router/sql_scorer.json``), read once on first use."""
+    raw = resources.files("router").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8")
+    return parse_scorer(raw, f"router/{WEIGHTS_FILE}")
+
+
+def parse_scorer(raw: str, source: str) -> Scorer:
+    """A :class:`Scorer` from its JSON text; ``source`` names the file in errors."""
+    try:
+        data = json.loads(raw)
+        scorer = Scorer(
+            float(data["bias"]),
+            {str(k): float(w) for k, w in data["weights"].items()},
+            float(data["default_threshold"]),
+            float(data["recall_threshold"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ClassifierError(f"{source}: malformed SQL scorer ({exc!r})") from exc
+    if not 0.0 <= scorer.recall_threshold <= scorer.default_threshold <= 1.0:
+        raise ClassifierError(
+            f"{source}: thresholds must satisfy 0 <= recall_threshold <= default_threshold "
+            f"<= 1, got {scorer.recall_threshold} and {scorer.default_threshold}"
+        )
+    return scorer
+
+
+VETO = 5  # a penalty this high (another query language, a CV) leaves the verdict to the rules
+
+
+def combine(ev: Evidence, p: float, threshold: float, *, recall: bool = False) -> bool:
+    """One mode's verdict: the rules' for a look-alike they veto (MongoDB, GraphQL, a CV:
+    rare in training, so the model is not trusted there), else the model's probability
+    ``p`` against ``threshold``. (Trusting the rules when well above their threshold was
+    tried: it lowered out-of-fold precision on the development half.)"""
+    if ev.penalty >= VETO:
+        return rule_verdicts(ev)[recall]
+    return p >= threshold
+
+
+def verdicts(ev: Evidence) -> tuple[bool, bool]:
+    """(default mode, high-recall mode): :func:`combine` with each mode's threshold."""
+    scorer = load_scorer()
+    p = scorer.probability(ev)
+    default = combine(ev, p, scorer.default_threshold)
+    return default, default or combine(ev, p, scorer.recall_threshold, recall=True)
