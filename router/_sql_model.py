@@ -65,18 +65,24 @@ def rule_verdicts(ev: Evidence) -> tuple[bool, bool]:
     return net >= needed, net >= needed_recall
 
 
-def rule_features(ev: Evidence) -> list[str]:
-    """The ``r:`` features: the rules' evidence, bucketed."""
-    net = max(-6, min(10, ev.score - ev.penalty))
+def rule_keys(ev: Evidence) -> tuple[tuple[str, object], ...]:
+    """The rules' evidence as (name, value) pairs: net points and points (bucketed), the
+    penalty, both rule verdicts, an engine named, a long prompt."""
     default, recall = rule_verdicts(ev)
-    out = [
-        f"r:net={net}",
-        f"r:score={min(ev.score, 10)}",
-        f"r:penalty={ev.penalty}",
-        f"r:default={default}",
-        f"r:recall={recall}",
-    ]
-    return out + [name for name, on in (("r:engine", ev.engine), ("r:long", not ev.short)) if on]
+    return (
+        ("net", max(-6, min(10, ev.score - ev.penalty))),
+        ("score", min(ev.score, 10)),
+        ("penalty", ev.penalty),
+        ("default", default),
+        ("recall", recall),
+        ("engine", ev.engine),
+        ("long", not ev.short),
+    )
+
+
+def rule_features(ev: Evidence) -> list[str]:
+    """The ``r:`` features: ``r:net=3``, ``r:engine=True``..."""
+    return [f"r:{k}={v}" for k, v in rule_keys(ev)]
 
 
 def features(ev: Evidence) -> list[str]:
@@ -102,17 +108,22 @@ class Scorer:
     def _word_keys(self) -> frozenset[str]:
         return frozenset(self._words)
 
+    @functools.cached_property
+    def _rules(self) -> dict[tuple[str, object], float]:
+        """The ``r:`` weights keyed as :func:`rule_keys` gives them (no string building)."""
+        out: dict[tuple[str, object], float] = {}
+        for name, w in self.weights.items():
+            if name.startswith("r:"):
+                key, _, value = name[2:].partition("=")
+                out[key, value == "True" if value in ("True", "False") else int(value)] = w
+        return out
+
     def probability(self, ev: Evidence) -> float:
-        """P(SQL) for ``ev``: rule features by name, words by one set intersection."""
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in rule_features(ev))
-        words = self._words
-        z += sum(words[w] for w in ev.words & self._word_keys)
+        """P(SQL) for ``ev``: rule features by key, words by one set intersection."""
+        rules = self._rules
+        z = self.bias + sum(rules.get(k, 0.0) for k in rule_keys(ev))
+        z += sum(map(self._words.__getitem__, ev.words & self._word_keys))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-def features_rules(ev: Evidence) -> list[str]:
-    """The ``r:`` features alone (``features`` without the words)."""
-    return [f for f in features(ev._replace(words=frozenset()))]
 
 
 @functools.cache
@@ -132,6 +143,7 @@ def parse_scorer(raw: str, source: str) -> Scorer:
             float(data["default_threshold"]),
             float(data["recall_threshold"]),
         )
+        scorer._rules  # noqa: B018 (parses the r: names: "r:net=x" is an error here)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ClassifierError(f"{source}: malformed SQL scorer ({exc!r})") from exc
     if not 0.0 <= scorer.recall_threshold <= scorer.default_threshold <= 1.0:
