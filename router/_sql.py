@@ -5,10 +5,12 @@ It weighs evidence instead of trusting one regex: an SQL statement (``SELECT ...
 (``SQLSTATE``, ``ORA-00942``, "must appear in the GROUP BY clause") decides alone; otherwise
 points for engine names, SQL vocabulary in prose ("left join", "window function", "GROUP
 BY"), a request verb before "query" or "SQL", named tables ("the users table") and database
-nouns must outweigh look-alikes (GraphQL, Elasticsearch, MongoDB, pandas, spreadsheets,
-ORMs without SQL, search prompts, CVs). ``detect_sql(text, recall=True)`` is the high-recall
-mode a safety rule can ask for. ``sql_context``/``leaves_sql`` let a conversation-level scan
-(``router._conversation``) count a system prompt or an earlier turn.
+nouns are weighed against look-alikes (GraphQL, Elasticsearch, MongoDB, pandas,
+spreadsheets, ORMs without SQL, search prompts, CVs), and a small learned scorer
+(``router._sql_model``) turns these points and the prompt's words into the verdict.
+``detect_sql(text, recall=True)`` is the high-recall mode a safety rule can ask for.
+``sql_context``/``leaves_sql`` let a conversation-level scan (``router._conversation``)
+count a system prompt or an earlier turn.
 ``docs/detectors.md`` has the measured precision and recall.
 """
 

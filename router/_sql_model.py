@@ -4,14 +4,16 @@ the rules' points, for the grey zone the rules leave.
 ``router._sql`` decides the clear cases (an SQL statement or a database error message
 decides alone; a prompt with no SQL word at all is not SQL). For the rest it hands over its
 :class:`Evidence` (the word set, the points for SQL, the points against for look-alikes) and
-this module answers both modes from it: the rules' verdicts (the point thresholds the
-detector always had) and the model's probability, combined as ``sql_scorer.json`` says
-(trained by ``bench/train_sql_scorer.py`` on the development half only).
+this module answers both modes from it: the model's probability against each mode's
+threshold, except for look-alikes the rules veto (another query language, a CV), where the
+rules' point thresholds keep the verdict. Weights and thresholds are ``sql_scorer.json``
+in this package, read on first use (trained by ``bench/train_sql_scorer.py`` on the
+development half only).
 
 The model is linear in binary features: ``w:<word>`` for each word of the prompt that has
-a weight (a set intersection and a few additions), and ``r:<name>`` for the rules' evidence
-(net points in buckets, the penalty, an engine named, a long prompt). Pure Python: scoring
-costs a few microseconds.
+a weight (a set intersection and a few additions), and ``r:<name>=<value>`` for the rules'
+evidence (net points and points in buckets, the penalty, the rules' two verdicts, an
+engine named, a long prompt). Pure Python: scoring costs a few microseconds.
 """
 
 from __future__ import annotations
