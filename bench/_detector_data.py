@@ -23,6 +23,7 @@ CONVERSATIONS = REPO / "tests" / "data" / "sql_conversations"
 CONV_SHAREGPT = CONVERSATIONS / "sharegpt_labels.jsonl"
 CONV_HANDWRITTEN = CONVERSATIONS / "handwritten.jsonl"
 CONV_PROBES = CONVERSATIONS / "probes_fresh.jsonl"  # generalisation check, never tuned on
+CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written before the scorer
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -201,7 +202,7 @@ def nl_request_examples() -> list[Example]:
 def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
     prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
-    ``probes`` (fresh conversations kept out of tuning)."""
+    ``probes`` / ``probes2`` (fresh conversations kept out of tuning)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -212,7 +213,8 @@ def conversation_examples(source: str) -> list[Example]:
             out.append(Example(key, text, bool(r["sql"]), (message,)))
         return out
     out = []
-    for r in read_jsonl(CONV_PROBES if source == "probes" else CONV_HANDWRITTEN):
+    files = {"probes": CONV_PROBES, "probes2": CONV_PROBES2}
+    for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]
         assert isinstance(messages, list)
         text = str(messages[-1]["content"])

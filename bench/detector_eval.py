@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import itertools
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -261,40 +262,45 @@ def speed_markdown(repeats: int = 7) -> str:
 
 
 def scan_latency_markdown(repeats: int = 3) -> str:
-    """Per-prompt cost of a routing decision's detector scan (all four detectors, SQL also in
-    its high-recall mode, over the conversation) on every ShareGPT first turn: percentiles
-    of the best of ``repeats`` timings per prompt, by prompt length."""
+    """Per-prompt cost of a routing decision's detector scan over the conversation on every
+    ShareGPT first turn: percentiles of the best of ``repeats`` timings per prompt, by
+    prompt length; all four detectors (SQL also in its high-recall mode), and the ones the
+    shipped policy's rules name (what ``Router`` runs)."""
     from router._conversation import scan_prompt
-    from router._sql import _verdicts as sql_verdicts
-    from router._textscan import view, word_starts, words_of
 
     prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
-    best = [float("inf")] * len(prompts)
-    for _ in range(repeats):
-        for i, prompt in enumerate(prompts):
-            words_of.cache_clear()  # a new request: nothing shared with the previous one
-            sql_verdicts.cache_clear()
-            view.cache_clear()
-            word_starts.cache_clear()
-            start = time.perf_counter()
-            scan_prompt(prompt, ("sql",))
-            best[i] = min(best[i], time.perf_counter() - start)
     lines = [
         f"{len(prompts)} ShareGPT first turns, best of {repeats}; "
         f"CPython {sys.version.split()[0]}.",
         "",
-        "| prompts | n | p50 µs | p90 µs | p99 µs | max µs |",
-        "|---|---|---|---|---|---|",
+        "| detectors | prompts | n | p50 µs | p90 µs | p99 µs | max µs |",
+        "|---|---|---|---|---|---|---|",
     ]
-    buckets = (("all", 0, 10**9), ("< 1k chars", 0, 1000), ("1k-4k", 1000, 4000))
-    for name, low, high in buckets + (("> 4k", 4000, 10**9),):
-        times = sorted(
-            t for t, p in zip(best, prompts, strict=True) if low <= len(p.detector_text) < high
-        )
-        q = [times[min(len(times) - 1, int(len(times) * f))] * 1e6 for f in (0.5, 0.9, 0.99)]
-        cells = " | ".join(f"{x:.0f}" for x in (*q, times[-1] * 1e6))
-        lines.append(f"| {name} | {len(times)} | {cells} |")
+    for label, names in (("all four", None), ("shipped policy: sql, pii", ("sql", "pii"))):
+        best = [float("inf")] * len(prompts)
+        for _ in range(repeats):
+            for i, prompt in enumerate(prompts):
+                _clear_caches()  # a new request: nothing shared with the previous one
+                start = time.perf_counter()
+                scan_prompt(prompt, ("sql",), names)
+                best[i] = min(best[i], time.perf_counter() - start)
+        buckets = (("all", 0, 10**9), ("< 1k chars", 0, 1000), ("1k-4k", 1000, 4000))
+        for name, low, high in buckets + (("> 4k", 4000, 10**9),):
+            times = sorted(
+                t for t, p in zip(best, prompts, strict=True) if low <= len(p.detector_text) < high
+            )
+            q = [times[min(len(times) - 1, int(len(times) * f))] * 1e6 for f in (0.5, 0.9, 0.99)]
+            cells = " | ".join(f"{x:.0f}" for x in (*q, times[-1] * 1e6))
+            lines.append(f"| {label} | {name} | {len(times)} | {cells} |")
     return "\n".join(lines)
+
+
+def _clear_caches() -> None:
+    from router._sql import _verdicts as sql_verdicts
+    from router._textscan import view, word_starts, words_of
+
+    for cached in (words_of, sql_verdicts, view, word_starts):
+        cached.cache_clear()
 
 
 def _run_all(det: Callable[[str], bool], texts: Sequence[str]) -> list[bool]:
@@ -311,9 +317,9 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 
 
 def _print_probes(misses: int) -> int:
-    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh.jsonl), all rows."""
-    examples = conversation_examples("probes")
-    for recall in (False, True):
+    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh*.jsonl), all rows."""
+    for source, recall in itertools.product(("probes", "probes2"), (False, True)):
+        examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
         wrong = []
         for ex in examples:
@@ -322,7 +328,7 @@ def _print_probes(misses: int) -> int:
                 wrong.append(ex)
         mode = "recall" if recall else "default"
         print(
-            f"probes {mode}: n={len(examples)} P {_fmt(counts.precision)} R {_fmt(counts.recall)}"
+            f"{source} {mode}: n={len(examples)} P {_fmt(counts.precision)} R {_fmt(counts.recall)}"
             f" F1 {_fmt(counts.f1)} FP {counts.fp} FN {counts.fn}"
         )
         for ex in wrong[:misses]:

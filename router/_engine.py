@@ -31,6 +31,7 @@ from policies import default_policy as _load_default_policy
 from policies import load_policy as _load_policy
 from router._conversation import DetectorHits, scan_prompt
 from router._decision import Decision
+from router._detectors import DETECTORS
 from router._prompt import PromptInput, normalize_prompt
 from router._rules import Constraints, RequestFeatures, collect_constraints
 from router._scorer import ComplexityScorer
@@ -70,6 +71,9 @@ class Router:
         self._recall_for = sorted(  # detectors a rule wants in their high-recall mode
             {str(r.match.detector) for r in self.policy.overrides if r.match.mode == "recall"}
         )
+        # only the detectors a rule names run (long_context is a token count, not a scan)
+        named = {str(r.match.detector) for r in self.policy.overrides}
+        self._detectors = tuple(name for name in DETECTORS if name in named)
 
     @classmethod
     def from_policy(cls, path: str | Path, scorer: ComplexityScorer | None = None) -> Router:
@@ -108,7 +112,7 @@ class Router:
         self, prompt: PromptInput, probs: NDArray[np.float64], metadata: Mapping[str, object]
     ) -> Decision:
         policy = self.policy
-        hits = scan_prompt(prompt, self._recall_for)
+        hits = scan_prompt(prompt, self._recall_for, self._detectors)
         features = RequestFeatures(
             hits.names, prompt.input_tokens, prompt.detector_text, metadata, hits.recall
         )

@@ -5,10 +5,12 @@ It weighs evidence instead of trusting one regex: an SQL statement (``SELECT ...
 (``SQLSTATE``, ``ORA-00942``, "must appear in the GROUP BY clause") decides alone; otherwise
 points for engine names, SQL vocabulary in prose ("left join", "window function", "GROUP
 BY"), a request verb before "query" or "SQL", named tables ("the users table") and database
-nouns must outweigh look-alikes (GraphQL, Elasticsearch, MongoDB, pandas, spreadsheets,
-ORMs without SQL, search prompts, CVs). ``detect_sql(text, recall=True)`` is the high-recall
-mode a safety rule can ask for. ``sql_context``/``leaves_sql`` let a conversation-level scan
-(``router._conversation``) count a system prompt or an earlier turn.
+nouns are weighed against look-alikes (GraphQL, Elasticsearch, MongoDB, pandas,
+spreadsheets, ORMs without SQL, search prompts, CVs), and a small learned scorer
+(``router._sql_model``) turns these points and the prompt's words into the verdict.
+``detect_sql(text, recall=True)`` is the high-recall mode a safety rule can ask for.
+``sql_context``/``leaves_sql`` let a conversation-level scan (``router._conversation``)
+count a system prompt or an earlier turn.
 ``docs/detectors.md`` has the measured precision and recall.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
+from router import _sql_model
 from router import _sql_vocab as v
 from router._textscan import (
     ASK_SPAN,
@@ -138,12 +141,31 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
     )
 
 
-def _at(s: str, words: frozenset[str], anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+class _Anchors:
+    """A group of phrase anchors indexed by the words their phrases need
+    (``ANCHOR_REQUIRES``), so a prompt's candidates come from one set intersection instead
+    of a loop over every anchor (speed only: the same anchors as that loop)."""
+
+    def __init__(self, anchors: tuple[str, ...]) -> None:
+        needs = v.ANCHOR_REQUIRES
+        self.free = tuple(a for a in anchors if a not in needs)
+        self.by_word: dict[str, list[str]] = {}
+        for a in anchors:
+            for w in needs.get(a, ()):
+                self.by_word.setdefault(w, []).append(a)
+        self.keys = frozenset(self.by_word)
+
+    def candidates(self, words: frozenset[str]) -> tuple[str, ...]:
+        """The anchors whose phrase can match a prompt with ``words`` (order: speed only)."""
+        needed = {a for w in words & self.keys for a in self.by_word[w]}
+        return (*self.free, *needed) if needed else self.free
+
+
+def _at(s: str, words: frozenset[str], group: _Anchors, pattern: re.Pattern[str]) -> bool:
     """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and,
     when many anchors are left, those that start no word of ``s`` (one regex pass instead
     of a ``str.find`` each; speed only: the same result)."""
-    needs = v.ANCHOR_REQUIRES
-    left = tuple(a for a in anchors if a not in needs or not needs[a].isdisjoint(words))
+    left = group.candidates(words)
     if len(left) > _FIND_DIRECTLY:
         starts = word_starts(s)
         left = tuple(a for a in left if _START_KEYS[a] is None or _START_KEYS[a] in starts)
@@ -155,6 +177,12 @@ _START_KEYS = {
     a: start_key(a)
     for a in (*v.ERROR_ANCHORS, *v.PHRASE_ANCHORS_4, *v.PHRASE_ANCHORS_3, *v.PHRASE_ANCHORS_2)
 }
+_ERRORS = _Anchors(v.ERROR_ANCHORS)
+_PHRASES = (
+    (4, _Anchors(v.PHRASE_ANCHORS_4), v.PHRASES_4),
+    (3, _Anchors(v.PHRASE_ANCHORS_3), v.PHRASES_3),
+    (2, _Anchors(v.PHRASE_ANCHORS_2), v.PHRASES_2),
+)
 
 
 def _has_error(lower: str, words: frozenset[str]) -> bool:
@@ -166,7 +194,7 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
-    return _at(lower, words, v.ERROR_ANCHORS, v.ERROR_PHRASES)
+    return _at(lower, words, _ERRORS, v.ERROR_PHRASES)
 
 
 def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
@@ -196,11 +224,7 @@ def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     upper = 4 * any(p in text for p in v.UPPER_PHRASES)
     if not upper:
         upper = 2 * any(has_word(text, w) for w in v.UPPER_WORDS if w in text)
-    lower = (
-        4 * _at(s, words, v.PHRASE_ANCHORS_4, v.PHRASES_4)
-        or 3 * _at(s, words, v.PHRASE_ANCHORS_3, v.PHRASES_3)
-        or 2 * _at(s, words, v.PHRASE_ANCHORS_2, v.PHRASES_2)
-    )
+    lower = next((n for n, group, p in _PHRASES if _at(s, words, group, p)), 0)
     return max(upper, lower) + (upper > 0 and lower > 0)
 
 
@@ -274,39 +298,46 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
 
 
-@functools.lru_cache(maxsize=32)
-def _verdicts(text: str) -> tuple[bool, bool]:
-    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
-    conversation scan's second mode and its context checks cost a dictionary look-up."""
+def _evidence(text: str) -> _sql_model.Evidence | bool:
+    """What the rules see in ``text``: True for a statement or error message (decides
+    alone), False when no SQL word passes the gate, else the points for and against."""
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
         any(g in text for g in _GATE_UPPER) or any(g in lower for g in _GATE_LOWER)
     ):
-        return False, False
+        return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
         lower = text.lower()
     if _has_statement(text, lower, words):
-        return "sql" in words or not any(q in lower for q in v.OTHER_QL), True
+        # look-alike languages' statements (Cypher, N1QL) count only when SQL is named
+        other = "sql" not in words and any(q in lower for q in v.OTHER_QL)
+        return _sql_model.Evidence(words, 10, 10 * other, True, False, False, statement=True)
     if _has_error(lower, words):
-        return True, True
+        return True
     ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
-    short = len(text) <= 1000
-    needed = 4 if short else 6  # long prompts (code, documents) mention databases in passing
     score, engine, moves = _nl_score(lower, text, words)
-    score += ddl
-    # high recall: an engine name and one more hint is enough ("help studying MySQL")
-    needed_recall = 3 if engine and score >= 3 else needed - (not short)
-    if score < needed_recall:
-        return False, False
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
-    return score - penalty >= needed, score - penalty >= needed_recall
+    short = len(text) <= 1000
+    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves)
+
+
+@functools.lru_cache(maxsize=32)
+def _verdicts(text: str) -> tuple[bool, bool]:
+    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
+    conversation scan's second mode and its context checks cost a dictionary look-up."""
+    ev = _evidence(text)
+    if isinstance(ev, bool):
+        return ev, ev
+    if ev.statement:
+        return not ev.penalty, True
+    return _sql_model.verdicts(ev)
 
 
 def detect_sql(text: str, recall: bool = False) -> bool:

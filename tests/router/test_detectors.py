@@ -412,12 +412,13 @@ def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
     real = sql_results["real_traffic"].counts["test"]
     chat = sql_results["conversational"].counts["test"]
     assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
-    # Regression guards at the measured levels (docs/detectors.md): real traffic P 0.784,
-    # R 0.792; the conversational set P 0.909, R 0.805 (before issue 14: R 0.42).
-    assert real.precision >= 0.77, f"real-traffic held-out precision {real.precision:.3f}"
-    assert real.recall >= 0.77, f"real-traffic held-out recall {real.recall:.3f}"
+    # Regression guards at the measured levels (docs/detectors.md): real traffic P 0.768,
+    # R 0.896; the conversational set P 0.910, R 0.886 (rules alone: P 0.784 / R 0.792 and
+    # P 0.909 / R 0.805; before issue 14 conversational R was 0.42).
+    assert real.precision >= 0.75, f"real-traffic held-out precision {real.precision:.3f}"
+    assert real.recall >= 0.87, f"real-traffic held-out recall {real.recall:.3f}"
     assert chat.precision >= 0.89, f"conversational held-out precision {chat.precision:.3f}"
-    assert chat.recall >= 0.77, f"conversational held-out recall {chat.recall:.3f}"
+    assert chat.recall >= 0.86, f"conversational held-out recall {chat.recall:.3f}"
 
 
 def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> None:
@@ -430,9 +431,9 @@ def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.784 (21 FP in 5,725 "
-    "prompts, mostly prompts that quote SQL or database words while asking for something "
-    "else); see docs/detectors.md",
+    reason="target not met: held-out real-traffic precision is 0.768 with the grey-zone "
+    "scorer (26 FP in 5,725 prompts; recall 0.896), 0.784 with the rules alone; see "
+    "docs/detectors.md",
 )
 def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
     real = sql_results["real_traffic"].counts["test"]
@@ -441,8 +442,8 @@ def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out conversational recall is 0.805 (default mode) and "
-    "0.819 (high-recall mode); see docs/detectors.md",
+    reason="target not met: held-out conversational P 0.910 / R 0.886 (default mode) and "
+    "P 0.892 / R 0.886 (high-recall mode) with the grey-zone scorer; see docs/detectors.md",
 )
 def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
@@ -475,11 +476,12 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
-def test_fresh_probes_are_well_formed_conversations(bench: ModuleType) -> None:
+@pytest.mark.parametrize("source", ["probes", "probes2"])
+def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: str) -> None:
     # the generalisation check is measured by bench (--probes), never asserted here: a test
     # that pinned its results would invite tuning the detector on it
-    probes = bench.conversation_examples("probes")
-    assert sum(ex.sql for ex in probes) >= 30 and sum(not ex.sql for ex in probes) >= 30
+    probes = bench.conversation_examples(source)
+    assert sum(ex.sql for ex in probes) >= 25 and sum(not ex.sql for ex in probes) >= 25
     assert len({ex.key for ex in probes}) == len(probes)
     for ex in probes:
         assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]

@@ -235,3 +235,15 @@ def test_decision_round_trips_through_json() -> None:
     data = json.loads(decision.to_json())
     assert isinstance(data["reasons"], list)
     assert Decision.from_dict(data) == decision
+
+
+def test_only_the_detectors_the_policy_names_run() -> None:
+    prompt = "def f(x):\n    return x  # SELECT name FROM users WHERE id = 3"
+    shipped = _router([0.9, 0.08, 0.02]).route(prompt)
+    assert "sql" in shipped.detectors and "code" not in shipped.detectors  # no code rule
+    rule = {"name": "code-medium", "match": {"detector": "code"}, "actions": {"min_tier": "medium"}}
+    with_code = Router(
+        Policy.model_validate({**POLICY_DATA, "overrides": [*POLICY_DATA["overrides"], rule]}),
+        FixedScorer([0.9, 0.08, 0.02]),
+    ).route(prompt)
+    assert "code" in with_code.detectors and "code-medium" in with_code.rules
