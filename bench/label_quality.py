@@ -13,7 +13,7 @@ tier, weighted by ``tier_prob * confidence``). The routing score is P(frontier).
 Measured, all on rows the proxy did not train on:
 
 * ``rb_test``: APGR for GPT-4-1106 vs Mixtral-8x7B on RouterBench test rows (the
-  threshold sweep of ``classifier._routing_eval``; 0.5 = random, 1 = perfect order).
+  threshold sweep of ``classifier.evaluation._routing``; 0.5 = random, 1 = perfect order).
 * ``loso <family>``: leave one benchmark family out of training entirely, then on
   that family: APGR on all its RouterBench rows, train and test CSVs alike (arc,
   mbpp, winogrande: the proxy saw none of them), or the

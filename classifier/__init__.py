@@ -1,4 +1,13 @@
-"""Complexity classifiers: TF-IDF baseline, ONNX INT8 student (export, calibration, inference).
+"""Complexity classifiers: the scorer protocol, the scorers, their loader, the label contract.
+
+    >>> from classifier import load_scorer
+    >>> scorer = load_scorer("default")  # or "tfidf", a folder, models:/NAME@ALIAS
+    >>> scorer.score(["Prove that there are infinitely many primes."])
+
+Subpackages, one per capability: :mod:`classifier.inference` (artifact format, ONNX and
+TF-IDF scorers), :mod:`classifier.training` (torch/transformers, ONNX export + INT8),
+:mod:`classifier.evaluation` (metrics, RouterBench routing quality, baselines, reports)
+and :mod:`classifier.registry` (MLflow tracking, review gates, promotion).
 
 Importing this package stays light (numpy only); training code imports scikit-learn
 and torch inside the functions that need them.
@@ -6,104 +15,41 @@ and torch inside the functions that need them.
 
 from __future__ import annotations
 
-from classifier._artifact import set_temperature
-from classifier._calibration import expected_calibration_error, fit_temperature, softmax
 from classifier._contract import LABEL_COLUMNS, REQUIRED_LABEL_COLUMNS, SPLITS
-from classifier._encoding import encode, load_tokenizer
-from classifier._evaluate import evaluate_model, read_label_split
-from classifier._evaluate_report import EvaluationReport, model_card_sections
-from classifier._export import ParityReport, parity_check, write_artifact
 from classifier._loader import load_scorer
-from classifier._metrics import ClassificationMetrics, classification_metrics
-from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer, load_default_scorer
-from classifier._promotion import (
-    REVIEW_STATES,
-    GateResult,
-    PromotionRefused,
-    check_gates,
-    promote,
-    record_review,
-    rollback,
-)
-from classifier._registry import (
-    ModelRegistry,
-    RegisteredVersion,
-    load_registered,
-    log_training_run,
-    set_alias,
-)
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
     RouterBenchRow,
     cheapest_sufficient_tier,
     read_routerbench,
-    shared_data_dir,
 )
-from classifier._routing_eval import (
-    RoutingCurve,
-    RoutingTable,
-    apgr,
-    cpt,
-    load_routerbench_table,
-    routing_curve,
+from classifier._scorer import ComplexityScorer
+from classifier._settings import DataSettings, data_settings, local_data_dir, shared_data_dir
+from classifier.inference import (
+    DEFAULT_MODEL_DIR,
+    DEFAULT_TFIDF_PATH,
+    OnnxComplexityScorer,
+    TfidfScorer,
+    load_default_scorer,
 )
-from classifier._tfidf import DEFAULT_TFIDF_PATH, TfidfScorer
-from classifier._tfidf_train import TfidfTrainer, train_routerbench_baseline
-from classifier._train import ComplexityTrainer
-from classifier._train_run import TrainingReport, train_label_dataset, write_model_card
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
-    "OnnxComplexityScorer",
-    "ParityReport",
-    "encode",
-    "expected_calibration_error",
-    "fit_temperature",
-    "load_default_scorer",
-    "load_tokenizer",
-    "parity_check",
-    "set_temperature",
-    "softmax",
-    "write_artifact",
+    "DEFAULT_TFIDF_PATH",
     "LABEL_COLUMNS",
     "REQUIRED_LABEL_COLUMNS",
-    "SPLITS",
-    "DEFAULT_TFIDF_PATH",
     "ROUTERBENCH_TIER_MODELS",
+    "SPLITS",
+    "ComplexityScorer",
+    "DataSettings",
+    "OnnxComplexityScorer",
     "RouterBenchRow",
     "TfidfScorer",
-    "TfidfTrainer",
     "cheapest_sufficient_tier",
+    "data_settings",
+    "load_default_scorer",
+    "load_scorer",
+    "local_data_dir",
     "read_routerbench",
     "shared_data_dir",
-    "train_routerbench_baseline",
-    "ClassificationMetrics",
-    "EvaluationReport",
-    "GateResult",
-    "ModelRegistry",
-    "PromotionRefused",
-    "RegisteredVersion",
-    "RoutingCurve",
-    "RoutingTable",
-    "apgr",
-    "classification_metrics",
-    "cpt",
-    "evaluate_model",
-    "load_registered",
-    "load_routerbench_table",
-    "load_scorer",
-    "log_training_run",
-    "model_card_sections",
-    "read_label_split",
-    "routing_curve",
-    "set_alias",
-    "check_gates",
-    "promote",
-    "record_review",
-    "rollback",
-    "REVIEW_STATES",
-    "ComplexityTrainer",
-    "TrainingReport",
-    "train_label_dataset",
-    "write_model_card",
 ]

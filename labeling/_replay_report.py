@@ -4,7 +4,7 @@ Quality comparisons use paired requests only (both outcomes known), so a router 
 sends the unknown cases elsewhere does not look better or worse than it is.
 APGR/CPT are RouteLLM's binary view (top tier vs the tier below it, requests where both
 outcomes are known, the complexity score as strong-score): see
-:mod:`classifier._routing_eval`.
+:mod:`classifier.evaluation._routing`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _paired(routed: RoutedLog, final: NDArray[np.int64], top: int) -> dict[str, 
 
 
 def _routellm(routed: RoutedLog) -> dict[str, Any] | None:
-    from classifier._routing_eval import RoutingTable, apgr, cpt, routing_curve
+    from classifier.evaluation import RoutingTable, apgr, cpt, routing_curve
 
     if routed.n_tiers < 2:
         return None

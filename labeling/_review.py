@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-from classifier import ModelRegistry, RegisteredVersion, load_scorer
-from classifier._baselines import TierScorer
-from classifier._loader import local_data_dir
-from classifier._promotion import check_gates, utc_now
+from classifier import ComplexityScorer, load_scorer, local_data_dir
+from classifier.registry import ModelRegistry, RegisteredVersion, check_gates
 from labeling._review_data import ReviewData, read_review_data, slice_masks
 from labeling._review_eval import disagreements, evaluate_version, scorer_latencies
 from labeling._review_report import ReviewReport
@@ -42,7 +41,7 @@ def resolve_version(registry: ModelRegistry, name: str, ref: str) -> RegisteredV
     return registry.get_version(name, ref)
 
 
-def _load(registry: ModelRegistry, version: RegisteredVersion, folder: Path) -> TierScorer:
+def _load(registry: ModelRegistry, version: RegisteredVersion, folder: Path) -> ComplexityScorer:
     return load_scorer(registry.download(version.uri, folder))
 
 
@@ -103,9 +102,9 @@ def _default_out(name: str, new: RegisteredVersion, old: RegisteredVersion | Non
 def _evaluate(
     name: str,
     new: RegisteredVersion,
-    new_scorer: TierScorer,
+    new_scorer: ComplexityScorer,
     old: RegisteredVersion | None,
-    old_scorer: TierScorer | None,
+    old_scorer: ComplexityScorer | None,
     data: ReviewData,
     policy: Policy,
     say: Progress,
@@ -143,7 +142,7 @@ def _evaluate(
         n_routing=data.outcomes.table.n if data.outcomes is not None else 0,
         disagreements=tuple(found),
         warnings=data.warnings,
-        created_at=utc_now(),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     target = policy.classifier.target_tier_share.get(policy.tier_names[-1])
     gates = check_gates(report.gate_inputs(), policy.review_gates, target)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier import ROUTERBENCH_TIER_MODELS, RouterBenchRow
-from classifier._routing_eval import RoutingTable, prompt_text, routing_table
+from classifier.evaluation import RoutingTable, prompt_text, routing_table
 from policies import ClassifierError, LabelingError
 from router import detect_code, detect_math, detect_sql, estimate_tokens
 

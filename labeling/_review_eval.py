@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier import ClassificationMetrics, classification_metrics
-from classifier._baselines import TierScorer
-from classifier._routing_eval import (
+from classifier import ComplexityScorer
+from classifier.evaluation import (
+    ClassificationMetrics,
     RoutingCurve,
     RoutingSummary,
+    classification_metrics,
     routing_curve,
     strong_scores,
     summarize_routing,
@@ -72,7 +73,7 @@ def _route(router: Router, texts: Sequence[str], policy: Policy) -> tuple[Ints, 
 
 
 def evaluate_version(
-    scorer: TierScorer,
+    scorer: ComplexityScorer,
     role: str,
     version: str,
     data: ReviewData,
@@ -121,7 +122,7 @@ def evaluate_version(
 
 
 def scorer_latencies(
-    scorers: Sequence[TierScorer], texts: Sequence[str], n: int = 200, seed: int = 0
+    scorers: Sequence[ComplexityScorer], texts: Sequence[str], n: int = 200, seed: int = 0
 ) -> list[tuple[float, float]]:
     """p50/p99 ms of scoring one prompt, per scorer; the scorers take turns per prompt so
     that load on the machine falls on both alike."""

@@ -25,7 +25,7 @@ def _versions(report: ReviewReport) -> list[VersionEval]:
 
 def write_plots(report: ReviewReport, out: Path) -> dict[str, Path]:
     """confusion_matrices.png, cost_quality.png (both curves), tier_share.png."""
-    from classifier._evaluate_plots import save_plots
+    from classifier.evaluation import save_plots
 
     drawers = (
         ("confusion_matrices", _confusion),

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from classifier._promotion import GateInputs, GateResult, gate_counts
-from classifier._routing_eval import curve_points
+from classifier.evaluation import curve_points
+from classifier.registry import GateInputs, GateResult, gate_counts
 from labeling._review_eval import Disagreement, VersionEval
 
 __all__ = ["ReviewReport"]

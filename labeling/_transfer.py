@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier import RoutingTable, apgr, cpt, routing_curve
+from classifier.evaluation import RoutingTable, apgr, cpt, routing_curve
 from labeling._shared_sources import SourceItem
 from policies import LabelingError
 

@@ -31,8 +31,8 @@ def code_hash(fn: Callable[..., Any]) -> str:
     for cell in getattr(fn, "__closure__", None) or ():
         value = cell.cell_contents
         parts.append(code_hash(value) if callable(value) else repr(value))
-    if fn is _struct:  # the features live in classifier._features
-        from classifier import _features
+    if fn is _struct:  # the features live in classifier.inference._features
+        from classifier.inference import _features
 
         parts.append(inspect.getsource(_features))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
@@ -80,7 +80,7 @@ class FeatureBank:
 
 
 def _struct(texts: Sequence[str]) -> Floats:
-    from classifier._features import prompt_features
+    from classifier.inference import prompt_features
 
     return prompt_features(texts)
 
@@ -126,7 +126,7 @@ def _detectors(texts: Sequence[str]) -> Floats:
 
 
 def _litellm(texts: Sequence[str]) -> Floats:
-    from classifier._baselines import BASELINES, BaselineData
+    from classifier.evaluation import BASELINES, BaselineData
 
     data = BaselineData(labels=("s", "f"), train_texts=(), train_labels=(), cache_dir=Path("."))
     scorer = BASELINES["litellm-complexity"].build(data).strong_score
@@ -263,12 +263,12 @@ def _gbm(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
 def _ordinal(
     blocks: Sequence[str], c: float = 0.1, old_labels: bool = False
 ) -> Callable[[FeatureBank, Fold], Floats]:
-    """The shippable head (classifier._head_train): ordinal LR on 3-tier soft labels
+    """The shippable head (classifier.training._head_train): ordinal LR on 3-tier soft labels
     (``old_labels``: unsolved requests labelled top tier, for comparison)."""
     names = {"struct": "struct", "logits": "student", "pooled": "pooled"}
 
     def run(bank: FeatureBank, fold: Fold) -> Floats:
-        from classifier._head_train import fit_ordinal_head
+        from classifier.training import fit_ordinal_head
 
         labels = fold.tier_probs_old if old_labels else fold.tier_probs
         if labels is None:
@@ -307,7 +307,7 @@ def _random(bank: FeatureBank, fold: Fold) -> Floats:
 
 def _shipped(bank: FeatureBank, fold: Fold) -> Floats:
     logits = bank.block("student")
-    from classifier import softmax
+    from classifier.inference import softmax
 
     probs = softmax(logits, 1.0)
     return probs[:, -1]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier import RoutingTable
+from classifier.evaluation import RoutingTable
 from labeling._outcome_sources import read_outcome_sources
 from labeling._transfer import (
     Source,

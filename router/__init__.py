@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+from classifier import ComplexityScorer
 from policies import PolicyError, PromptError, TierrouteError
 from router._decision import Decision
 from router._detectors import DETECTORS, detect_code, detect_math, detect_pii, detect_sql
@@ -25,7 +26,6 @@ from router._log import (
     parse_log_record,
 )
 from router._prompt import estimate_tokens
-from router._scorer import ComplexityScorer
 from router._sticky import (
     AUTO_CONVERSATION_PREFIX,
     STICKY_REASON,

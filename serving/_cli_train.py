@@ -17,7 +17,7 @@ import typer
 from policies import TierrouteError
 
 if TYPE_CHECKING:
-    from classifier._train_run import TrainingReport
+    from classifier.training import TrainingReport
 
 __all__ = ["register"]
 
@@ -80,8 +80,7 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
     if mode == "head":
         _train_head(data, out, base, quick, max_examples)
         return
-    from classifier._train import ComplexityTrainer
-    from classifier._train_run import train_label_dataset
+    from classifier.training import ComplexityTrainer, train_label_dataset
 
     trainer = ComplexityTrainer(
         seed=seed,
@@ -110,7 +109,7 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
 def _train_head(
     data: Path, out: Path, base: Path | None, quick: bool, max_examples: int | None
 ) -> None:
-    from classifier._head_fit import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
+    from classifier.training import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
 
     try:
         report = train_head(

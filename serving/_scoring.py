@@ -54,8 +54,8 @@ def load_scorer(spec: str | None, tracking_uri: str | None = None) -> Complexity
     router's default scorer."""
     if not spec:
         return default_scorer()
-    from classifier import load_registered
     from classifier import load_scorer as load_classifier
+    from classifier.registry import load_registered
 
     if spec.startswith("models:/"):
         uri = registry_uri(spec, tracking_uri)

@@ -1,7 +1,7 @@
 """Baseline routers the classifier is compared with, each trained on the same split.
 
 Every baseline builds a :class:`Candidate`: either a tier scorer (``version``,
-``labels``, ``score(texts)`` like the router's ``ComplexityScorer``; it gets
+``labels``, ``score(texts)`` like ``classifier.ComplexityScorer``; it gets
 classification metrics and both strong-score modes) or a bare strong-score function
 (routing metrics only). The registry :data:`BASELINES` maps names to builders.
 
@@ -22,30 +22,19 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._tfidf import TfidfScorer
+from classifier._scorer import ComplexityScorer
+from classifier.inference import TfidfScorer
 from policies import ClassifierError
 
-__all__ = ["BASELINES", "Baseline", "BaselineData", "Candidate", "TierScorer", "minilm_path"]
+__all__ = ["BASELINES", "Baseline", "BaselineData", "Candidate", "minilm_path"]
 
 Floats = NDArray[np.float64]
 MINILM_MAX_TOKENS = 128  # the teacher's budget too; MiniLM's own default is 256
-
-
-class TierScorer(Protocol):
-    """Structural twin of ``router.ComplexityScorer`` (classifier cannot import router)."""
-
-    @property
-    def version(self) -> str: ...
-
-    @property
-    def labels(self) -> tuple[str, ...]: ...
-
-    def score(self, texts: Sequence[str]) -> Floats: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +43,7 @@ class Candidate:
 
     name: str
     version: str
-    scorer: TierScorer | None = None
+    scorer: ComplexityScorer | None = None
     strong_score: Callable[[Sequence[str]], Floats] | None = None
     note: str = ""
 
@@ -129,7 +118,7 @@ def _check_training(data: BaselineData, name: str) -> None:
 
 
 def _tfidf_lr(data: BaselineData) -> Candidate:
-    from classifier._tfidf_train import TfidfTrainer
+    from classifier.training import TfidfTrainer
 
     _check_training(data, "tfidf-lr")
     trainer = TfidfTrainer(data.labels, seed=data.seed).fit(data.train_texts, data.train_labels)

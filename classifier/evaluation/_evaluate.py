@@ -4,9 +4,9 @@
    (:mod:`classifier._metrics`).
 2. Routing: on RouterBench test rows with per-model outcomes, GPT-4-1106 (strong) vs
    Mixtral-8x7B (weak): PGR curve, APGR, CPT(50 %/80 %), cost-quality curve
-   (:mod:`classifier._routing_eval`). A tier classifier's strong-score is P(frontier)
+   (:mod:`classifier.evaluation._routing`). A tier classifier's strong-score is P(frontier)
    (``frontier`` mode), also reported as the expected tier (``complexity`` mode).
-3. Baselines (:data:`classifier._baselines.BASELINES`) trained on the labels' ``train``
+3. Baselines (:data:`classifier.evaluation._baselines.BASELINES`) trained on the labels' ``train``
    split, minus every text that is also a routing or test row (no leakage into them).
 
 References beside them: a random router (mean of 20 seeds; APGR ~0.5) and the oracle.
@@ -23,11 +23,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._baselines import BASELINES, BaselineData, Candidate, TierScorer
-from classifier._evaluate_report import EvaluationReport, RoutingInfo, ScorerResult
-from classifier._loader import load_scorer, local_data_dir
+from classifier._loader import load_scorer
 from classifier._metrics import classification_metrics, reliability_bins
-from classifier._routing_eval import (
+from classifier._scorer import ComplexityScorer
+from classifier._settings import local_data_dir, shared_data_dir
+from classifier.evaluation._baselines import BASELINES, BaselineData, Candidate
+from classifier.evaluation._plots import write_report
+from classifier.evaluation._report import EvaluationReport, RoutingInfo, ScorerResult
+from classifier.evaluation._routing import (
     RoutingTable,
     load_routerbench_table,
     oracle_strong_score,
@@ -182,14 +185,14 @@ def _select(baselines: bool | Sequence[str]) -> list[str]:
 
 
 def evaluate_model(
-    model: str | Path | TierScorer,
+    model: str | Path | ComplexityScorer,
     data: str | Path | None,
     *,
     routerbench_dir: str | Path | None = None,
     prompt_view: str = "question",
     split: str = "test",
     baselines: bool | Sequence[str] = True,
-    compare: Mapping[str, str | Path | TierScorer] | None = None,
+    compare: Mapping[str, str | Path | ComplexityScorer] | None = None,
     out: str | Path | None = None,
     cache_dir: str | Path | None = None,
     n_bins: int = 15,
@@ -244,7 +247,7 @@ def evaluate_model(
     )
     if out is not None:
         say(f"writing report to {out}")
-        report = report.write(Path(out))
+        report = write_report(report, Path(out))
     return report
 
 
@@ -262,8 +265,6 @@ def _overlap_warning(data: Path, labels: tuple[str, ...], table: RoutingTable) -
 def _load_table(
     routerbench_dir: str | Path | None, view: str, warnings: list[str]
 ) -> RoutingTable | None:
-    from classifier._routerbench import shared_data_dir
-
     folder = Path(routerbench_dir) if routerbench_dir is not None else shared_data_dir()
     if (folder / "routerbench").is_dir() is False and folder.name == "routerbench":
         folder = folder.parent  # accept the routerbench folder itself

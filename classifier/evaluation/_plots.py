@@ -1,17 +1,19 @@
-"""PNG plots of an evaluation report (matplotlib, Agg backend, imported lazily)."""
+"""PNG plots of an evaluation report (matplotlib, Agg backend, imported lazily); the
+report's files (``write_report``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from classifier._evaluate_report import EvaluationReport
+from classifier.evaluation._report import EvaluationReport
 
-__all__ = ["save_plots", "write_plots"]
+__all__ = ["save_plots", "write_plots", "write_report"]
 
 Drawer = Callable[[Any, Any], Any]  # (pyplot, report) -> figure or None
 
@@ -52,6 +54,15 @@ def write_plots(report: EvaluationReport, out: Path) -> dict[str, Path]:
         ("cost_quality", _cost_quality),
     )
     return save_plots(report, drawers, out, dpi=110)
+
+
+def write_report(report: EvaluationReport, out: Path) -> EvaluationReport:
+    """Write plots, report.json and report.md into ``out``; return the report with plots."""
+    out.mkdir(parents=True, exist_ok=True)
+    report = replace(report, plots={k: str(v) for k, v in write_plots(report, out).items()})
+    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
+    return report
 
 
 def _confusion(plt: Any, report: EvaluationReport) -> Any:

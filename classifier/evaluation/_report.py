@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classifier._metrics import ClassificationMetrics, ReliabilityBins
-from classifier._routing_eval import RoutingCurve, RoutingSummary, curve_points
+from classifier.evaluation._routing import RoutingCurve, RoutingSummary, curve_points
 
 __all__ = ["EvaluationReport", "RoutingInfo", "ScorerResult", "model_card_sections"]
 
@@ -128,16 +127,6 @@ class EvaluationReport:
             lines += ["", "## Plots", ""]
             lines += [f"![{name}]({Path(path).name})" for name, path in self.plots.items()]
         return "\n".join(lines) + "\n"
-
-    def write(self, out: Path) -> EvaluationReport:
-        """Write plots, report.json and report.md into ``out``; return the report with plots."""
-        from classifier._evaluate_plots import write_plots
-
-        out.mkdir(parents=True, exist_ok=True)
-        report = replace(self, plots={k: str(v) for k, v in write_plots(self, out).items()})
-        (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-        (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
-        return report
 
 
 def _f(value: float | None, digits: int = 3) -> str:

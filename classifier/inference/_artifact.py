@@ -26,6 +26,7 @@ from typing import Any
 from policies import ClassifierError
 
 __all__ = [
+    "artifact_metadata",
     "CARD_FILE",
     "CONFIG_FILE",
     "FP32_FILE",
@@ -61,7 +62,7 @@ class ArtifactConfig:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        from classifier._encoding import head_tail_split
+        from classifier.inference._encoding import head_tail_split
 
         head, tail = head_tail_split(self.max_tokens, self.head_fraction)
         return {
@@ -163,3 +164,10 @@ def set_temperature(artifact_dir: str | Path, temperature: float) -> str:
     config = replace(config, version=artifact_version(folder, config, name))
     write_config(folder, config)
     return config.version
+
+
+def artifact_metadata(artifact_dir: Path) -> dict[str, Any]:
+    """The ``metadata`` of an artifact's ``config.json`` (empty when it has none)."""
+    if (artifact_dir / CONFIG_FILE).is_file():
+        return dict(read_artifact_config(artifact_dir).metadata)
+    return {}

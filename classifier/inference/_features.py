@@ -5,7 +5,7 @@ how many questions and lines it has, whether it carries code, formulas, numbers 
 answer options. These features are cheap (C-level ``str.count`` and ``len``; shares are
 taken on a bounded window of the head and tail, so a 40 k-character prompt costs the
 same as a 4 k one: a few microseconds) and feed the feature head
-(:mod:`classifier._head`) next to the student's outputs.
+(:mod:`classifier.inference._head`) next to the student's outputs.
 
 The list and order are part of a head artifact: :data:`FEATURE_NAMES` is stored with the
 weights and checked on load, so a head never reads features it was not trained on.

@@ -2,7 +2,7 @@
 
 ``head.json`` beside ``model.onnx`` in an artifact directory turns the ONNX scorer's
 output into the head's: the inputs (:data:`INPUT_BLOCKS`: the prompt's structure
-features from :mod:`classifier._features`, the student's logits and, when the graph
+features from :mod:`classifier.inference._features`, the student's logits and, when the graph
 exposes it, its pooled vector) are standardised with the stored mean and scale and
 weighted into one score ``s`` ("a stronger tier succeeds where a cheaper one fails", in
 log-odds). Tier probabilities follow a cumulative-logit (ordinal) model with one cutpoint
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._features import FEATURE_NAMES
+from classifier.inference._features import FEATURE_NAMES
 from policies import ClassifierError
 
 __all__ = ["HEAD_FILE", "INPUT_BLOCKS", "FeatureHead", "read_head"]

@@ -1,9 +1,9 @@
 """ONNX inference: the served complexity scorer (onnxruntime + `tokenizers`, no torch).
 
-Loads an artifact directory (:mod:`classifier._artifact`), encodes texts with the same
-:func:`classifier._encoding.encode` that training used, runs the INT8 graph and turns
+Loads an artifact directory (:mod:`classifier.inference._artifact`), encodes texts with the same
+:func:`classifier.inference._encoding.encode` that training used, runs the INT8 graph and turns
 the logits into calibrated tier probabilities with the stored temperature. When the
-directory holds a ``head.json`` (:mod:`classifier._head`), the probabilities come from
+directory holds a ``head.json`` (:mod:`classifier.inference._head`), the probabilities come from
 the feature head instead: the prompt's structure features next to the student's logits
 (and its pooled vector, when the graph exposes it as a second output).
 """
@@ -17,23 +17,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._artifact import (
+from classifier.inference._artifact import (
     MODEL_FILE,
     TOKENIZER_FILE,
     ArtifactConfig,
     read_artifact_config,
 )
-from classifier._calibration import softmax
-from classifier._encoding import encode, load_tokenizer
-from classifier._features import prompt_features
-from classifier._head import FeatureHead, head_version, read_head
-from classifier._tfidf import TfidfScorer
+from classifier.inference._calibration import softmax
+from classifier.inference._encoding import encode, load_tokenizer
+from classifier.inference._features import prompt_features
+from classifier.inference._head import FeatureHead, head_version, read_head
+from classifier.inference._tfidf import TfidfScorer
 from policies import ClassifierError
 
 __all__ = ["DEFAULT_MODEL_DIR", "OnnxComplexityScorer", "load_default_scorer"]
 
 # The committed default model (INT8 student), shipped as package data.
-DEFAULT_MODEL_DIR = Path(__file__).with_name("_model")
+DEFAULT_MODEL_DIR = Path(__file__).parents[1] / "_model"
 
 
 class OnnxComplexityScorer:

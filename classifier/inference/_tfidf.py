@@ -1,6 +1,6 @@
 """Transparent baseline scorer: TF-IDF (word 1-2 grams) + multinomial logistic regression.
 
-Trained with scikit-learn (:mod:`classifier._tfidf_train`), stored as one JSON file
+Trained with scikit-learn (:mod:`classifier.training._tfidf_train`), stored as one JSON file
 (vocabulary, idf, coefficients as base64 float32), and scored here with numpy alone,
 so routing with it imports neither scikit-learn nor torch. A test checks that the
 scores equal scikit-learn's ``predict_proba`` on the same texts.
@@ -24,7 +24,7 @@ from policies import ClassifierError
 
 __all__ = ["DEFAULT_TFIDF_PATH", "TfidfScorer"]
 
-DEFAULT_TFIDF_PATH = Path(__file__).with_name("_baseline") / "tfidf_lr.json"
+DEFAULT_TFIDF_PATH = Path(__file__).parents[1] / "_baseline" / "tfidf_lr.json"
 # scikit-learn's default token_pattern, applied to lowercased text.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 

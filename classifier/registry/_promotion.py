@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from classifier._registry import ModelRegistry, RegisteredVersion
+from classifier.registry._registry import ModelRegistry, RegisteredVersion
 from policies import RegistryError, ReviewGates
 
 __all__ = [

@@ -1,8 +1,8 @@
 """The MLflow pyfunc wrapper of a classifier artifact (imports mlflow at module level).
 
-Only :mod:`classifier._registry` imports this module, inside its functions, so
+Only :mod:`classifier.registry._registry` imports this module, inside its functions, so
 ``import classifier`` stays free of mlflow. Loading the logged model back needs
-tierroute installed (the wrapper scores with :func:`classifier.load_scorer`).
+tierroute installed (the wrapper scores with :func:`classifier.inference.load_artifact`).
 
 ``predict`` takes a DataFrame with a ``text`` column, a list of strings, a Series or
 ``{"text": [...]}``, and returns a DataFrame with one probability column per tier
@@ -22,7 +22,9 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc.model import PythonModel
 from mlflow.types import ColSpec, Schema
 
-from classifier._baselines import TierScorer
+from classifier._scorer import ComplexityScorer
+from classifier.inference import load_artifact
+from classifier.registry._uri import ARTIFACT_KEY
 from policies import ClassifierError
 
 __all__ = ["TierScorerModel", "log_pyfunc", "texts_of"]
@@ -62,10 +64,7 @@ class TierScorerModel(PythonModel):
     _skip_type_hint_validation = True
 
     def load_context(self, context: Any) -> None:
-        from classifier._loader import load_scorer
-        from classifier._registry import ARTIFACT_KEY
-
-        self._scorer = load_scorer(Path(context.artifacts[ARTIFACT_KEY]))
+        self._scorer = load_artifact(Path(context.artifacts[ARTIFACT_KEY]))
 
     # No annotations: mlflow would read them as a schema.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
@@ -80,10 +79,8 @@ def signature(labels: tuple[str, ...]) -> ModelSignature:
     )
 
 
-def log_pyfunc(artifact_dir: Path, scorer: TierScorer, name: str) -> Any:
+def log_pyfunc(artifact_dir: Path, scorer: ComplexityScorer, name: str) -> Any:
     """Log ``artifact_dir`` as a pyfunc model in the active run; return its ModelInfo."""
-    from classifier._registry import ARTIFACT_KEY
-
     with warnings.catch_warnings():
         # the signature is explicit: mlflow's hints about type hints and input examples
         # do not apply

@@ -1,7 +1,7 @@
 """MLflow tracking and model registry for classifier artifacts (mlflow imported lazily).
 
 A training run logs params, metrics, plots and the artifact directory as an MLflow
-pyfunc model (:class:`classifier._mlflow_model.TierScorerModel`, whose ``predict``
+pyfunc model (:class:`classifier.registry._pyfunc.ComplexityScorerModel`, whose ``predict``
 returns tier probabilities), then registers it as a new version of a registered model
 with tags: ``classifier_version``, ``data_version``, ``parity``, key metrics.
 
@@ -18,15 +18,24 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier._baselines import TierScorer
-from classifier._loader import artifact_metadata, load_scorer, local_data_dir
+from classifier._scorer import ComplexityScorer
+from classifier._settings import local_data_dir
+from classifier.inference import artifact_metadata, load_artifact
+from classifier.registry._uri import (
+    ARTIFACT_KEY,
+    DEFAULT_EXPERIMENT,
+    DEFAULT_REGISTERED_MODEL,
+    MODEL_NAME_IN_RUN,
+    is_key_metric,
+    local_sqlite_dir,
+    resolve_tracking_uri,
+)
 from policies import ClassifierError, RegistryError
 
 __all__ = [
@@ -39,39 +48,6 @@ __all__ = [
     "resolve_tracking_uri",
     "set_alias",
 ]
-
-DEFAULT_REGISTERED_MODEL = "tierroute-complexity"
-DEFAULT_EXPERIMENT = "tierroute-classifier"
-MODEL_NAME_IN_RUN = "classifier"  # the logged model's name inside the run
-ARTIFACT_KEY = "classifier"  # the artifact directory's key inside the pyfunc model
-# metrics copied into version tags: names ending in one of these (after ".", "_" or "/"),
-# except training-split ones
-KEY_METRICS = ("accuracy", "macro_f1", "ece", "apgr", "cpt50", "cpt80", "argmax_agreement")
-
-
-def is_key_metric(name: str) -> bool:
-    parts = re.split(r"[._/]", name)
-    if "train" in parts or "cost" in parts:
-        return False
-    return any("_".join(parts[i:]) in KEY_METRICS for i in range(len(parts)))
-
-
-def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
-    for candidate in (
-        tracking_uri,
-        os.environ.get("TIERROUTE_MLFLOW_URI"),
-        os.environ.get("MLFLOW_TRACKING_URI"),
-    ):
-        if candidate:
-            return candidate
-    return f"sqlite:///{local_data_dir() / 'mlflow.db'}"
-
-
-def _local_sqlite_dir(uri: str) -> Path | None:
-    """The folder of a local ``sqlite:///`` store (its artifacts go beside it)."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    return Path(uri.removeprefix("sqlite:///")).parent
 
 
 @dataclass(frozen=True)
@@ -110,7 +86,7 @@ def _version_of(mv: Any) -> RegisteredVersion:
 
 
 def _version_tags(
-    scorer: TierScorer,
+    scorer: ComplexityScorer,
     metadata: Mapping[str, Any],
     metrics: Mapping[str, float],
     tags: Mapping[str, str],
@@ -148,7 +124,7 @@ class ModelRegistry:
         from mlflow.tracking._model_registry import utils as registry_utils
         from mlflow.tracking._tracking_service import utils as tracking_utils
 
-        local = _local_sqlite_dir(self.tracking_uri)
+        local = local_sqlite_dir(self.tracking_uri)
         if local is not None:
             local.mkdir(parents=True, exist_ok=True)
         env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
@@ -170,7 +146,7 @@ class ModelRegistry:
         found = client.get_experiment_by_name(name)
         if found is not None:
             return str(found.experiment_id)
-        local = _local_sqlite_dir(self.tracking_uri)
+        local = local_sqlite_dir(self.tracking_uri)
         location = (local / "mlartifacts").as_uri() if local is not None else None
         return str(client.create_experiment(name, artifact_location=location))
 
@@ -190,7 +166,7 @@ class ModelRegistry:
         """Log one run (params, metrics, plots, the artifact as a pyfunc model) and
         register the model as a new version; ``alias`` (e.g. ``candidate``) is set on it."""
         folder = Path(artifact_dir)
-        scorer = load_scorer(folder)  # refuse an artifact that does not load
+        scorer = load_artifact(folder)  # refuse an artifact that does not load
         metrics = {k: float(v) for k, v in (metrics or {}).items()}
         version_tags = _version_tags(scorer, artifact_metadata(folder), metrics, tags or {})
         try:
@@ -220,7 +196,7 @@ class ModelRegistry:
         self,
         mlflow: Any,
         folder: Path,
-        scorer: TierScorer,
+        scorer: ComplexityScorer,
         params: Mapping[str, Any],
         metrics: Mapping[str, float],
         plots: Sequence[str | Path],
@@ -229,7 +205,7 @@ class ModelRegistry:
         experiment: str,
         run_name: str | None,
     ) -> RegisteredVersion:
-        from classifier._mlflow_model import log_pyfunc
+        from classifier.registry._pyfunc import log_pyfunc
 
         experiment_id = self._experiment_id(experiment)
         with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:

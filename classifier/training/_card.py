@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from classifier._train_run import TrainingReport
+    from classifier.training._report import TrainingReport
 
 __all__ = ["render_model_card"]
 
@@ -73,7 +73,7 @@ def _model_section(params: Mapping[str, Any]) -> str:
 
 
 def _truncation_section(params: Mapping[str, Any]) -> str:
-    from classifier._encoding import DEFAULT_CHARS_PER_TOKEN, head_tail_split
+    from classifier.inference import DEFAULT_CHARS_PER_TOKEN, head_tail_split
 
     head, tail = head_tail_split(params["student_max_tokens"], params["head_fraction"])
     t_head, t_tail = head_tail_split(params["teacher_max_tokens"], params["head_fraction"])

@@ -26,18 +26,20 @@ from typing import Any
 
 import numpy as np
 
-from classifier._artifact import (
+from classifier.inference import (
     CARD_FILE,
+    DEFAULT_CHARS_PER_TOKEN,
+    DEFAULT_HEAD_FRACTION,
     FP32_FILE,
     MODEL_FILE,
     TOKENIZER_FILE,
     ArtifactConfig,
+    OnnxComplexityScorer,
     artifact_version,
+    head_tail_split,
+    softmax,
     write_config,
 )
-from classifier._calibration import softmax
-from classifier._encoding import DEFAULT_CHARS_PER_TOKEN, DEFAULT_HEAD_FRACTION, head_tail_split
-from classifier._onnx import OnnxComplexityScorer
 from policies import ClassifierError
 
 __all__ = [

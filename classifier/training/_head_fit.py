@@ -2,7 +2,7 @@
 
 The shipped student stays frozen: its logits (and pooled vector) plus the prompt's
 structure features are computed once per labeled prompt, and the ordinal head
-(:func:`classifier._head_train.fit_ordinal_head`) is fitted on the ``train`` split's soft
+(:func:`classifier.training._head_train.fit_ordinal_head`) is fitted on the ``train`` split's soft
 labels with the confidence as sample weight; the regularisation strength is picked on
 the ``val`` split (soft cross-entropy). The artifact is the student + ``head.json``.
 """
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._head import FeatureHead
-from classifier._train_data import labeled_set, read_label_dataset
+from classifier.inference import FeatureHead
+from classifier.training._data import labeled_set, read_label_dataset
 from policies import ClassifierError
 
 __all__ = ["HEAD_BLOCKS", "QUICK_BLOCKS", "HeadTrainReport", "train_head"]
@@ -51,8 +51,8 @@ def _soft_ce(probs: Floats, targets: Floats, weights: Floats) -> float:
 
 def _feature_scorer(base: Path, blocks: Sequence[str], scratch: Path) -> Any:
     """The base student, through a graph copy that exposes the pooled vector if needed."""
-    from classifier._head_train import expose_pooled
-    from classifier._onnx import OnnxComplexityScorer
+    from classifier.inference import OnnxComplexityScorer
+    from classifier.training._head_train import expose_pooled
 
     if "pooled" not in blocks:
         return OnnxComplexityScorer.load(base)
@@ -70,7 +70,7 @@ def _fit_best(
     c_grid: Sequence[float],
 ) -> tuple[FeatureHead, float, dict[float, float]]:
     """One head per C; the one with the lowest val soft cross-entropy (the first without val)."""
-    from classifier._head_train import fit_ordinal_head
+    from classifier.training._head_train import fit_ordinal_head
 
     train = sets["train"]
     losses: dict[float, float] = {}
@@ -98,8 +98,8 @@ def train_head(
     """Fit the head on ``data`` (labels.parquet) over ``base`` (default: the shipped student)."""
     import shutil
 
-    from classifier._head_train import head_inputs, write_head_artifact
-    from classifier._onnx import DEFAULT_MODEL_DIR
+    from classifier.inference import DEFAULT_MODEL_DIR
+    from classifier.training._head_train import head_inputs, write_head_artifact
 
     start = time.perf_counter()
     base = Path(base or DEFAULT_MODEL_DIR)

@@ -1,4 +1,4 @@
-"""Fit the feature head (:mod:`classifier._head`) on soft tier labels: fast, CPU, sklearn.
+"""Fit the feature head (:mod:`classifier.inference._head`) on soft tier labels: fast, CPU, sklearn.
 
 An all-threshold ordinal logistic regression: each example appears once per tier
 boundary ``k`` with the soft target ``P(tier >= k)`` (the label's mass at or above
@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._features import FEATURE_NAMES
-from classifier._head import FeatureHead, check_blocks
+from classifier.inference import FEATURE_NAMES, FeatureHead, check_blocks
 from policies import ClassifierError
 
 __all__ = ["expose_pooled", "fit_ordinal_head", "head_inputs", "write_head_artifact"]
@@ -110,7 +109,7 @@ def expose_pooled(model_path: Path, out_path: Path) -> None:
 
 def head_inputs(scorer: Any, texts: Sequence[str], blocks: Sequence[str]) -> Floats:
     """The head's input matrix for ``texts`` from an ``OnnxComplexityScorer``."""
-    from classifier._features import prompt_features
+    from classifier.inference import prompt_features
 
     check_blocks(blocks)
     logits, pooled = scorer.outputs(list(texts))
@@ -127,14 +126,15 @@ def write_head_artifact(
     into ``out_dir``; returns the served version."""
     import shutil
 
-    from classifier._artifact import (
+    from classifier.inference import (
         CONFIG_FILE,
+        HEAD_FILE,
         LABELS_FILE,
         MODEL_FILE,
         TOKENIZER_FILE,
+        head_version,
         read_artifact_config,
     )
-    from classifier._head import HEAD_FILE, head_version
 
     base_dir, out_dir = Path(base_dir), Path(out_dir)
     config = read_artifact_config(base_dir)

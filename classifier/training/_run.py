@@ -1,7 +1,7 @@
 """``tierroute train`` as a function: label dataset in, artifact directory out.
 
 :func:`train_label_dataset` reads ``labels.parquet`` (checked against the column
-contract), fits a :class:`~classifier._train.ComplexityTrainer`, writes the INT8
+contract), fits a :class:`~classifier.training._trainer.ComplexityTrainer`, writes the INT8
 artifact, checks FP32-vs-INT8 parity, scores teacher and served student on the
 validation and test splits and writes ``model_card.md``. It returns a
 :class:`TrainingReport`, which the CLI prints and MLflow logging can record.
@@ -11,65 +11,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifier._train import ComplexityTrainer
-from classifier._train_card import render_model_card
-from classifier._train_data import labeled_set, read_label_dataset, read_unlabeled_prompts
+from classifier.training._card import render_model_card
+from classifier.training._data import labeled_set, read_label_dataset, read_unlabeled_prompts
+from classifier.training._report import SplitScores, TrainingReport
+from classifier.training._trainer import ComplexityTrainer
 from policies import ClassifierError
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from classifier._export import ParityReport
 
 __all__ = ["SplitScores", "TrainingReport", "train_label_dataset"]
-
-
-@dataclass(frozen=True)
-class SplitScores:
-    """Accuracy, macro-F1 and ECE of one model on one split."""
-
-    n: int
-    accuracy: float
-    macro_f1: float
-    ece: float
-    majority_accuracy: float
-
-
-@dataclass(frozen=True)
-class TrainingReport:
-    out_dir: Path
-    version: str
-    data: Path
-    wall_s: float
-    temperature: float
-    teacher_temperature: float
-    parity: ParityReport
-    scores: Mapping[str, Mapping[str, SplitScores]]  # model -> split -> scores
-    counts: Mapping[str, Mapping[str, int]]  # split -> source -> rows
-    n_unlabeled: int
-    timings: Mapping[str, float]
-    params: Mapping[str, Any]
-    history: Mapping[str, Any] = field(default_factory=dict)
-
-    def metrics(self) -> dict[str, float]:
-        """Flat ``{model}_{split}_{metric}`` numbers (for MLflow ``log_metrics``)."""
-        out: dict[str, float] = {
-            "temperature": self.temperature,
-            "wall_s": self.wall_s,
-            "parity_argmax_agreement": self.parity.argmax_agreement,
-            "parity_max_prob_diff": self.parity.max_prob_diff,
-        }
-        for model, splits in self.scores.items():
-            for split, s in splits.items():
-                for name in ("accuracy", "macro_f1", "ece"):
-                    out[f"{model}_{split}_{name}"] = float(getattr(s, name))
-        return out
 
 
 def split_scores(
@@ -108,7 +65,7 @@ def _counts(parts: Mapping[str, pl.DataFrame]) -> dict[str, dict[str, int]]:
 
 
 def _unlabeled(data_dir: Path | None, max_prompts: int, labeled: set[str], seed: int) -> list[str]:
-    from classifier._routerbench import shared_data_dir
+    from classifier._settings import shared_data_dir
 
     if max_prompts <= 0:
         return []
@@ -120,8 +77,7 @@ def _score_all(
     trainer: ComplexityTrainer, parts: Mapping[str, pl.DataFrame], out_dir: Path
 ) -> dict[str, dict[str, SplitScores]]:
     """Teacher (torch, temperature fitted on val) and served student (the INT8 artifact)."""
-    from classifier._calibration import softmax
-    from classifier._onnx import OnnxComplexityScorer
+    from classifier.inference import OnnxComplexityScorer, softmax
 
     scorer = OnnxComplexityScorer.load(out_dir, threads=min(2, trainer.num_threads))
     scores: dict[str, dict[str, SplitScores]] = {"teacher": {}, "student": {}}
@@ -163,7 +119,7 @@ def train_label_dataset(
     if teacher_out is not None:
         trainer.save_teacher(teacher_out)
     scores = _score_all(trainer, parts, out)
-    from classifier._artifact import read_artifact_config
+    from classifier.inference import read_artifact_config
 
     report = TrainingReport(
         out_dir=out,
@@ -193,7 +149,7 @@ def write_model_card(
     title is replaced in place, a new one is appended. ``base`` replaces the whole
     card first (training writes it; evaluation adds baselines and routing metrics).
     """
-    from classifier._artifact import CARD_FILE
+    from classifier.inference import CARD_FILE
 
     path = Path(out_dir) / CARD_FILE
     if base is None and not path.is_file():

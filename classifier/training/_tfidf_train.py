@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier._tfidf import encode_array
+from classifier.inference import encode_array
 from policies import ClassifierError
 
 __all__ = ["TfidfTrainer", "train_routerbench_baseline"]

@@ -6,7 +6,7 @@ parameters, :meth:`~ComplexityTrainer.fit` learns ``teacher_``, ``student_``,
 evaluation), ``distill_logits_`` (teacher logits on the distillation texts: train rows,
 then unlabeled prompts) and ``timings_``, and returns ``self``.
 :meth:`~ComplexityTrainer.save` writes the ONNX INT8 artifact
-(:func:`classifier._export.write_artifact`) and checks parity.
+(:func:`classifier.training._export.write_artifact`) and checks parity.
 
 Steps of ``fit``:
 
@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._encoding import DEFAULT_HEAD_FRACTION
-from classifier._train_data import DEFAULT_TIERS, LabeledSet, labeled_set
+from classifier.inference import DEFAULT_HEAD_FRACTION
+from classifier.training._data import DEFAULT_TIERS, LabeledSet, labeled_set
 from policies import ClassifierError
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from tokenizers import Tokenizer
 
-    from classifier._export import ParityReport
-    from classifier._train_torch import Table
+    from classifier.training._export import ParityReport
+    from classifier.training._torch_fit import Table
 
 __all__ = ["ComplexityTrainer"]
 
@@ -117,9 +117,9 @@ class ComplexityTrainer:
         unlabeled: Sequence[str] = (),
     ) -> ComplexityTrainer:
         """Train teacher then student; ``unlabeled`` texts join the distillation set."""
-        from classifier._calibration import fit_temperature
-        from classifier._distill import build_teacher
-        from classifier._train_torch import seed_torch
+        from classifier.inference import fit_temperature
+        from classifier.training._distill import build_teacher
+        from classifier.training._torch_fit import seed_torch
 
         if len(self.tiers) < 2:
             raise ClassifierError(f"tiers: need at least two, got {list(self.tiers)}")
@@ -162,8 +162,8 @@ class ComplexityTrainer:
         return data if isinstance(data, LabeledSet) else labeled_set(data, self.tiers, where=where)
 
     def _tokenizer(self) -> Tokenizer:
-        from classifier._distill import minilm_dir
-        from classifier._encoding import load_tokenizer
+        from classifier.inference import load_tokenizer
+        from classifier.training._distill import minilm_dir
 
         self.tokenizer_path_ = minilm_dir() / "tokenizer.json"
         return load_tokenizer(self.tokenizer_path_)
@@ -192,14 +192,14 @@ class ComplexityTrainer:
     def _encode(
         self, texts: Sequence[str], max_tokens: int
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        from classifier._encoding import encode
+        from classifier.inference import encode
 
         return encode(self.tokenizer_, list(texts), max_tokens, head_fraction=self.head_fraction)
 
     def _teacher_table(self, data: LabeledSet, progress: Progress, desc: str) -> Table:
         """Token rows, or cached frozen-layer states when the lower layers are frozen."""
-        from classifier._teacher_cache import HiddenTable, cache_states, frozen_layers
-        from classifier._train_torch import TokenTable
+        from classifier.training._teacher_cache import HiddenTable, cache_states, frozen_layers
+        from classifier.training._torch_fit import TokenTable
 
         ids, mask = self._encode(data.texts, self.teacher_max_tokens)
         n_frozen = frozen_layers(self.teacher_)
@@ -212,7 +212,7 @@ class ComplexityTrainer:
         self, train: LabeledSet, val: LabeledSet, progress: Progress
     ) -> tuple[list[Any], NDArray[np.float64], NDArray[np.float64]]:
         """Train the teacher; return its history and its logits on all train and val rows."""
-        from classifier._train_torch import FitConfig, fit_model, predict_logits
+        from classifier.training._torch_fit import FitConfig, fit_model, predict_logits
 
         train_table = self._teacher_table(train, progress, "teacher cache (train)")
         val_table = self._teacher_table(val, progress, "teacher cache (val)")
@@ -251,9 +251,9 @@ class ComplexityTrainer:
         teacher_logits: NDArray[np.float64],
         progress: Progress,
     ) -> list[Any]:
-        from classifier._calibration import softmax
-        from classifier._distill import StudentShape, build_student
-        from classifier._train_torch import FitConfig, TokenTable, fit_model
+        from classifier.inference import softmax
+        from classifier.training._distill import StudentShape, build_student
+        from classifier.training._torch_fit import FitConfig, TokenTable, fit_model
 
         shape = StudentShape(
             self.student_layers, self.student_hidden, self.student_heads, self.student_intermediate
@@ -289,7 +289,7 @@ class ComplexityTrainer:
         )
 
     def _predict(self, model: Any, texts: Sequence[str], max_tokens: int) -> NDArray[np.float64]:
-        from classifier._train_torch import encoded_logits
+        from classifier.training._torch_fit import encoded_logits
 
         if not texts:
             return np.zeros((0, len(self.tiers)))
@@ -311,7 +311,7 @@ class ComplexityTrainer:
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Calibrated student tier probabilities (what the served artifact returns)."""
-        from classifier._calibration import softmax
+        from classifier.inference import softmax
 
         return softmax(self.student_logits(texts), self.temperature_)
 
@@ -325,7 +325,7 @@ class ComplexityTrainer:
         model_card: str | None = None,
     ) -> ParityReport:
         """Write the student as the INT8 artifact; print and return the parity check."""
-        from classifier._export import parity_check, write_artifact
+        from classifier.training._export import parity_check, write_artifact
 
         self._check_fitted()
         out = Path(out_dir)
@@ -368,7 +368,7 @@ class ComplexityTrainer:
         Not served: it is the reference that ``bench/route_latency.py`` and
         ``tierroute evaluate`` put beside the student (about 90 MB FP32, 23 MB INT8).
         """
-        from classifier._export import write_artifact
+        from classifier.training._export import write_artifact
 
         self._check_fitted()
         return write_artifact(

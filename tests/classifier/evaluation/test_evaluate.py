@@ -13,7 +13,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from classifier import TfidfTrainer, evaluate_model, model_card_sections, read_label_split
+from classifier.evaluation import evaluate_model, model_card_sections, read_label_split
+from classifier.training import TfidfTrainer
 from policies import ClassifierError
 
 GPT4, MIXTRAL, MISTRAL = (
@@ -186,7 +187,7 @@ def test_litellm_baseline_scores_offline() -> None:
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "from pathlib import Path\n"
-        "from classifier._baselines import BASELINES, BaselineData\n"
+        "from classifier.evaluation._baselines import BASELINES, BaselineData\n"
         "c = BASELINES['litellm-complexity'].build(BaselineData(('a', 'b'), (), (), Path('.')))\n"
         "s = c.strong_score(['hi', 'Write a python function that implements a distributed "
         "consensus algorithm; think step by step and analyze its complexity.'])\n"
@@ -206,7 +207,7 @@ def test_litellm_baseline_scores_offline() -> None:
 def test_minilm_embeddings_are_cached_on_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from classifier._baselines import MiniLMEncoder
+    from classifier.evaluation._baselines import MiniLMEncoder
 
     calls: list[int] = []
 

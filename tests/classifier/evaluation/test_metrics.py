@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier import ClassificationMetrics, classification_metrics
 from classifier._metrics import reliability_bins
+from classifier.evaluation import ClassificationMetrics, classification_metrics
 from policies import ClassifierError
 
 TIERS = ("small", "medium", "frontier")

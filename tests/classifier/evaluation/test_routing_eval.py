@@ -7,15 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import (
-    RouterBenchRow,
-    RoutingTable,
-    apgr,
-    cpt,
-    load_routerbench_table,
-    routing_curve,
-)
-from classifier._routing_eval import (
+from classifier import RouterBenchRow
+from classifier.evaluation import RoutingTable, apgr, cpt, load_routerbench_table, routing_curve
+from classifier.evaluation._routing import (
     oracle_strong_score,
     prompt_text,
     random_router_apgr,

@@ -12,19 +12,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from classifier import (
-    OnnxComplexityScorer,
-    TfidfScorer,
+from classifier import OnnxComplexityScorer, TfidfScorer, load_default_scorer
+from classifier.inference import (
     encode,
     expected_calibration_error,
     fit_temperature,
-    load_default_scorer,
     load_tokenizer,
-    parity_check,
     set_temperature,
     softmax,
-    write_artifact,
 )
+from classifier.training import parity_check, write_artifact
 from policies import ClassifierError
 from router import Router
 from tests.classifier._tiny import TEXTS, TIERS
@@ -207,11 +204,11 @@ def test_inference_imports_no_torch(tiny_artifact: Path) -> None:
 def test_load_default_scorer_falls_back_to_tfidf(
     tiny_artifact: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import classifier._onnx
+    import classifier.inference._onnx
 
-    monkeypatch.setattr(classifier._onnx, "DEFAULT_MODEL_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(classifier.inference._onnx, "DEFAULT_MODEL_DIR", tmp_path / "nothing")
     assert isinstance(load_default_scorer(), TfidfScorer)
-    monkeypatch.setattr(classifier._onnx, "DEFAULT_MODEL_DIR", tiny_artifact)
+    monkeypatch.setattr(classifier.inference._onnx, "DEFAULT_MODEL_DIR", tiny_artifact)
     scorer = load_default_scorer()
     assert isinstance(scorer, OnnxComplexityScorer) and scorer.labels == TIERS
 

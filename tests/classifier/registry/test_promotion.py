@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from classifier import check_gates
-from classifier._promotion import GateInputs, gate_counts
+from classifier.registry import check_gates
+from classifier.registry._promotion import GateInputs, gate_counts
 from policies import RegistryError, ReviewGates
 
 GOOD = GateInputs(

