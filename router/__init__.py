@@ -24,6 +24,7 @@ from router._log import (
     DecisionRecord,
     FeedbackRecord,
     parse_log_record,
+    prompt_sha256,
 )
 from router._prompt import estimate_tokens
 from router._sticky import (
@@ -44,6 +45,7 @@ __all__ = [
     "DecisionRecord",
     "FeedbackRecord",
     "parse_log_record",
+    "prompt_sha256",
     "ComplexityScorer",
     "Decision",
     "PolicyError",

@@ -63,23 +63,14 @@ def _errors_exit_2(command: Any) -> Any:
 def _load(
     logs: list[Path], policy_path: Path | None, model: str | None, fmt: str, quarantine: Path | None
 ) -> RoutedLog:
+    from classifier import load_scorer
     from labeling._replay import route_log
     from labeling._replay_log import read_replay_logs
     from policies import default_policy, load_policy
 
     policy = load_policy(policy_path) if policy_path else default_policy()
     log = read_replay_logs(logs, policy, fmt=fmt, quarantine=quarantine)
-    return route_log(log, policy, _scorer(model))
-
-
-def _scorer(model: str | None) -> Any:
-    if not model:
-        from router import default_scorer
-
-        return default_scorer()
-    from classifier import load_scorer
-
-    return load_scorer(model)
+    return route_log(log, policy, load_scorer(model))
 
 
 def replay_command(
@@ -159,6 +150,7 @@ def calibrate_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Fit the thresholds that meet TARGET on the replayed logs (bootstrap intervals)."""
+    from classifier import load_scorer
     from labeling._calibrate import Target, calibrate_policy
     from labeling._policy_write import write_calibrated_policy
     from labeling._replay_log import read_replay_logs
@@ -167,7 +159,7 @@ def calibrate_command(
     chosen = load_policy(policy) if policy else default_policy()
     log = read_replay_logs(logs, chosen, fmt=fmt, quarantine=None)
     goal = Target.parse(target, chosen.tier_names[-1])
-    result, routed = calibrate_policy(log, chosen, _scorer(model), goal, n_boot=boot, seed=seed)
+    result, routed = calibrate_policy(log, chosen, load_scorer(model), goal, n_boot=boot, seed=seed)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from policies import TierrouteError
-from router import DecisionRecord, FeedbackRecord
+from router import DecisionRecord, FeedbackRecord, prompt_sha256
 
 __all__ = [
     "DecisionLogWriter",
@@ -56,11 +55,6 @@ LogRecord = DecisionRecord | FeedbackRecord
 
 _log = logging.getLogger("tierroute.decision_log")
 _MAX_BATCH = 512
-
-
-def prompt_sha256(text: str) -> str:
-    """Hex SHA-256 of the prompt text (UTF-8; lone surrogates kept as-is)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_request_id() -> str:

@@ -44,6 +44,7 @@ PUBLIC = {
         "FeedbackRecord",
         "LOG_SCHEMA_VERSION",
         "parse_log_record",
+        "prompt_sha256",
         "DETECTORS",
         "ComplexityScorer",
         "Decision",
