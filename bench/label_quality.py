@@ -46,9 +46,12 @@ from numpy.typing import NDArray
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from labeling import SharedDataConfig, SoftLabelConfig  # noqa: E402
-from labeling._shared_data import build_shared_frame  # noqa: E402
-from labeling._shared_sources import read_shared_sources  # noqa: E402
+from labeling.shared import (  # noqa: E402
+    SharedDataConfig,
+    SoftLabelConfig,
+    build_shared_frame,
+    read_shared_sources,
+)
 
 RB_FAMILIES = ("arc", "mbpp", "winogrande")
 RHO_FAMILIES = {

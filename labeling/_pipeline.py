@@ -33,7 +33,6 @@ import numpy as np
 import polars as pl
 
 from classifier import LABEL_COLUMNS
-from labeling._adapters import ADAPTERS, ReadContext, detect_format
 from labeling._aggregate import split_of
 from labeling._distinct import KEYS, DistinctPrompts, pii_column, prompts_glob
 from labeling._functions import (
@@ -47,10 +46,17 @@ from labeling._functions import (
 from labeling._label_model import AGGREGATORS
 from labeling._neardup import merge_groups
 from labeling._parts import PartWriter, records_glob
-from labeling._reader import Quarantine, expand_inputs
-from labeling._schema import FEEDBACK_SCHEMA, TierMap
 from labeling._scrub import PII_KINDS
 from labeling._stats import RunStats, dataset_version, group_stats
+from labeling.ingest import (
+    ADAPTERS,
+    FEEDBACK_SCHEMA,
+    Quarantine,
+    ReadContext,
+    TierMap,
+    detect_format,
+    expand_inputs,
+)
 from policies import LabelingError, Policy, default_policy
 
 __all__ = ["LabelConfig", "LabelResult", "run_labeling"]

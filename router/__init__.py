@@ -16,7 +16,15 @@ from collections.abc import Mapping
 from classifier import ComplexityScorer
 from policies import PolicyError, PromptError, TierrouteError
 from router._decision import Decision
-from router._detectors import DETECTORS, detect_code, detect_math, detect_pii, detect_sql
+from router._detectors import (
+    DETECTORS,
+    PiiMatch,
+    detect_code,
+    detect_math,
+    detect_pii,
+    detect_sql,
+    find_pii,
+)
 from router._engine import Prompt, Router, default_scorer
 from router._log import (
     LOG_SCHEMA_VERSION,
@@ -48,6 +56,7 @@ __all__ = [
     "prompt_sha256",
     "ComplexityScorer",
     "Decision",
+    "PiiMatch",
     "PolicyError",
     "PromptError",
     "Router",
@@ -59,6 +68,7 @@ __all__ = [
     "detect_math",
     "detect_pii",
     "detect_sql",
+    "find_pii",
     "estimate_tokens",
     "follows_up",
     "route",

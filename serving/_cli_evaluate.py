@@ -142,7 +142,7 @@ def _transfer(scorer: Any, out: Path, sources: tuple[str, ...]) -> None:
     from rich.table import Table
 
     from classifier import local_data_dir, shared_data_dir
-    from labeling._transfer_run import TransferConfig, run_transfer
+    from labeling.transfer import TransferConfig, run_transfer
 
     def strong(texts: Any) -> Any:
         probs = np.asarray(scorer.score(list(texts)), dtype=np.float64)

@@ -72,7 +72,7 @@ def review_command(
 ) -> None:
     """Compare a challenger version with the champion; write + log the review report."""
     from classifier.registry import ModelRegistry
-    from labeling import review_versions
+    from labeling.review import review_versions
 
     chosen = _policy(policy)
     report = review_versions(

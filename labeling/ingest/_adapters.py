@@ -17,10 +17,16 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from labeling._fastpath import FastParser, split_block, take_lines
-from labeling._formats import parse_decision, parse_litellm, parse_openai
-from labeling._reader import Quarantine, RecordError, UnreadableInput, iter_blocks, iter_lines
-from labeling._schema import RecordBuffer, TierMap
+from labeling.ingest._fastpath import FastParser, split_block, take_lines
+from labeling.ingest._formats import parse_decision, parse_litellm, parse_openai
+from labeling.ingest._reader import (
+    Quarantine,
+    RecordError,
+    UnreadableInput,
+    iter_blocks,
+    iter_lines,
+)
+from labeling.ingest._schema import RecordBuffer, TierMap
 from policies import LabelingError
 from router import DecisionRecord, parse_log_record
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from labeling._schema import RECORD_SCHEMA, TierMap
+from labeling.ingest._schema import RECORD_SCHEMA, TierMap
 
 __all__ = ["MIN_FAST_LINES", "FastParser", "Lines", "take_lines", "split_block"]
 

@@ -26,8 +26,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from labeling._reader import RecordError
-from labeling._schema import TierMap
+from labeling.ingest._reader import RecordError
+from labeling.ingest._schema import TierMap
 from router import DecisionRecord, estimate_tokens
 
 __all__ = ["last_user_text", "parse_decision", "parse_litellm", "parse_openai"]

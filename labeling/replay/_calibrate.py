@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from labeling._replay import RoutedLog, frontier_thresholds, summarize_assignment
+from labeling.replay._replay import RoutedLog, frontier_thresholds, summarize_assignment
 from policies import LabelingError
 
 __all__ = ["CalibrationResult", "Target", "UnreachableTarget", "calibrate", "calibrate_policy"]
@@ -320,7 +320,7 @@ def calibrate_policy(
     out of reach, raise ``cascade.try_cheaper_min_p`` through :data:`MIN_P_STEPS` (the
     smallest value that reaches it wins). Raises :class:`UnreachableTarget` with the
     first error when no step helps."""
-    from labeling._replay import _MemoScorer, route_log
+    from labeling.replay._replay import _MemoScorer, route_log
 
     memo = _MemoScorer(scorer)  # one scoring pass, however many policies are tried
     routed = route_log(log, policy, memo)

@@ -28,9 +28,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from labeling._adapters import ADAPTERS, ReadContext, detect_format
-from labeling._reader import Quarantine
-from labeling._schema import TierMap
+from labeling.ingest import ADAPTERS, Quarantine, ReadContext, TierMap, detect_format
 from policies import LabelingError, Policy
 from router import auto_conversation_id, follows_up
 

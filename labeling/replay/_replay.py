@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labeling._replay_log import ReplayLog
+from labeling.replay._logs import ReplayLog
 from policies import LabelingError, Policy
 from router import ComplexityScorer, Decision, Router
 

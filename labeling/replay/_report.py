@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labeling._replay import RoutedLog, frontier_thresholds, summarize_assignment
+from labeling.replay._replay import RoutedLog, frontier_thresholds, summarize_assignment
 
 __all__ = ["replay_curve", "replay_report", "write_curve_png"]
 

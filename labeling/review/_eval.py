@@ -24,7 +24,7 @@ from classifier.evaluation import (
     strong_scores,
     summarize_routing,
 )
-from labeling._review_data import Mask, ReviewData
+from labeling.review._data import Mask, ReviewData
 from policies import Policy
 from router import Router
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from labeling._review_eval import VersionEval
-    from labeling._review_report import ReviewReport
+    from labeling.review._eval import VersionEval
+    from labeling.review._report import ReviewReport
 
 __all__ = ["render_html", "write_plots"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from classifier.evaluation import curve_points
 from classifier.registry import GateInputs, GateResult, gate_counts
-from labeling._review_eval import Disagreement, VersionEval
+from labeling.review._eval import Disagreement, VersionEval
 
 __all__ = ["ReviewReport"]
 
@@ -152,7 +152,7 @@ class ReviewReport:
 
     def write(self, out: Path) -> ReviewReport:
         """Plots, ``review.html`` and ``review.json`` into ``out``; return with ``files``."""
-        from labeling._review_html import render_html, write_plots
+        from labeling.review._html import render_html, write_plots
 
         out.mkdir(parents=True, exist_ok=True)
         plots = write_plots(self, out)

@@ -3,7 +3,7 @@
 Both versions are downloaded from the registry and scored on the same held-out labeled
 rows (``split`` of a labels.parquet) and on RouterBench test rows with per-model
 outcomes; every prompt also goes through ``Router(policy, scorer)`` for tiers and cost.
-The report (:class:`labeling._review_report.ReviewReport`) is written as HTML + JSON +
+The report (:class:`labeling.review._report.ReviewReport`) is written as HTML + JSON +
 PNG, logged to the challenger's MLflow run under ``review/``, and summarised on the
 model version: its description (Markdown) and tags ``review=pending``,
 ``review.champion``, ``review.summary`` (the numbers ``tierroute promote`` gates on),
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from classifier import ComplexityScorer, load_scorer, local_data_dir
 from classifier.registry import ModelRegistry, RegisteredVersion, check_gates
-from labeling._review_data import ReviewData, read_review_data, slice_masks
-from labeling._review_eval import disagreements, evaluate_version, scorer_latencies
-from labeling._review_report import ReviewReport
+from labeling.review._data import ReviewData, read_review_data, slice_masks
+from labeling.review._eval import disagreements, evaluate_version, scorer_latencies
+from labeling.review._report import ReviewReport
 from policies import LabelingError, Policy, RegistryError, default_policy
 
 __all__ = ["resolve_version", "review_versions"]

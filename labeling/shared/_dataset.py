@@ -3,10 +3,10 @@
     >>> from labeling import build_shared_dataset
     >>> build_shared_dataset(Path("build/labels"))  # reads ../shared/data
 
-Steps: read every labeled source (:mod:`labeling._shared_sources`) -> link the same
+Steps: read every labeled source (:mod:`labeling.shared._sources`) -> link the same
 question across sources (identical normalized text, or the same ARC/MBPP question
 stem in small_models7 and RouterBench) -> one group per question with the union of
-its outcomes -> soft labels from one item-response model (:mod:`labeling._soft_labels`)
+its outcomes -> soft labels from one item-response model (:mod:`labeling.shared._soft_labels`)
 -> balance families -> PII scrub -> ``group_id`` (hash of the normalized text) and
 split -> ``labels.parquet`` (the column contract of ``classifier._contract``, plus
 ``family``, ``n_outcomes`` and the observed GPT-4/Mixtral outcomes for routing
@@ -31,8 +31,8 @@ import polars as pl
 
 from labeling._aggregate import split_of
 from labeling._scrub import add_group_id, scrub_frame
-from labeling._shared_sources import SourceItem, read_shared_sources
-from labeling._soft_labels import SoftLabelConfig, soft_labels
+from labeling.shared._soft_labels import SoftLabelConfig, soft_labels
+from labeling.shared._sources import SourceItem, read_shared_sources
 from policies import LabelingError
 
 __all__ = ["SharedDataConfig", "build_shared_dataset", "build_shared_frame"]
@@ -70,7 +70,7 @@ def build_shared_dataset(
     progress: Progress | None = None,
 ) -> Path:
     """Write ``labels.parquet`` and the data card to ``out_dir``; return the parquet path."""
-    from labeling._shared_card import write_shared_card
+    from labeling.shared._card import write_shared_card
 
     config = config or SharedDataConfig()
     frame, card = build_shared_frame(data_dir, config, progress=progress)

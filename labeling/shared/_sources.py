@@ -3,8 +3,8 @@
 Each item carries the text the classifier will see, the benchmark *family* it comes
 from (the unit of leave-one-source-out evaluation) and the outcomes observed for it,
 as ``{"<dataset>:<model>": success in [0, 1]}``. Turning outcomes into tier
-probabilities is :mod:`labeling._soft_labels`' job; linking and deduplicating items
-across sources is :mod:`labeling._shared_data`'s.
+probabilities is :mod:`labeling.shared._soft_labels`' job; linking and deduplicating items
+across sources is :mod:`labeling.shared._dataset`'s.
 
 Text clean-up is deliberately small and only removes what would let a classifier
 recognise the *source* instead of the difficulty:

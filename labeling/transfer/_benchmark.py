@@ -1,6 +1,6 @@
 """Leave-one-source-out routing benchmark: does a router transfer to a source it never saw?
 
-Every outcome source (:func:`labeling._outcome_sources.read_outcome_sources`) is held out
+Every outcome source (:func:`labeling.transfer._sources.read_outcome_sources`) is held out
 in turn. A candidate router is trained on all the *other* sources (minus any prompt that
 also appears in the held-out one, matched by normalised text or question stem) and scores
 the held-out prompts; the scores route between that source's own strong and weak model
@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier.evaluation import RoutingTable, apgr, cpt, routing_curve
-from labeling._shared_sources import SourceItem
+from labeling.shared import SourceItem
 from policies import LabelingError
 
 __all__ = [

@@ -1,6 +1,6 @@
 """``tierroute dataset outcomes``: every shared outcome source as one label dataset.
 
-The soft labels are :func:`labeling._transfer.item_tier_probs` (a tier counts only where
+The soft labels are :func:`labeling.transfer._benchmark.item_tier_probs` (a tier counts only where
 it succeeds and the cheaper thirds of the source's models fail; unanswered requests go
 to the cheapest tier), the confidence is a per-source weight so that every source
 counts the same in total (the largest gets 1), and the split is a stable hash of the
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from classifier import LABEL_COLUMNS
-from labeling._outcome_sources import read_outcome_sources
-from labeling._transfer import group_sources, item_tier_probs
+from labeling.transfer._benchmark import group_sources, item_tier_probs
+from labeling.transfer._sources import read_outcome_sources
 from policies import LabelingError
 
 __all__ = ["build_outcome_dataset"]

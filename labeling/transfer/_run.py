@@ -1,4 +1,4 @@
-"""Run the leave-one-source-out benchmark (:mod:`labeling._transfer`) over candidates.
+"""Run the leave-one-source-out benchmark (:mod:`labeling.transfer._benchmark`) over candidates.
 
 Held-out predictions are cached under ``cache_dir/preds`` by a hash of the candidate,
 the target settings, the held-out source and the texts, so a re-run after adding one
@@ -18,8 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier.evaluation import RoutingTable
-from labeling._outcome_sources import read_outcome_sources
-from labeling._transfer import (
+from labeling.transfer._benchmark import (
     Source,
     SourceResult,
     group_sources,
@@ -29,7 +28,8 @@ from labeling._transfer import (
     score_source,
     train_mask,
 )
-from labeling._transfer_models import CANDIDATES, FeatureBank, Fold, code_hash
+from labeling.transfer._candidates import CANDIDATES, FeatureBank, Fold, code_hash
+from labeling.transfer._sources import read_outcome_sources
 from policies import LabelingError
 
 __all__ = ["BLENDS", "TransferConfig", "TransferReport", "run_transfer"]

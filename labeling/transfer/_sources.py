@@ -3,8 +3,8 @@
 :func:`read_outcome_sources` returns one :class:`SourceItem` per prompt, grouped by
 *source*: each RouterBench set, each small_models7 set (its train and test files merged),
 MMLU-Pro by category group, each LLMRouter task and RouterArena. The held-out unit of
-:mod:`labeling._transfer` is the source; ``outcomes`` keys are ``"<dataset>:<model>"`` as
-in :mod:`labeling._shared_sources`.
+:mod:`labeling.transfer._benchmark` is the source; ``outcomes`` keys are ``"<dataset>:<model>"`` as
+in :mod:`labeling.shared._sources`.
 
 - MMLU-Pro (``mmlu_pro_outcomes/``): the prompt is the question followed by its options
   (``A. ...``), as the data card says a router sees it; empty cells (no result) are left out.
@@ -20,13 +20,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from labeling._shared_sources import (
-    SourceItem,
-    _routerarena,
-    _routerbench,
-    _small_models7,
-    stem_key,
-)
+from labeling.shared import SourceItem, stem_key
+from labeling.shared._sources import _routerarena, _routerbench, _small_models7
 from policies import LabelingError
 
 __all__ = ["MMLU_PRO_GROUPS", "read_outcome_sources"]

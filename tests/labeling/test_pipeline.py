@@ -16,7 +16,7 @@ from classifier import LABEL_COLUMNS
 from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
 from router import estimate_tokens
 from tests.labeling._records import openai_record, write_jsonl
-from tests.labeling.test_adapters import decision_log
+from tests.labeling.ingest.test_adapters import decision_log
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
 

@@ -16,7 +16,6 @@ from classifier.inference._head import HEAD_FILE
 from classifier.training._head_fit import train_head
 from classifier.training._head_train import fit_ordinal_head
 from policies import ClassifierError
-
 from tests.classifier._tiny import TEXTS
 
 

@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 
 from labeling import ADAPTERS, LabelConfig, Quarantine, ReadContext, TierMap, detect_format
-from labeling._schema import RECORD_SCHEMA
+from labeling.ingest._schema import RECORD_SCHEMA
 from policies import default_policy
 from router import Attempt, DecisionRecord, FeedbackRecord
 from tests.labeling._records import openai_record, write_jsonl
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def read_all(path: Path, fmt: str, tmp_path: Path) -> tuple[pl.DataFrame, Quarantine, list]:
@@ -149,9 +149,9 @@ def test_unknown_format_name_is_rejected() -> None:
 def test_openai_bulk_path_matches_the_per_line_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import labeling._fastpath as fastpath
+    import labeling.ingest._fastpath as fastpath
 
-    log = Path(__file__).resolve().parents[2] / "examples" / "logs" / "openai_chat.jsonl"
+    log = Path(__file__).resolve().parents[3] / "examples" / "logs" / "openai_chat.jsonl"
     lines = log.read_bytes().splitlines()
     bad = [b'{"request": {"messages": [{"role": "user", "content": "Hi', b"[1]"]
     path = tmp_path / "mixed.jsonl"

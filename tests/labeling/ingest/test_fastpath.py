@@ -9,13 +9,13 @@ import polars as pl
 import pytest
 
 import labeling._distinct as distinct
-import labeling._fastpath as fastpath
+import labeling.ingest._fastpath as fastpath
 from labeling import ADAPTERS, Quarantine, ReadContext, TierMap, run_labeling
-from labeling._reader import iter_blocks
+from labeling.ingest._reader import iter_blocks
 from policies import default_policy
 from tests.labeling._records import openai_record, write_jsonl
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "logs" / "openai_chat.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "logs" / "openai_chat.jsonl"
 
 
 def test_blocks_keep_line_numbers_and_skip_oversized_lines(tmp_path: Path) -> None:

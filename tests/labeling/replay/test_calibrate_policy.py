@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from labeling._policy_write import write_calibrated_policy
+from labeling.replay._policy_write import write_calibrated_policy
 from policies import PolicyError, default_policy_path, load_policy
 from router import DecisionRecord
 from serving._cli import app

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labeling._calibrate import Target, calibrate
-from labeling._replay import route_log
-from labeling._replay_log import read_replay_logs
-from labeling._replay_report import replay_report
+from labeling.replay._calibrate import Target, calibrate
+from labeling.replay._logs import read_replay_logs
+from labeling.replay._replay import route_log
+from labeling.replay._report import replay_report
 from policies import LabelingError
 from router import estimate_tokens
 from tests.labeling._replay_fixtures import StubScorer, make_policy, synthetic_rows, write_outcomes
@@ -115,7 +115,7 @@ def test_assign_matches_the_router_for_the_policy_thresholds(tmp_path: Path) -> 
 
 def test_cascade_blocked_share_is_reached_by_raising_try_cheaper_min_p(tmp_path: Path) -> None:
     """Fit on one half, hold the thresholds and min_p to the other half: +-0.03."""
-    from labeling._calibrate import calibrate_policy
+    from labeling.replay._calibrate import calibrate_policy
 
     fit = write_outcomes(tmp_path / "fit.csv", synthetic_rows(3000, seed=5, urgent_share=0.0))
     held = write_outcomes(tmp_path / "held.csv", synthetic_rows(3000, seed=6, urgent_share=0.0))
@@ -143,7 +143,7 @@ def test_thresholds_are_never_degenerate(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_budget_is_refused_with_a_way_out(tmp_path: Path) -> None:
-    from labeling._calibrate import UnreachableTarget, calibrate_policy
+    from labeling.replay._calibrate import UnreachableTarget, calibrate_policy
 
     fit = write_outcomes(tmp_path / "fit.csv", synthetic_rows(300, seed=8))
     policy = make_policy(cascade=True)

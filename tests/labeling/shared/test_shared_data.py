@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from classifier import LABEL_COLUMNS, shared_data_dir
-from labeling import SharedDataConfig, SoftLabelConfig, build_shared_dataset
-from labeling._soft_labels import soft_labels
+from labeling.shared import SharedDataConfig, SoftLabelConfig, build_shared_dataset
+from labeling.shared._soft_labels import soft_labels
 from policies import LabelingError
 
 SMALL, MEDIUM, FRONTIER = (
@@ -226,7 +226,7 @@ def test_real_shared_data(tmp_path: Path) -> None:
     if not (root / "routerbench").is_dir():
         pytest.skip(f"{root}: shared data not present")
     from classifier import read_routerbench
-    from labeling._shared_sources import _last_block
+    from labeling.shared._sources import _last_block
 
     frame = _build(root, tmp_path / "real")
     test_questions = {

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from labeling import run_labeling
-from labeling._shared_sources import SourceItem
-from labeling._soft_labels import SoftLabelConfig, soft_labels
-from labeling._transfer import (
+from labeling.shared._soft_labels import SoftLabelConfig, soft_labels
+from labeling.shared._sources import SourceItem
+from labeling.transfer._benchmark import (
     c95,
     group_sources,
     item_targets,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labeling._transfer_run import BLENDS, _rank_blend
+from labeling.transfer._run import BLENDS, _rank_blend
 
 
 def test_rank_blend_is_the_weighted_mean_rank_of_its_parts() -> None:
