@@ -76,9 +76,15 @@ from _detector_data import LABELS as LABELS  # noqa: E402
 from _detector_data import SHAREGPT as SHAREGPT  # noqa: E402
 from _detector_data import read_jsonl as read_jsonl  # noqa: E402
 
-from router._conversation import detect_turn  # noqa: E402
-from router._detectors import DETECTORS, detect_sql  # noqa: E402
-from router._prompt import normalize_prompt, window  # noqa: E402
+from router import (  # noqa: E402
+    DETECTORS,
+    clear_detector_caches,
+    detect_sql,
+    detect_turn,
+    normalize_prompt,
+    scan_prompt,
+    window,
+)
 
 SPLITS = ("test", "dev")
 
@@ -264,18 +270,11 @@ def scan_latency_markdown(repeats: int = 3) -> str:
     """Per-prompt cost of a routing decision's detector scan (all four detectors, SQL also in
     its high-recall mode, over the conversation) on every ShareGPT first turn: percentiles
     of the best of ``repeats`` timings per prompt, by prompt length."""
-    from router._conversation import scan_prompt
-    from router._sql import _verdicts as sql_verdicts
-    from router._textscan import view, word_starts, words_of
-
     prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
     best = [float("inf")] * len(prompts)
     for _ in range(repeats):
         for i, prompt in enumerate(prompts):
-            words_of.cache_clear()  # a new request: nothing shared with the previous one
-            sql_verdicts.cache_clear()
-            view.cache_clear()
-            word_starts.cache_clear()
+            clear_detector_caches()  # a new request: nothing shared with the previous one
             start = time.perf_counter()
             scan_prompt(prompt, ("sql",))
             best[i] = min(best[i], time.perf_counter() - start)

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 from classifier import ComplexityScorer
 from policies import PolicyError, PromptError, TierrouteError
+from router._caches import clear_detector_caches
+from router._conversation import detect_turn, scan_prompt
 from router._decision import Decision
 from router._detectors import (
     DETECTORS,
@@ -34,7 +36,7 @@ from router._log import (
     parse_log_record,
     prompt_sha256,
 )
-from router._prompt import estimate_tokens
+from router._prompt import estimate_tokens, normalize_prompt, window
 from router._sticky import (
     AUTO_CONVERSATION_PREFIX,
     STICKY_REASON,
@@ -45,6 +47,11 @@ from router._sticky import (
 )
 
 __all__ = [
+    "window",
+    "scan_prompt",
+    "normalize_prompt",
+    "detect_turn",
+    "clear_detector_caches",
     "AUTO_CONVERSATION_PREFIX",
     "DETECTORS",
     "LOG_SCHEMA_VERSION",
@@ -57,6 +64,7 @@ __all__ = [
     "ComplexityScorer",
     "Decision",
     "PiiMatch",
+    "Prompt",
     "PolicyError",
     "PromptError",
     "Router",

@@ -1,20 +1,24 @@
-"""The review's PNG plots (matplotlib, Agg, imported lazily) and its self-contained HTML."""
+"""The review's PNG plots (matplotlib, Agg, imported lazily), its self-contained HTML and
+the files a review writes (:func:`write_review`)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labeling.review._report import ReviewReport, json_default
+
 if TYPE_CHECKING:
     from labeling.review._eval import VersionEval
-    from labeling.review._report import ReviewReport
 
-__all__ = ["render_html", "write_plots"]
+__all__ = ["render_html", "write_plots", "write_review"]
 
 _COLORS = {"champion": "tab:blue", "challenger": "tab:orange"}
 
@@ -206,3 +210,20 @@ def render_html(report: ReviewReport, plots: dict[str, Path]) -> str:
     parts += [f"<h2>{len(report.disagreements)} most consequential disagreements</h2>"]
     parts += [_disagreements(report), "</body></html>"]
     return "\n".join(parts)
+
+
+def write_review(report: ReviewReport, out: Path) -> ReviewReport:
+    """Plots, ``review.html`` and ``review.json`` into ``out``; return with ``files``."""
+    out.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(report, out)
+    html_path = out / "review.html"
+    json_path = out / "review.json"
+    files = {
+        **{k: str(v) for k, v in plots.items()},
+        "html": str(html_path),
+        "json": str(json_path),
+    }
+    report = replace(report, files=files)
+    html_path.write_text(render_html(report, plots), encoding="utf-8")
+    json_path.write_text(json.dumps(report.to_dict(), indent=2, default=json_default) + "\n")
+    return report

@@ -6,17 +6,15 @@ plots embedded as base64 PNG) and the PNG plots themselves.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from classifier.evaluation import curve_points
 from classifier.registry import GateInputs, GateResult, gate_counts
 from labeling.review._eval import Disagreement, VersionEval
 
-__all__ = ["ReviewReport"]
+__all__ = ["ReviewReport", "json_default"]
 
 
 def _finite(value: float | None) -> float | None:
@@ -150,26 +148,8 @@ class ReviewReport:
             lines += ["", f"Full report: `{report_uri}` (run artifacts, folder `review`)."]
         return "\n".join(lines) + "\n"
 
-    def write(self, out: Path) -> ReviewReport:
-        """Plots, ``review.html`` and ``review.json`` into ``out``; return with ``files``."""
-        from labeling.review._html import render_html, write_plots
 
-        out.mkdir(parents=True, exist_ok=True)
-        plots = write_plots(self, out)
-        html_path = out / "review.html"
-        json_path = out / "review.json"
-        files = {
-            **{k: str(v) for k, v in plots.items()},
-            "html": str(html_path),
-            "json": str(json_path),
-        }
-        report = replace(self, files=files)
-        html_path.write_text(render_html(report, plots), encoding="utf-8")
-        json_path.write_text(json.dumps(report.to_dict(), indent=2, default=_json_default) + "\n")
-        return report
-
-
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -21,6 +21,7 @@ from classifier import ComplexityScorer, load_scorer, local_data_dir
 from classifier.registry import ModelRegistry, RegisteredVersion, check_gates
 from labeling.review._data import ReviewData, read_review_data, slice_masks
 from labeling.review._eval import disagreements, evaluate_version, scorer_latencies
+from labeling.review._html import write_review
 from labeling.review._report import ReviewReport
 from policies import LabelingError, Policy, RegistryError, default_policy
 
@@ -87,7 +88,7 @@ def review_versions(
                        latency_sample, n_disagreements)  # fmt: skip
     target = Path(out) if out is not None else _default_out(name, new, old)
     say(f"writing the report to {target}")
-    report = report.write(target)
+    report = write_review(report, target)
     if log:
         say(f"logging the review to the run of {name} v{new.version}")
         log_review(registry, new, report)

@@ -32,9 +32,11 @@ def code_hash(fn: Callable[..., Any]) -> str:
         value = cell.cell_contents
         parts.append(code_hash(value) if callable(value) else repr(value))
     if fn is _struct:  # the features live in classifier.inference._features
-        from classifier.inference import _features
+        import sys
 
-        parts.append(inspect.getsource(_features))
+        from classifier.inference import prompt_features
+
+        parts.append(inspect.getsource(sys.modules[prompt_features.__module__]))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
