@@ -9,13 +9,15 @@ TF-IDF scorers), :mod:`classifier.training` (torch/transformers, ONNX export + I
 :mod:`classifier.evaluation` (metrics, RouterBench routing quality, baselines, reports)
 and :mod:`classifier.registry` (MLflow tracking, review gates, promotion).
 
-Importing this package stays light (numpy only); training code imports scikit-learn
-and torch inside the functions that need them.
+Importing this package stays light (numpy only; the polars-typed label contract loads
+on first use); training code imports scikit-learn and torch inside the functions that
+need them.
 """
 
 from __future__ import annotations
 
-from classifier._contract import LABEL_COLUMNS, REQUIRED_LABEL_COLUMNS, SPLITS
+from typing import TYPE_CHECKING, Any
+
 from classifier._loader import load_scorer
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
@@ -33,23 +35,68 @@ from classifier.inference import (
     load_default_scorer,
 )
 
+if TYPE_CHECKING:
+    from classifier._contract import (
+        LABEL_COLUMNS,
+        LABEL_CONTRACT_VERSION,
+        LABEL_SCHEMA,
+        REQUIRED_LABEL_COLUMNS,
+        SPLITS,
+        LabelMetadata,
+        label_metadata,
+        read_label_metadata,
+        write_label_parquet,
+    )
+
 __all__ = [
     "DEFAULT_MODEL_DIR",
     "DEFAULT_TFIDF_PATH",
     "LABEL_COLUMNS",
+    "LABEL_CONTRACT_VERSION",
+    "LABEL_SCHEMA",
     "REQUIRED_LABEL_COLUMNS",
     "ROUTERBENCH_TIER_MODELS",
     "SPLITS",
     "ComplexityScorer",
     "DataSettings",
+    "LabelMetadata",
     "OnnxComplexityScorer",
     "RouterBenchRow",
     "TfidfScorer",
     "cheapest_sufficient_tier",
     "data_settings",
+    "label_metadata",
     "load_default_scorer",
     "load_scorer",
     "local_data_dir",
+    "read_label_metadata",
     "read_routerbench",
     "shared_data_dir",
+    "write_label_parquet",
 ]
+
+# The label contract declares polars dtypes: loaded on first use, so that importing
+# classifier (and router, which imports it) does not import polars.
+_CONTRACT = frozenset(
+    {
+        "LABEL_COLUMNS",
+        "LABEL_CONTRACT_VERSION",
+        "LABEL_SCHEMA",
+        "REQUIRED_LABEL_COLUMNS",
+        "SPLITS",
+        "LabelMetadata",
+        "label_metadata",
+        "read_label_metadata",
+        "write_label_parquet",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CONTRACT:
+        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
+    from classifier import _contract
+
+    value = getattr(_contract, name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,13 @@ that read it are :mod:`classifier.inference`.
 
 from __future__ import annotations
 
-from classifier.training._data import LabeledSet, labeled_set, read_label_dataset
+from classifier.training._data import (
+    DEFAULT_TIERS,
+    LabeledSet,
+    labeled_set,
+    read_label_dataset,
+    resolve_label_tiers,
+)
 from classifier.training._export import (
     DEFAULT_QUANTIZATION,
     ParityReport,
@@ -35,6 +41,7 @@ from classifier.training._trainer import ComplexityTrainer
 __all__ = [
     "C_GRID",
     "DEFAULT_QUANTIZATION",
+    "DEFAULT_TIERS",
     "HEAD_BLOCKS",
     "QUICK_BLOCKS",
     "QUICK_C",
@@ -49,6 +56,7 @@ __all__ = [
     "labeled_set",
     "parity_check",
     "read_label_dataset",
+    "resolve_label_tiers",
     "torch_logits",
     "train_head",
     "train_label_dataset",

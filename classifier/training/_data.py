@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier._contract import REQUIRED_LABEL_COLUMNS, SPLITS
+from classifier._contract import REQUIRED_LABEL_COLUMNS, SPLITS, read_label_metadata
 from policies import ClassifierError
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "labeled_set",
     "read_label_dataset",
     "read_unlabeled_prompts",
+    "resolve_label_tiers",
     "routerbench_label_frame",
 ]
 
@@ -56,6 +57,28 @@ class LabeledSet:
         )
 
 
+def label_file(path: str | Path) -> Path:
+    """``path``, or the ``labels.parquet`` inside it when it is a folder."""
+    path = Path(path)
+    return path / "labels.parquet" if path.is_dir() else path
+
+
+def resolve_label_tiers(path: str | Path, tiers: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The tier order to train on, cheapest first: ``tiers`` (a policy's), else the order
+    stored in the label file, else ``small, medium, frontier`` (files written before
+    label contract 2 carry none). ``tiers`` that differ from the stored order are refused."""
+    stored = read_label_metadata(label_file(path)).tiers
+    if tiers is None:
+        return stored or DEFAULT_TIERS
+    tiers = tuple(tiers)
+    if stored is not None and stored != tiers:
+        raise ClassifierError(
+            f"{label_file(path)}: labeled with tiers {list(stored)}, but training was asked "
+            f"for {list(tiers)} (give the policy the labels were made with)"
+        )
+    return tiers
+
+
 def read_label_dataset(path: str | Path) -> pl.DataFrame:
     """Read ``labels.parquet`` (or a directory holding it) and check the contract.
 
@@ -64,9 +87,8 @@ def read_label_dataset(path: str | Path) -> pl.DataFrame:
     """
     import polars as pl
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / "labels.parquet"
+    path = label_file(path)
+    read_label_metadata(path)  # refuses a newer contract
     try:
         frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:

@@ -18,8 +18,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from classifier._contract import read_label_metadata
 from classifier.inference import FeatureHead
-from classifier.training._data import labeled_set, read_label_dataset
+from classifier.training._data import (
+    label_file,
+    labeled_set,
+    read_label_dataset,
+    resolve_label_tiers,
+)
 from policies import ClassifierError
 
 __all__ = ["HEAD_BLOCKS", "QUICK_BLOCKS", "HeadTrainReport", "train_head"]
@@ -94,16 +100,27 @@ def train_head(
     blocks: Sequence[str] = HEAD_BLOCKS,
     c_grid: Sequence[float] = C_GRID,
     max_examples: int | None = None,
+    tiers: Sequence[str] | None = None,
 ) -> HeadTrainReport:
-    """Fit the head on ``data`` (labels.parquet) over ``base`` (default: the shipped student)."""
+    """Fit the head on ``data`` (labels.parquet) over ``base`` (default: the shipped student).
+
+    The head keeps the base student's tiers: labels made with another tier order (stored
+    in the file, or ``tiers``, a policy's) are refused (train those with distillation)."""
     import shutil
 
-    from classifier.inference import DEFAULT_MODEL_DIR
+    from classifier.inference import DEFAULT_MODEL_DIR, read_artifact_config
     from classifier.training._head_train import head_inputs, write_head_artifact
 
     start = time.perf_counter()
     base = Path(base or DEFAULT_MODEL_DIR)
     frame = read_label_dataset(data)
+    base_tiers = read_artifact_config(base).labels
+    wanted = tuple(tiers) if tiers is not None else read_label_metadata(label_file(data)).tiers
+    if wanted is not None and resolve_label_tiers(data, wanted) != base_tiers:
+        raise ClassifierError(
+            f"{data}: tiers {list(wanted)}: the head builds on {base}, whose tiers are "
+            f"{list(base_tiers)} (train another tier set with --mode distill)"
+        )
     scorer = _feature_scorer(base, blocks, out / ".base")
     parts = {s: frame.filter(frame["split"] == s) for s in ("train", "val")}
     if max_examples is not None:

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from classifier.training._card import render_model_card
-from classifier.training._data import labeled_set, read_label_dataset, read_unlabeled_prompts
+from classifier.training._data import (
+    labeled_set,
+    read_label_dataset,
+    read_unlabeled_prompts,
+    resolve_label_tiers,
+)
 from classifier.training._report import SplitScores, TrainingReport
 from classifier.training._trainer import ComplexityTrainer
 from policies import ClassifierError
@@ -101,13 +106,21 @@ def train_label_dataset(
     unlabeled_max: int = 3000,
     data_dir: Path | None = None,
     teacher_out: str | Path | None = None,
+    tiers: Sequence[str] | None = None,
 ) -> TrainingReport:
     """Train on ``data`` (labels.parquet or its folder) and write the artifact to ``out_dir``.
 
     ``teacher_out``: also write the teacher's FP32 artifact there (a reference, not served).
+    ``tiers``: the tier order (a policy's); default: the ``trainer``'s when one is given,
+    else the order stored in the label file (:func:`resolve_label_tiers`).
     """
     started = time.perf_counter()
-    trainer = trainer or ComplexityTrainer()
+    if trainer is None:
+        trainer = ComplexityTrainer(resolve_label_tiers(data, tiers))
+    else:
+        if tiers is not None and tuple(tiers) != trainer.tiers:
+            raise ClassifierError(f"tiers: {list(tiers)}: the trainer has {list(trainer.tiers)}")
+        resolve_label_tiers(data, trainer.tiers)  # refuses labels made with another order
     out = Path(out_dir)
     frame = read_label_dataset(data)
     parts = _splits(frame, max_examples, trainer.seed)

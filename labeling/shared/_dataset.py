@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from classifier import LABEL_SCHEMA, write_label_parquet
 from labeling._aggregate import split_of
 from labeling._scrub import add_group_id, scrub_frame
 from labeling.shared._soft_labels import SoftLabelConfig, soft_labels
@@ -76,7 +77,7 @@ def build_shared_dataset(
     frame, card = build_shared_frame(data_dir, config, progress=progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "labels.parquet"
-    frame.write_parquet(target)
+    write_label_parquet(frame, target, TIERS)
     write_shared_card(out_dir, card, frame)
     return target
 
@@ -282,8 +283,6 @@ def _balance(frame: pl.DataFrame, cap: int | None) -> pl.DataFrame:
 
 
 def _finish(frame: pl.DataFrame, scrub: bool, pii: Counter[str]) -> pl.DataFrame:
-    from labeling._pipeline import LABEL_DTYPES
-
     work = frame.with_columns(
         pl.lit(None, pl.String).alias("response"), pl.lit(None, pl.String).alias("messages")
     )
@@ -301,7 +300,7 @@ def _finish(frame: pl.DataFrame, scrub: bool, pii: Counter[str]) -> pl.DataFrame
         .alias("label"),
         pl.Series("split", split, dtype=pl.String),
     )
-    contract = [pl.col(name).cast(dtype) for name, dtype in LABEL_DTYPES.items()]
+    contract = [pl.col(name).cast(dtype) for name, dtype in LABEL_SCHEMA.items()]
     extra = ["family", "n_outcomes", "medium_correct", "frontier_correct"]
     return work.select(*contract, *extra).sort("group_id")
 

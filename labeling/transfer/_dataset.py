@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import LABEL_COLUMNS
+from classifier import LABEL_COLUMNS, write_label_parquet
 from labeling.transfer._benchmark import group_sources, item_tier_probs
 from labeling.transfer._sources import read_outcome_sources
 from policies import LabelingError
@@ -72,5 +72,5 @@ def build_outcome_dataset(out: Path, data_dir: Path, exclude: tuple[str, ...] = 
         raise LabelingError(f"outcome dataset: columns {sorted(unknown)} are not in the contract")
     out.mkdir(parents=True, exist_ok=True)
     target = out / "labels.parquet"
-    frame.write_parquet(target)
+    write_label_parquet(frame, target, TIERS)
     return target

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from classifier import LABEL_COLUMNS, shared_data_dir
+from classifier import LABEL_COLUMNS, read_label_metadata, shared_data_dir
 from labeling.shared import SharedDataConfig, SoftLabelConfig, build_shared_dataset
 from labeling.shared._soft_labels import soft_labels
 from policies import LabelingError
@@ -126,7 +126,9 @@ def _build(data_dir: Path, out: Path, **config: object) -> pl.DataFrame:
 def test_contract_columns_and_soft_labels(data_dir: Path, tmp_path: Path) -> None:
     frame = _build(data_dir, tmp_path / "out")
     for name, (dtype, _meaning) in LABEL_COLUMNS.items():
-        assert str(frame.schema[name]) == dtype, name
+        assert frame.schema[name] == dtype, name
+    tiers = read_label_metadata(tmp_path / "out" / "labels.parquet").tiers
+    assert tiers == ("small", "medium", "frontier")
     probs = np.array(frame["tier_probs"].to_list())
     assert probs.shape[1] == 3
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
