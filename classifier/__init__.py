@@ -26,7 +26,14 @@ from classifier._routerbench import (
     read_routerbench,
 )
 from classifier._scorer import ComplexityScorer
-from classifier._settings import DataSettings, data_settings, local_data_dir, shared_data_dir
+from classifier._settings import (
+    LITELLM_ENV_DEFAULTS,
+    DataSettings,
+    data_settings,
+    litellm_env_defaults,
+    local_data_dir,
+    shared_data_dir,
+)
 from classifier.inference import (
     DEFAULT_MODEL_DIR,
     DEFAULT_TFIDF_PATH,
@@ -54,6 +61,7 @@ __all__ = [
     "LABEL_COLUMNS",
     "LABEL_CONTRACT_VERSION",
     "LABEL_SCHEMA",
+    "LITELLM_ENV_DEFAULTS",
     "REQUIRED_LABEL_COLUMNS",
     "ROUTERBENCH_TIER_MODELS",
     "SPLITS",
@@ -66,6 +74,7 @@ __all__ = [
     "cheapest_sufficient_tier",
     "data_settings",
     "label_metadata",
+    "litellm_env_defaults",
     "load_default_scorer",
     "load_scorer",
     "local_data_dir",

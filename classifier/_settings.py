@@ -10,12 +10,24 @@ read), so a changed environment is seen.
 
 from __future__ import annotations
 
+import os
+from collections.abc import MutableMapping
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DataSettings", "data_settings", "local_data_dir", "shared_data_dir"]
+__all__ = [
+    "LITELLM_ENV_DEFAULTS",
+    "DataSettings",
+    "data_settings",
+    "litellm_env_defaults",
+    "local_data_dir",
+    "shared_data_dir",
+]
+
+# litellm reads these when it is imported: never fetch the remote model-cost map.
+LITELLM_ENV_DEFAULTS = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 
 # ``../shared/data`` beside the repository root (a source checkout).
 _SHARED_BESIDE_REPO = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -63,3 +75,13 @@ def local_data_dir() -> Path:
 def shared_data_dir() -> Path:
     """``$TIERROUTE_SHARED_DATA`` or ``../shared/data`` beside the repository root."""
     return data_settings().shared_data
+
+
+def litellm_env_defaults(env: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
+    """Set litellm's environment defaults where unset, in ``env`` (a child process's
+    environment) or, by default, this process's; return it. Call it before litellm is
+    imported: the one place these defaults are set."""
+    target: MutableMapping[str, str] = os.environ if env is None else env
+    for key, value in LITELLM_ENV_DEFAULTS.items():
+        target.setdefault(key, value)
+    return target

@@ -38,6 +38,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from classifier import litellm_env_defaults
 from policies import BackendError
 from serving._backends_sim import (
     BackendConfig,
@@ -339,7 +340,7 @@ class BackendProcess:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        litellm_env_defaults(env)
         with (tmp / "server.log").open("wb") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from serving._cli import main; main()", *args],

@@ -18,7 +18,6 @@ classification metrics and both strong-score modes) or a bare strong-score funct
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier._scorer import ComplexityScorer
+from classifier._settings import litellm_env_defaults
 from classifier.inference import TfidfScorer
 from policies import ClassifierError
 
@@ -76,8 +76,7 @@ def _length(data: BaselineData) -> Candidate:
 
 
 def _litellm(data: BaselineData) -> Candidate:
-    # Offline: never fetch litellm's remote model-cost map while importing it.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    litellm_env_defaults()  # offline: never fetch litellm's remote model-cost map
     import litellm
     from litellm.router_strategy.complexity_router import ComplexityRouter
 
