@@ -27,7 +27,7 @@ from classifier.inference import load_artifact
 from classifier.registry._uri import ARTIFACT_KEY
 from policies import ClassifierError
 
-__all__ = ["TierScorerModel", "log_pyfunc", "texts_of"]
+__all__ = ["TierScorerModel", "save_pyfunc", "texts_of"]
 
 
 def texts_of(model_input: Any) -> list[str]:
@@ -79,17 +79,16 @@ def signature(labels: tuple[str, ...]) -> ModelSignature:
     )
 
 
-def log_pyfunc(artifact_dir: Path, scorer: ComplexityScorer, name: str) -> Any:
-    """Log ``artifact_dir`` as a pyfunc model in the active run; return its ModelInfo."""
+def save_pyfunc(artifact_dir: Path, scorer: ComplexityScorer, path: Path) -> None:
+    """Write ``artifact_dir`` as a pyfunc model into the new folder ``path``."""
     with warnings.catch_warnings():
         # the signature is explicit: mlflow's hints about type hints and input examples
         # do not apply
         warnings.filterwarnings("ignore", message=".*(type hint|input_example).*")
-        return mlflow.pyfunc.log_model(
-            name=name,
+        mlflow.pyfunc.save_model(
+            path=str(path),
             python_model=TierScorerModel(),
             artifacts={ARTIFACT_KEY: str(artifact_dir)},
             signature=signature(scorer.labels),
             pip_requirements=["tierroute", "onnxruntime", "tokenizers", "numpy", "pandas"],
-            tags={"classifier_version": scorer.version},
         )

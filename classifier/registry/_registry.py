@@ -1,14 +1,14 @@
 """MLflow tracking and model registry for classifier artifacts (mlflow imported lazily).
 
 A training run logs params, metrics, plots and the artifact directory as an MLflow
-pyfunc model (:class:`classifier.registry._pyfunc.ComplexityScorerModel`, whose ``predict``
+pyfunc model (:class:`classifier.registry._pyfunc.TierScorerModel`, whose ``predict``
 returns tier probabilities), then registers it as a new version of a registered model
-with tags: ``classifier_version``, ``data_version``, ``parity``, key metrics.
+with tags: ``classifier_version``, ``data_version``, ``parity``, key metrics. Everything
+goes through one :class:`mlflow.MlflowClient` bound to the store: no fluent API, no
+process-wide MLflow state is read or written.
 
-Tracking URI, first found: the ``tracking_uri`` argument, ``$TIERROUTE_MLFLOW_URI``,
-``$MLFLOW_TRACKING_URI``, else the embedded store ``sqlite:///<data dir>/mlflow.db``
-(artifacts beside it in ``<data dir>/mlartifacts``), where the data dir is
-``$TIERROUTE_DATA_DIR`` or ``./.tierroute``. The same URI serves as registry URI.
+Where the store is: :mod:`classifier.registry._uri` (``$TIERROUTE_MLFLOW_URI``, else
+``$MLFLOW_TRACKING_URI``, else ``sqlite:///<data dir>/mlflow.db``).
 
 :class:`ModelRegistry` is the API (version listing, tags and aliases are the pieces a
 review/promotion workflow builds on); the module functions are one-call shortcuts.
@@ -17,9 +17,9 @@ review/promotion workflow builds on); the module functions are one-call shortcut
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,31 +116,6 @@ class ModelRegistry:
 
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
-    @contextmanager
-    def _active(self) -> Iterator[Any]:
-        """Point mlflow's fluent API at this store for the block, then restore exactly the
-        previous state (``mlflow.set_tracking_uri`` also writes ``$MLFLOW_TRACKING_URI``)."""
-        import mlflow
-        from mlflow.tracking._model_registry import utils as registry_utils
-        from mlflow.tracking._tracking_service import utils as tracking_utils
-
-        local = local_sqlite_dir(self.tracking_uri)
-        if local is not None:
-            local.mkdir(parents=True, exist_ok=True)
-        env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-        saved_registry = registry_utils._registry_uri
-        try:
-            with tracking_utils._use_tracking_uri(self.tracking_uri):
-                mlflow.set_registry_uri(self.tracking_uri)
-                yield mlflow
-        finally:
-            registry_utils._registry_uri = saved_registry
-            for key, value in env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
     def _experiment_id(self, name: str) -> str:
         client = self.client()
         found = client.get_experiment_by_name(name)
@@ -170,19 +145,17 @@ class ModelRegistry:
         metrics = {k: float(v) for k, v in (metrics or {}).items()}
         version_tags = _version_tags(scorer, artifact_metadata(folder), metrics, tags or {})
         try:
-            with self._active() as mlflow:
-                version = self._log(
-                    mlflow,
-                    folder,
-                    scorer,
-                    params or {},
-                    metrics,
-                    plots,
-                    registered_model_name,
-                    version_tags,
-                    experiment,
-                    run_name,
-                )
+            version = self._log(
+                folder,
+                scorer,
+                params or {},
+                metrics,
+                plots,
+                registered_model_name,
+                version_tags,
+                experiment,
+                run_name,
+            )
         except ClassifierError:
             raise
         except Exception as exc:  # mlflow raises MlflowException and plain OS/HTTP errors
@@ -194,7 +167,6 @@ class ModelRegistry:
 
     def _log(
         self,
-        mlflow: Any,
         folder: Path,
         scorer: ComplexityScorer,
         params: Mapping[str, Any],
@@ -205,27 +177,51 @@ class ModelRegistry:
         experiment: str,
         run_name: str | None,
     ) -> RegisteredVersion:
-        from classifier.registry._pyfunc import log_pyfunc
+        """One run through :class:`mlflow.MlflowClient` (no fluent API, no global state):
+        tags, params, metrics, plots, the model card and the pyfunc model; then a version."""
+        from mlflow.entities import Metric, Param
 
-        experiment_id = self._experiment_id(experiment)
-        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-            mlflow.set_tags({"classifier_version": scorer.version, **version_tags})
-            if params:
-                mlflow.log_params({k: str(v)[:6000] for k, v in params.items()})
-            if metrics:
-                mlflow.log_metrics(dict(metrics))
-            for plot in plots:
-                mlflow.log_artifact(str(plot), artifact_path="plots")
-            card = folder / "model_card.md"
-            if card.is_file():
-                mlflow.log_artifact(str(card))
-            info = log_pyfunc(folder, scorer, MODEL_NAME_IN_RUN)
-            mv = mlflow.register_model(info.model_uri, name, tags=dict(version_tags))
-            mlflow.set_tag("registered_model_version", f"{name}/{mv.version}")
+        local = local_sqlite_dir(self.tracking_uri)
+        if local is not None:
+            local.mkdir(parents=True, exist_ok=True)
         client = self.client()
-        description = f"{scorer.version}: tiers {', '.join(scorer.labels)}; run {run.info.run_id}"
+        tags = {"classifier_version": scorer.version, **version_tags}
+        run = client.create_run(self._experiment_id(experiment), tags=tags, run_name=run_name)
+        run_id = run.info.run_id
+        try:
+            now = int(time.time() * 1000)
+            client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+                params=[Param(k, str(v)[:6000]) for k, v in params.items()],
+            )
+            for plot in plots:
+                client.log_artifact(run_id, str(plot), "plots")
+            if (folder / "model_card.md").is_file():
+                client.log_artifact(run_id, str(folder / "model_card.md"))
+            source = self._log_model(client, run_id, folder, scorer)
+            if not self._call(f"find {name}", client.search_registered_models, f"name = '{name}'"):
+                client.create_registered_model(name)
+            mv = client.create_model_version(name, source, run_id=run_id, tags=dict(version_tags))
+            client.set_tag(run_id, "registered_model_version", f"{name}/{mv.version}")
+        except BaseException:
+            client.set_terminated(run_id, "FAILED")
+            raise
+        client.set_terminated(run_id)
+        description = f"{scorer.version}: tiers {', '.join(scorer.labels)}; run {run_id}"
         client.update_model_version(name, mv.version, description=description)
         return self.get_version(name, str(mv.version))
+
+    @staticmethod
+    def _log_model(client: Any, run_id: str, folder: Path, scorer: ComplexityScorer) -> str:
+        """Write the pyfunc model, log it under the run; return its artifact URI."""
+        from classifier.registry._pyfunc import save_pyfunc
+
+        with tempfile.TemporaryDirectory(prefix="tierroute-pyfunc-") as tmp:
+            model_dir = Path(tmp) / MODEL_NAME_IN_RUN
+            save_pyfunc(folder, scorer, model_dir)
+            client.log_artifacts(run_id, str(model_dir), MODEL_NAME_IN_RUN)
+        return f"{client.get_run(run_id).info.artifact_uri}/{MODEL_NAME_IN_RUN}"
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -306,24 +302,41 @@ class ModelRegistry:
         self._call(f"tag {name}", client.set_registered_model_tag, name, key, str(value))
 
     def load_pyfunc(self, uri: str) -> Any:
-        """``mlflow.pyfunc.load_model(uri)`` against this store (predict -> tier probs)."""
-        with self._active() as mlflow:
-            return self._call(f"load {uri}", mlflow.pyfunc.load_model, uri)
+        """The registered version's pyfunc model, loaded from a local copy (predict ->
+        tier probabilities)."""
+        import mlflow.pyfunc
+
+        with tempfile.TemporaryDirectory(prefix="tierroute-pyfunc-") as tmp:
+            model_dir = self._download_model(uri, Path(tmp))
+            return self._call(f"load {uri}", mlflow.pyfunc.load_model, str(model_dir))
 
     def download(self, uri: str, dst: str | Path | None = None) -> Path:
         """Download a registered version; return its classifier artifact directory."""
-        version = self.resolve(uri)
         target = Path(dst) if dst is not None else local_data_dir() / "models"
-        target = target / f"{version.name}-v{version.version}"
+        return _artifact_dir_of(self._download_model(uri, target), uri)
+
+    def _download_model(self, uri: str, dst: Path) -> Path:
+        """The version's model folder, downloaded to ``dst/<name>-v<version>``."""
+        import mlflow.artifacts
+
+        version = self.resolve(uri)
+        target = dst / f"{version.name}-v{version.version}"
         target.mkdir(parents=True, exist_ok=True)
-        with self._active() as mlflow:
-            local = self._call(
-                f"download {uri}",
-                mlflow.artifacts.download_artifacts,
-                artifact_uri=f"models:/{version.name}/{version.version}",
-                dst_path=str(target),
-            )
-        return _artifact_dir_of(Path(local), uri)
+        source = self._call(
+            f"locate {uri}",
+            self.client().get_model_version_download_uri,
+            version.name,
+            version.version,
+        )
+        local = self._call(
+            f"download {uri}",
+            mlflow.artifacts.download_artifacts,
+            artifact_uri=source,
+            dst_path=str(target),
+            tracking_uri=self.tracking_uri,
+            registry_uri=self.tracking_uri,
+        )
+        return Path(local)
 
 
 def _artifact_dir_of(model_dir: Path, uri: str) -> Path:

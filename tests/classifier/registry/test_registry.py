@@ -152,7 +152,7 @@ def test_embedded_sqlite_store_is_the_default(
     assert version.tags["metric.test.ece"] == "0.04"
     assert (data_dir / "mlflow.db").is_file()
     assert any((data_dir / "mlartifacts").rglob("model.onnx"))
-    assert "MLFLOW_TRACKING_URI" not in os.environ  # the fluent API's global was restored
+    assert "MLFLOW_TRACKING_URI" not in os.environ  # no process-wide MLflow state written
     folder = load_registered("models:/tierroute-complexity/1")
     assert folder.is_relative_to(data_dir)
     original = OnnxComplexityScorer.load(tiny_artifact)
