@@ -337,10 +337,9 @@ class BackendProcess:
         if self.config is not None:
             (tmp / "config.json").write_text(self.config.model_dump_json(), encoding="utf-8")
             args += ["--config", str(tmp / "config.json")]
-        env = dict(os.environ)
+        env = litellm_env_defaults(dict(os.environ))
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        litellm_env_defaults(env)
         with (tmp / "server.log").open("wb") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from serving._cli import main; main()", *args],

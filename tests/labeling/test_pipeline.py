@@ -16,8 +16,7 @@ from classifier import LABEL_COLUMNS, LABEL_SCHEMA, read_label_metadata
 from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
 from policies import default_policy
 from router import estimate_tokens
-from tests.labeling._records import openai_record, write_jsonl
-from tests.labeling.ingest.test_adapters import decision_log
+from tests.labeling._records import decision_log, openai_record, write_jsonl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
 
