@@ -9,7 +9,7 @@ record whose ``write`` returned survives a SIGKILL of the process. ``fsync`` dec
 what survives a crash of the machine: ``always`` syncs before returning, ``interval``
 at most ``fsync_interval_s`` later, ``never`` leaves it to the OS. A crash in the
 middle of a line leaves a torn last line: readers skip and report it
-(``_decision_log_reader``), and the next writer starts on a fresh line.
+(:func:`labeling.ingest.read_decision_log`), and the next writer starts on a fresh line.
 
 Concurrency. ``write`` is thread-safe (one lock). In the event loop use
 :meth:`DecisionLogWriter.awrite`: the line is encoded in the loop; with ``fsync``
