@@ -204,7 +204,8 @@ def evaluate_model(
     ``data``: labels.parquet, its ``split`` rows are scored, its ``train`` rows train the
     baselines. ``routerbench_dir``: holds ``routerbench/*_test.csv`` (default: the shared
     data; routing is skipped with a warning without it). ``prompt_view``: ``question`` or
-    ``full`` (see :mod:`classifier.evaluation._routing`). ``out``: write report.json, report.md, PNG plots.
+    ``full`` (see :mod:`classifier.evaluation._routing`). ``out``: write report.json,
+    report.md, PNG plots.
     """
     say = progress or (lambda _: None)
     names = _select(baselines)
