@@ -77,9 +77,15 @@ from _detector_data import LABELS as LABELS  # noqa: E402
 from _detector_data import SHAREGPT as SHAREGPT  # noqa: E402
 from _detector_data import read_jsonl as read_jsonl  # noqa: E402
 
-from router._conversation import detect_turn  # noqa: E402
-from router._detectors import DETECTORS, detect_sql  # noqa: E402
-from router._prompt import normalize_prompt, window  # noqa: E402
+from router import (  # noqa: E402
+    DETECTORS,
+    clear_detector_caches,
+    detect_sql,
+    detect_turn,
+    normalize_prompt,
+    scan_prompt,
+    window,
+)
 
 SPLITS = ("test", "dev")
 
@@ -266,8 +272,6 @@ def scan_latency_markdown(repeats: int = 3) -> str:
     ShareGPT first turn: percentiles of the best of ``repeats`` timings per prompt, by
     prompt length; all four detectors (SQL also in its high-recall mode), and the ones the
     shipped policy's rules name (what ``Router`` runs)."""
-    from router._conversation import scan_prompt
-
     prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
     lines = [
         f"{len(prompts)} ShareGPT first turns, best of {repeats}; "
@@ -280,7 +284,7 @@ def scan_latency_markdown(repeats: int = 3) -> str:
         best = [float("inf")] * len(prompts)
         for _ in range(repeats):
             for i, prompt in enumerate(prompts):
-                _clear_caches()  # a new request: nothing shared with the previous one
+                clear_detector_caches()  # a new request: nothing shared with the previous one
                 start = time.perf_counter()
                 scan_prompt(prompt, ("sql",), names)
                 best[i] = min(best[i], time.perf_counter() - start)
@@ -293,14 +297,6 @@ def scan_latency_markdown(repeats: int = 3) -> str:
             cells = " | ".join(f"{x:.0f}" for x in (*q, times[-1] * 1e6))
             lines.append(f"| {label} | {name} | {len(times)} | {cells} |")
     return "\n".join(lines)
-
-
-def _clear_caches() -> None:
-    from router._sql import _verdicts as sql_verdicts
-    from router._textscan import view, word_starts, words_of
-
-    for cached in (words_of, sql_verdicts, view, word_starts):
-        cached.cache_clear()
 
 
 def _run_all(det: Callable[[str], bool], texts: Sequence[str]) -> list[bool]:

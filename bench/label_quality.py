@@ -13,7 +13,7 @@ tier, weighted by ``tier_prob * confidence``). The routing score is P(frontier).
 Measured, all on rows the proxy did not train on:
 
 * ``rb_test``: APGR for GPT-4-1106 vs Mixtral-8x7B on RouterBench test rows (the
-  threshold sweep of ``classifier._routing_eval``; 0.5 = random, 1 = perfect order).
+  threshold sweep of ``classifier.evaluation._routing``; 0.5 = random, 1 = perfect order).
 * ``loso <family>``: leave one benchmark family out of training entirely, then on
   that family: APGR on all its RouterBench rows, train and test CSVs alike (arc,
   mbpp, winogrande: the proxy saw none of them), or the
@@ -46,9 +46,12 @@ from numpy.typing import NDArray
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from labeling import SharedDataConfig, SoftLabelConfig  # noqa: E402
-from labeling._shared_data import build_shared_frame  # noqa: E402
-from labeling._shared_sources import read_shared_sources  # noqa: E402
+from labeling.shared import (  # noqa: E402
+    SharedDataConfig,
+    SoftLabelConfig,
+    build_shared_frame,
+    read_shared_sources,
+)
 
 RB_FAMILIES = ("arc", "mbpp", "winogrande")
 RHO_FAMILIES = {

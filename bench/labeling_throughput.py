@@ -88,7 +88,7 @@ def run_pipeline(path: Path, out: Path, workers: int) -> int:
 
 
 def scrub(text: str) -> str:
-    from router._detectors import find_pii
+    from router import find_pii
 
     for match in reversed(find_pii(text)):
         text = text[: match.start] + f"<{match.kind.upper()}>" + text[match.end :]
@@ -98,7 +98,7 @@ def scrub(text: str) -> str:
 def run_baseline(path: Path, out: Path, workers: int) -> int:
     import pandas as pd
 
-    from labeling._functions import clip  # the pipeline's detectors see the same text
+    from labeling import clip  # the pipeline's detectors see the same text
     from router import detect_code, detect_math, detect_sql, estimate_tokens
 
     chunks, rows = [], []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -27,6 +26,7 @@ from _http_load import Connection, Service, load_prompts, percentile
 from rich.console import Console
 from rich.table import Table
 
+from classifier import litellm_env_defaults
 from policies import default_policy_path
 from serving import BackendProcess, default_backend_config
 
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--decision-log", choices=["off", "interval"], default="interval")
     args = parser.parse_args()
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    litellm_env_defaults()
     prompts = load_prompts(args.n + 20)
     console = Console()
     with (

@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from classifier import shared_data_dir
-from labeling._transfer_models import CANDIDATES
-from labeling._transfer_run import (
+from labeling.transfer import (
     BLENDS,
+    CANDIDATES,
     DEFAULT_CANDIDATES,
     TransferConfig,
     TransferReport,

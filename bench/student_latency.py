@@ -36,10 +36,9 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from classifier import OnnxComplexityScorer, load_tokenizer, parity_check, shared_data_dir
-from classifier._artifact import read_artifact_config, write_config
-from classifier._encoding import encode
-from classifier._export import DEFAULT_QUANTIZATION
+from classifier import OnnxComplexityScorer, shared_data_dir
+from classifier.inference import encode, load_tokenizer, read_artifact_config, write_config
+from classifier.training import DEFAULT_QUANTIZATION, parity_check
 
 TIERS = ("small", "medium", "frontier")
 console = Console(width=150)
@@ -100,7 +99,7 @@ def spread_head(model: Any, prompts: list[str], max_tokens: int) -> None:
     """Scale the classifier head so the logits' std is ~2 (like a trained model)."""
     import torch
 
-    from classifier._export import torch_logits
+    from classifier.training import torch_logits
 
     ids, mask = encode(load_tokenizer(minilm_dir() / "tokenizer.json"), prompts, max_tokens)
     std = float(torch_logits(model, ids, mask).std())
@@ -109,7 +108,7 @@ def spread_head(model: Any, prompts: list[str], max_tokens: int) -> None:
 
 
 def export(candidate: Candidate, root: Path, max_tokens: int) -> None:
-    from classifier import write_artifact
+    from classifier.training import write_artifact
 
     folder = root / candidate.name.replace("/", "_").replace(" ", "_")
     write_artifact(
@@ -235,7 +234,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="2x128,3x192,4x256", help="LAYERSxHIDDEN,...")
     parser.add_argument("--budgets", default="32,64,96,128")
     parser.add_argument(
-        "--quantizations", default=DEFAULT_QUANTIZATION, help="see classifier._export QUANTIZATIONS"
+        "--quantizations",
+        default=DEFAULT_QUANTIZATION,
+        help="see classifier.training._export QUANTIZATIONS",
     )
     parser.add_argument("--prompts", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)

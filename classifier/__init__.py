@@ -1,109 +1,111 @@
-"""Complexity classifiers: TF-IDF baseline, ONNX INT8 student (export, calibration, inference).
+"""Complexity classifiers: the scorer protocol, the scorers, their loader, the label contract.
 
-Importing this package stays light (numpy only); training code imports scikit-learn
-and torch inside the functions that need them.
+    >>> from classifier import load_scorer
+    >>> scorer = load_scorer("default")  # or "tfidf", a folder, models:/NAME@ALIAS
+    >>> scorer.score(["Prove that there are infinitely many primes."])
+
+Subpackages, one per capability: :mod:`classifier.inference` (artifact format, ONNX and
+TF-IDF scorers), :mod:`classifier.training` (torch/transformers, ONNX export + INT8),
+:mod:`classifier.evaluation` (metrics, RouterBench routing quality, baselines, reports)
+and :mod:`classifier.registry` (MLflow tracking, review gates, promotion).
+
+Importing this package stays light (numpy only; the polars-typed label contract loads
+on first use); training code imports scikit-learn and torch inside the functions that
+need them.
 """
 
 from __future__ import annotations
 
-from classifier._artifact import set_temperature
-from classifier._calibration import expected_calibration_error, fit_temperature, softmax
-from classifier._contract import LABEL_COLUMNS, REQUIRED_LABEL_COLUMNS, SPLITS
-from classifier._encoding import encode, load_tokenizer
-from classifier._evaluate import evaluate_model, read_label_split
-from classifier._evaluate_report import EvaluationReport, model_card_sections
-from classifier._export import ParityReport, parity_check, write_artifact
+from typing import TYPE_CHECKING, Any
+
 from classifier._loader import load_scorer
-from classifier._metrics import ClassificationMetrics, classification_metrics
-from classifier._onnx import DEFAULT_MODEL_DIR, OnnxComplexityScorer, load_default_scorer
-from classifier._promotion import (
-    REVIEW_STATES,
-    GateResult,
-    PromotionRefused,
-    check_gates,
-    promote,
-    record_review,
-    rollback,
-)
-from classifier._registry import (
-    ModelRegistry,
-    RegisteredVersion,
-    load_registered,
-    log_training_run,
-    set_alias,
-)
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
     RouterBenchRow,
     cheapest_sufficient_tier,
     read_routerbench,
+)
+from classifier._scorer import ComplexityScorer
+from classifier._settings import (
+    LITELLM_ENV_DEFAULTS,
+    DataSettings,
+    data_settings,
+    litellm_env_defaults,
+    local_data_dir,
     shared_data_dir,
 )
-from classifier._routing_eval import (
-    RoutingCurve,
-    RoutingTable,
-    apgr,
-    cpt,
-    load_routerbench_table,
-    routing_curve,
+from classifier.inference import (
+    DEFAULT_MODEL_DIR,
+    DEFAULT_TFIDF_PATH,
+    OnnxComplexityScorer,
+    TfidfScorer,
+    load_default_scorer,
 )
-from classifier._tfidf import DEFAULT_TFIDF_PATH, TfidfScorer
-from classifier._tfidf_train import TfidfTrainer, train_routerbench_baseline
-from classifier._train import ComplexityTrainer
-from classifier._train_run import TrainingReport, train_label_dataset, write_model_card
+
+if TYPE_CHECKING:
+    from classifier._contract import (
+        LABEL_COLUMNS,
+        LABEL_CONTRACT_VERSION,
+        LABEL_SCHEMA,
+        REQUIRED_LABEL_COLUMNS,
+        SPLITS,
+        LabelMetadata,
+        label_metadata,
+        read_label_metadata,
+        write_label_parquet,
+    )
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
-    "OnnxComplexityScorer",
-    "ParityReport",
-    "encode",
-    "expected_calibration_error",
-    "fit_temperature",
-    "load_default_scorer",
-    "load_tokenizer",
-    "parity_check",
-    "set_temperature",
-    "softmax",
-    "write_artifact",
-    "LABEL_COLUMNS",
-    "REQUIRED_LABEL_COLUMNS",
-    "SPLITS",
     "DEFAULT_TFIDF_PATH",
+    "LABEL_COLUMNS",
+    "LABEL_CONTRACT_VERSION",
+    "LABEL_SCHEMA",
+    "LITELLM_ENV_DEFAULTS",
+    "REQUIRED_LABEL_COLUMNS",
     "ROUTERBENCH_TIER_MODELS",
+    "SPLITS",
+    "ComplexityScorer",
+    "DataSettings",
+    "LabelMetadata",
+    "OnnxComplexityScorer",
     "RouterBenchRow",
     "TfidfScorer",
-    "TfidfTrainer",
     "cheapest_sufficient_tier",
+    "data_settings",
+    "label_metadata",
+    "litellm_env_defaults",
+    "load_default_scorer",
+    "load_scorer",
+    "local_data_dir",
+    "read_label_metadata",
     "read_routerbench",
     "shared_data_dir",
-    "train_routerbench_baseline",
-    "ClassificationMetrics",
-    "EvaluationReport",
-    "GateResult",
-    "ModelRegistry",
-    "PromotionRefused",
-    "RegisteredVersion",
-    "RoutingCurve",
-    "RoutingTable",
-    "apgr",
-    "classification_metrics",
-    "cpt",
-    "evaluate_model",
-    "load_registered",
-    "load_routerbench_table",
-    "load_scorer",
-    "log_training_run",
-    "model_card_sections",
-    "read_label_split",
-    "routing_curve",
-    "set_alias",
-    "check_gates",
-    "promote",
-    "record_review",
-    "rollback",
-    "REVIEW_STATES",
-    "ComplexityTrainer",
-    "TrainingReport",
-    "train_label_dataset",
-    "write_model_card",
+    "write_label_parquet",
 ]
+
+# The label contract declares polars dtypes: loaded on first use, so that importing
+# classifier (and router, which imports it) does not import polars.
+_CONTRACT = frozenset(
+    {
+        "LABEL_COLUMNS",
+        "LABEL_CONTRACT_VERSION",
+        "LABEL_SCHEMA",
+        "REQUIRED_LABEL_COLUMNS",
+        "SPLITS",
+        "LabelMetadata",
+        "label_metadata",
+        "read_label_metadata",
+        "write_label_parquet",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CONTRACT:
+        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
+    from classifier import _contract
+
+    value = getattr(_contract, name)
+    globals()[name] = value
+    return value

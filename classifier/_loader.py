@@ -1,4 +1,4 @@
-"""Resolve a model reference to a tier scorer; the local data directory.
+"""Resolve a model reference to a complexity scorer: THE loader (``load_scorer``).
 
 A reference is ``default`` (the shipped model), ``tfidf`` (the shipped TF-IDF
 baseline), a TF-IDF ``.json`` file, an artifact directory, or a registry URI
@@ -7,58 +7,33 @@ baseline), a TF-IDF ``.json`` file, an artifact directory, or a registry URI
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
-from classifier._baselines import TierScorer
-from policies import ClassifierError
+from classifier._scorer import ComplexityScorer
+from classifier.inference import TfidfScorer, load_artifact, load_default_scorer
 
-__all__ = ["TFIDF_FILE", "artifact_metadata", "load_scorer", "local_data_dir"]
-
-TFIDF_FILE = "tfidf_lr.json"
+__all__ = ["load_scorer"]
 
 
-def local_data_dir() -> Path:
-    """``$TIERROUTE_DATA_DIR`` or ``./.tierroute``: local store, caches (gitignored)."""
-    return Path(os.environ.get("TIERROUTE_DATA_DIR") or ".tierroute").resolve()
-
-
-def load_scorer(spec: str | Path, *, tracking_uri: str | None = None) -> TierScorer:
-    """A tier scorer from ``default`` (the shipped model), ``tfidf`` (the shipped TF-IDF),
-    a TF-IDF ``.json``, an artifact directory (``model.onnx`` or ``tfidf_lr.json``
-    inside) or a ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` URI."""
-    from classifier._tfidf import TfidfScorer
-
-    text = str(spec)
+def load_scorer(
+    spec: str | Path | None = "default",
+    *,
+    tracking_uri: str | None = None,
+    download_dir: str | Path | None = None,
+) -> ComplexityScorer:
+    """A complexity scorer from ``default`` (the shipped model), ``tfidf`` (the shipped
+    TF-IDF), a TF-IDF ``.json``, an artifact directory (``model.onnx`` or
+    ``tfidf_lr.json`` inside) or a ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` URI
+    (``tracking_uri``: the registry, default from :class:`classifier.DataSettings`;
+    ``download_dir``: where a registry model goes, default ``<data dir>/models``).
+    ``None`` or ``""`` means ``default``."""
+    text = str(spec or "default")
     if text == "default":
-        from classifier._onnx import load_default_scorer
-
         return load_default_scorer()
     if text == "tfidf":
         return TfidfScorer.load()
     if text.startswith("models:/"):
-        from classifier._registry import load_registered
+        from classifier.registry import load_registered
 
-        return load_scorer(load_registered(text, tracking_uri=tracking_uri))
-    path = Path(spec)
-    if path.is_file() and path.suffix == ".json":
-        return TfidfScorer.load(path)
-    if (path / "model.onnx").is_file():
-        from classifier._onnx import OnnxComplexityScorer
-
-        return OnnxComplexityScorer.load(path)
-    if (path / TFIDF_FILE).is_file():
-        return TfidfScorer.load(path / TFIDF_FILE)
-    raise ClassifierError(
-        f"{path}: not a classifier artifact (expected a directory with model.onnx or "
-        f"{TFIDF_FILE}, a TF-IDF .json file, 'tfidf' or a models:/ URI)"
-    )
-
-
-def artifact_metadata(artifact_dir: Path) -> dict[str, Any]:
-    from classifier._artifact import read_artifact_config
-
-    if (artifact_dir / "config.json").is_file():
-        return dict(read_artifact_config(artifact_dir).metadata)
-    return {}
+        return load_artifact(load_registered(text, dst=download_dir, tracking_uri=tracking_uri))
+    return load_artifact(text)

@@ -1,7 +1,7 @@
 """Classification metrics of a tier classifier on held-out labels (numpy only).
 
 Accuracy, macro-F1, per-tier precision / recall / F1, expected calibration error
-(:func:`classifier._calibration.expected_calibration_error`), the confusion matrix and
+(:func:`classifier.inference._calibration.expected_calibration_error`), the confusion matrix and
 the reliability-diagram bins. Conventions follow scikit-learn: a precision or recall
 whose denominator is zero counts as 0, and macro-F1 averages over the tiers that occur
 in the truth or in the predictions.
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from classifier._calibration import expected_calibration_error
+from classifier.inference import expected_calibration_error
 from policies import ClassifierError
 
 __all__ = [

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ast
 import csv
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier._settings import shared_data_dir
 from policies import ClassifierError
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "RouterBenchRow",
     "cheapest_sufficient_tier",
     "read_routerbench",
-    "shared_data_dir",
 ]
 
 # The three RouterBench models that stand for the default policy's tiers.
@@ -42,14 +41,6 @@ class RouterBenchRow:
     correct: dict[str, float]  # model -> 0/1 (models without a recorded outcome are absent)
     cost_usd: dict[str, float]  # model -> USD for this request
     response: dict[str, str]  # model -> recorded answer
-
-
-def shared_data_dir() -> Path:
-    """``../shared/data`` beside the repo root, or ``$TIERROUTE_SHARED_DATA``."""
-    env = os.environ.get("TIERROUTE_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def read_routerbench(split: str, data_dir: Path | None = None) -> Iterator[RouterBenchRow]:

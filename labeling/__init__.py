@@ -8,23 +8,39 @@ StandardLoggingPayload logs, tierroute decision logs and RouterBench-style outco
 tables into one schema (``RECORD_SCHEMA``); labeling functions (``LABELING_FUNCTIONS``)
 vote a tier per distinct prompt; a weighted vote or a label model (``AGGREGATORS``) gives
 the soft label.
-``build_shared_dataset`` builds the default training set from the shared public data.
+
+Subpackages, one per capability: :mod:`labeling.ingest` (adapters, readers, THE
+decision-log reader), :mod:`labeling.shared` (the default training set from the shared
+public data), :mod:`labeling.replay` (replay, calibration, drift, calibrated policies),
+:mod:`labeling.review` (model review report) and :mod:`labeling.transfer` (per-model
+outcome sources, the leave-one-source-out transfer benchmark).
 """
 
 from __future__ import annotations
 
-from labeling._adapters import ADAPTERS, Adapter, Batch, ReadContext, detect_format
 from labeling._aggregate import Aggregation, Aggregator, aggregate_votes, split_of
-from labeling._functions import LABELING_FUNCTIONS, JudgeFunction, JudgeLike, LabelingFunction
+from labeling._functions import (
+    LABELING_FUNCTIONS,
+    JudgeFunction,
+    JudgeLike,
+    LabelingFunction,
+    clip,
+)
 from labeling._label_model import AGGREGATORS
 from labeling._pipeline import LabelConfig, LabelResult, run_labeling
-from labeling._reader import Quarantine, RecordError
-from labeling._review import review_versions
-from labeling._review_report import ReviewReport
-from labeling._schema import FEEDBACK_SCHEMA, RECORD_SCHEMA, TierMap
 from labeling._scrub import PII_PATTERNS, scrub_frame
-from labeling._shared_data import SharedDataConfig, build_shared_dataset
-from labeling._soft_labels import SoftLabelConfig
+from labeling.ingest import (
+    ADAPTERS,
+    FEEDBACK_SCHEMA,
+    RECORD_SCHEMA,
+    Adapter,
+    Batch,
+    Quarantine,
+    ReadContext,
+    RecordError,
+    TierMap,
+    detect_format,
+)
 
 __all__ = [
     "ADAPTERS",
@@ -45,14 +61,10 @@ __all__ = [
     "Quarantine",
     "ReadContext",
     "RecordError",
-    "ReviewReport",
-    "SharedDataConfig",
-    "SoftLabelConfig",
     "TierMap",
     "aggregate_votes",
-    "build_shared_dataset",
+    "clip",
     "detect_format",
-    "review_versions",
     "run_labeling",
     "scrub_frame",
     "split_of",

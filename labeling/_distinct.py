@@ -38,8 +38,8 @@ from labeling._functions import (
     detector_column,
     text_vote_column,
 )
-from labeling._schema import TierMap
 from labeling._scrub import PII_KINDS, candidates, group_ids, scrub_text
+from labeling.ingest import TierMap
 from policies import LabelingError
 from router import DETECTORS
 

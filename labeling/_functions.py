@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from labeling._schema import TierMap
+from labeling.ingest import TierMap
 from router import DETECTORS, estimate_tokens
 
 __all__ = [

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from labeling._adapters import Batch
 from labeling._distinct import KEYS, DistinctPrompts
 from labeling._stats import RunStats
+from labeling.ingest import Batch
 
 __all__ = ["PartWriter", "records_glob"]
 

@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from classifier import LABEL_COLUMNS
-from labeling._adapters import ADAPTERS, ReadContext, detect_format
+from classifier import LABEL_SCHEMA, label_metadata, write_label_parquet
 from labeling._aggregate import split_of
 from labeling._distinct import KEYS, DistinctPrompts, pii_column, prompts_glob
 from labeling._functions import (
@@ -47,10 +46,17 @@ from labeling._functions import (
 from labeling._label_model import AGGREGATORS
 from labeling._neardup import merge_groups
 from labeling._parts import PartWriter, records_glob
-from labeling._reader import Quarantine, expand_inputs
-from labeling._schema import FEEDBACK_SCHEMA, TierMap
 from labeling._scrub import PII_KINDS
 from labeling._stats import RunStats, dataset_version, group_stats
+from labeling.ingest import (
+    ADAPTERS,
+    FEEDBACK_SCHEMA,
+    Quarantine,
+    ReadContext,
+    TierMap,
+    detect_format,
+    expand_inputs,
+)
 from policies import LabelingError, Policy, default_policy
 
 __all__ = ["LabelConfig", "LabelResult", "run_labeling"]
@@ -188,7 +194,7 @@ def run_labeling(
         if judge is not None:
             groups = _with_texts(groups, parts)
         labels = _label(groups, functions, tiers, config, stats)
-        _write_labels(labels, parts, labels_path)
+        _write_labels(labels, parts, labels_path, tiers.tiers)
         stats.version = version.result()
     finally:
         hashing.shutdown(wait=True, cancel_futures=True)
@@ -350,25 +356,27 @@ def _label(
     return labeled.with_columns(
         pl.col("label_index").replace_strict(names, return_dtype=pl.String).alias("label"),
         pl.Series("split", [split_of(g) for g in labeled["group_id"]], dtype=pl.String),
-    ).select(*keep, *(c for c in LABEL_DTYPES if c != "text"))
+    ).select(*keep, *(c for c in LABEL_SCHEMA if c != "text"))
 
 
-def _write_labels(labels: pl.DataFrame, parts: Path, path: Path) -> None:
-    """Write the contract columns, in order of first appearance in the input.
+def _write_labels(labels: pl.DataFrame, parts: Path, path: Path, tiers: tuple[str, ...]) -> None:
+    """Write the contract columns, in order of first appearance in the input, with the
+    tier order and contract version in the file's metadata.
 
     Without texts in ``labels``, the parts are read one at a time and their groups'
     first texts joined in: one part's texts in memory at once, whatever the input size.
     """
-    columns = [pl.col(name).cast(dtype) for name, dtype in LABEL_DTYPES.items()]
+    columns = [pl.col(name).cast(dtype) for name, dtype in LABEL_SCHEMA.items()]
     if "text" in labels.columns:
-        labels.sort("first_seq").select(columns).write_parquet(path)
+        write_label_parquet(labels.sort("first_seq").select(columns), path, tiers)
         return
     import pyarrow.parquet as pq
 
     labels = labels.sort("first_seq")
     starts = labels["first_seq"].to_numpy()
     empty = labels.head(0).with_columns(pl.lit(None, pl.String).alias("text")).select(columns)
-    with pq.ParquetWriter(path, empty.to_arrow().schema, compression="zstd") as writer:
+    schema = empty.to_arrow().schema.with_metadata(label_metadata(tiers))
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for part in sorted(parts.glob("prompts_*.parquet")):
             index = int(part.stem.split("_")[1])  # part i holds seq i << 32 ... (i + 1) << 32
             low, high = np.searchsorted(starts, [index << 32, (index + 1) << 32])
@@ -380,16 +388,3 @@ def _write_labels(labels: pl.DataFrame, parts: Path, path: Path) -> None:
                 firsts, on=["group_id", "first_seq"], how="left", maintain_order="left"
             )
             writer.write_table(chunk.select(columns).to_arrow())
-
-
-LABEL_DTYPES: dict[str, pl.DataType] = {
-    name: {
-        "String": pl.String(),
-        "Int32": pl.Int32(),
-        "Int64": pl.Int64(),
-        "Float64": pl.Float64(),
-        "List(Float64)": pl.List(pl.Float64),
-        "List(String)": pl.List(pl.String),
-    }[dtype]
-    for name, (dtype, _meaning) in LABEL_COLUMNS.items()
-}

@@ -18,7 +18,7 @@ from collections import Counter
 
 import polars as pl
 
-from router._detectors import find_pii
+from router import find_pii
 
 __all__ = [
     "PII_KINDS",

@@ -13,9 +13,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+from classifier import ComplexityScorer
 from policies import PolicyError, PromptError, TierrouteError
+from router._caches import clear_detector_caches
+from router._conversation import detect_turn, scan_prompt
 from router._decision import Decision
-from router._detectors import DETECTORS, detect_code, detect_math, detect_pii, detect_sql
+from router._detectors import (
+    DETECTORS,
+    PiiMatch,
+    detect_code,
+    detect_math,
+    detect_pii,
+    detect_sql,
+    find_pii,
+)
 from router._engine import Prompt, Router, default_scorer
 from router._log import (
     LOG_SCHEMA_VERSION,
@@ -23,9 +34,9 @@ from router._log import (
     DecisionRecord,
     FeedbackRecord,
     parse_log_record,
+    prompt_sha256,
 )
-from router._prompt import estimate_tokens
-from router._scorer import ComplexityScorer
+from router._prompt import estimate_tokens, normalize_prompt, window
 from router._sticky import (
     AUTO_CONVERSATION_PREFIX,
     STICKY_REASON,
@@ -36,6 +47,11 @@ from router._sticky import (
 )
 
 __all__ = [
+    "window",
+    "scan_prompt",
+    "normalize_prompt",
+    "detect_turn",
+    "clear_detector_caches",
     "AUTO_CONVERSATION_PREFIX",
     "DETECTORS",
     "LOG_SCHEMA_VERSION",
@@ -44,8 +60,11 @@ __all__ = [
     "DecisionRecord",
     "FeedbackRecord",
     "parse_log_record",
+    "prompt_sha256",
     "ComplexityScorer",
     "Decision",
+    "PiiMatch",
+    "Prompt",
     "PolicyError",
     "PromptError",
     "Router",
@@ -57,6 +76,7 @@ __all__ = [
     "detect_math",
     "detect_pii",
     "detect_sql",
+    "find_pii",
     "estimate_tokens",
     "follows_up",
     "route",

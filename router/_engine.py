@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from classifier import ComplexityScorer
 from policies import ClassifierError, Deployment, Policy, PolicyError, PolicyProblem
 from policies import default_policy as _load_default_policy
 from policies import load_policy as _load_policy
@@ -34,7 +35,6 @@ from router._decision import Decision
 from router._detectors import DETECTORS
 from router._prompt import PromptInput, normalize_prompt
 from router._rules import Constraints, RequestFeatures, collect_constraints
-from router._scorer import ComplexityScorer
 from router._strategies import STRATEGIES, complexity_of
 
 __all__ = ["Prompt", "Router", "default_scorer"]

@@ -11,6 +11,7 @@ One JSON object per line. ``type`` tells the record kind:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -21,11 +22,18 @@ __all__ = [
     "DecisionRecord",
     "FeedbackRecord",
     "parse_log_record",
+    "prompt_sha256",
 ]
 
 LOG_SCHEMA_VERSION = 3  # 2: conversation_id, user_turns; 3: decision.detector_turns
 AttemptKind = Literal["primary", "fallback", "escalation"]
 Outcome = Literal["ok", "error", "timeout", "rate_limited", "failed_check"]
+
+
+def prompt_sha256(text: str) -> str:
+    """Hex SHA-256 of the prompt text (UTF-8; lone surrogates kept as-is): the record's
+    ``prompt_sha256`` and the key of a prompt in replay tables and judge caches."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from serving._cli import app, main
 
 if TYPE_CHECKING:
+    from labeling.ingest import read_decision_log
     from serving._app import create_app
     from serving._auth import generate_key, hash_key
     from serving._backends import BackendProcess, create_backend_app, run_backends
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
     )
     from serving._decision_log import DecisionLogWriter
-    from serving._decision_log_reader import read_decision_log
     from serving._settings import Settings
 
 __all__ = [
@@ -78,7 +78,7 @@ _LAZY = {
     "ServiceError": "serving._client",
     "ServiceUnavailableError": "serving._client",
     "DecisionLogWriter": "serving._decision_log",
-    "read_decision_log": "serving._decision_log_reader",
+    "read_decision_log": "labeling.ingest",
     "generate_key": "serving._auth",
     "hash_key": "serving._auth",
     "create_app": "serving._app",

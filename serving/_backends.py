@@ -38,6 +38,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from classifier import litellm_env_defaults
 from policies import BackendError
 from serving._backends_sim import (
     BackendConfig,
@@ -336,10 +337,9 @@ class BackendProcess:
         if self.config is not None:
             (tmp / "config.json").write_text(self.config.model_dump_json(), encoding="utf-8")
             args += ["--config", str(tmp / "config.json")]
-        env = dict(os.environ)
+        env = litellm_env_defaults(dict(os.environ))
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         with (tmp / "server.log").open("wb") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from serving._cli import main; main()", *args],

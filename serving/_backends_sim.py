@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from policies import Policy, default_policy
-from router import estimate_tokens
+from router import estimate_tokens, prompt_sha256
 
 __all__ = [
     "JUDGE_MODEL",
@@ -123,11 +123,6 @@ def default_backend_config(policy: Policy | None = None, **overrides: object) ->
         )
     )
     return BackendConfig.model_validate({"models": models, **overrides})
-
-
-def prompt_sha256(text: str) -> str:
-    """The key of a prompt in replay tables and judge caches."""
-    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
 def replay_table_from_routerbench(rows: Iterable[object]) -> dict[str, dict[str, str]]:

@@ -115,7 +115,8 @@ def baseline_command(
     ] = None,
 ) -> None:
     """Retrain the TF-IDF + logistic-regression baseline scorer on RouterBench."""
-    from classifier import DEFAULT_TFIDF_PATH, train_routerbench_baseline
+    from classifier import DEFAULT_TFIDF_PATH
+    from classifier.training import train_routerbench_baseline
 
     target = out or DEFAULT_TFIDF_PATH
     metrics = train_routerbench_baseline(target)

@@ -40,7 +40,7 @@ def shared_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from labeling import SharedDataConfig, build_shared_dataset
+    from labeling.shared import SharedDataConfig, build_shared_dataset
 
     config = SharedDataConfig(
         max_per_family=max_per_family or None, sharegpt=sharegpt, scrub_pii=not no_pii_scrub
@@ -74,7 +74,7 @@ def outcomes_command(
     """Every shared outcome source (RouterBench, small_models7, MMLU-Pro, LLMRouter,
     RouterArena) as soft labels: a tier counts only where cheaper models fail."""
     from classifier import shared_data_dir
-    from labeling._outcome_dataset import build_outcome_dataset
+    from labeling.transfer import build_outcome_dataset
 
     try:
         target = build_outcome_dataset(out, data_dir or shared_data_dir(), tuple(exclude or ()))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from classifier._evaluate_report import EvaluationReport
+    from classifier.evaluation import EvaluationReport
 
 __all__ = ["register"]
 
@@ -101,8 +101,8 @@ def evaluate_command(
     """Accuracy, macro-F1, ECE, confusion matrix; APGR/CPT on RouterBench; vs baselines."""
     from rich.console import Console
 
-    from classifier._evaluate import evaluate_model
-    from classifier._loader import load_scorer, local_data_dir
+    from classifier import load_scorer, local_data_dir
+    from classifier.evaluation import evaluate_model
 
     console = Console(stderr=True)
     scorer = load_scorer(model, tracking_uri=tracking_uri)
@@ -130,7 +130,8 @@ def evaluate_command(
         if not Path(model).is_dir():
             typer.echo(f"error: --card needs an artifact directory, got {model!r}", err=True)
             raise typer.Exit(2)
-        from classifier import model_card_sections, write_model_card
+        from classifier.evaluation import model_card_sections
+        from classifier.training import write_model_card
 
         path = write_model_card(model, model_card_sections(report))
         console.print(f"model card: {path}")
@@ -140,9 +141,8 @@ def _transfer(scorer: Any, out: Path, sources: tuple[str, ...]) -> None:
     import numpy as np
     from rich.table import Table
 
-    from classifier import shared_data_dir
-    from classifier._loader import local_data_dir
-    from labeling._transfer_run import TransferConfig, run_transfer
+    from classifier import local_data_dir, shared_data_dir
+    from labeling.transfer import TransferConfig, run_transfer
 
     def strong(texts: Any) -> Any:
         probs = np.asarray(scorer.score(list(texts)), dtype=np.float64)
@@ -290,7 +290,7 @@ def registry_register_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Log ARTIFACT_DIR as an MLflow run + pyfunc model and register a new version."""
-    from classifier._registry import ModelRegistry
+    from classifier.registry import ModelRegistry
 
     metrics, plots = _report_inputs(report)
     registry = ModelRegistry(tracking_uri)
@@ -316,7 +316,7 @@ def registry_list_command(
     """List the versions of a registered model: aliases, classifier version, key metrics."""
     from rich.table import Table
 
-    from classifier._registry import ModelRegistry
+    from classifier.registry import ModelRegistry
 
     registry = ModelRegistry(tracking_uri)
     versions = registry.versions(name)

@@ -25,7 +25,7 @@ import typer
 from policies import TierrouteError
 
 if TYPE_CHECKING:
-    from labeling._replay import RoutedLog
+    from labeling.replay import RoutedLog
     from policies import Policy
 
 __all__ = ["register"]
@@ -63,23 +63,13 @@ def _errors_exit_2(command: Any) -> Any:
 def _load(
     logs: list[Path], policy_path: Path | None, model: str | None, fmt: str, quarantine: Path | None
 ) -> RoutedLog:
-    from labeling._replay import route_log
-    from labeling._replay_log import read_replay_logs
+    from classifier import load_scorer
+    from labeling.replay import read_replay_logs, route_log
     from policies import default_policy, load_policy
 
     policy = load_policy(policy_path) if policy_path else default_policy()
     log = read_replay_logs(logs, policy, fmt=fmt, quarantine=quarantine)
-    return route_log(log, policy, _scorer(model))
-
-
-def _scorer(model: str | None) -> Any:
-    if not model:
-        from router import default_scorer
-
-        return default_scorer()
-    from classifier import load_scorer
-
-    return load_scorer(model)
+    return route_log(log, policy, load_scorer(model))
 
 
 def replay_command(
@@ -90,7 +80,7 @@ def replay_command(
     out: Annotated[Path, typer.Option("--out", help="report folder")] = Path("replay-report"),
 ) -> None:
     """Re-route logged prompts with a policy and scorer; estimate share, cost, quality."""
-    from labeling._replay_report import replay_report, write_curve_png
+    from labeling.replay import replay_report, write_curve_png
 
     out.mkdir(parents=True, exist_ok=True)
     routed = _load(logs, policy, model, fmt, out / "quarantine.jsonl")
@@ -159,15 +149,14 @@ def calibrate_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Fit the thresholds that meet TARGET on the replayed logs (bootstrap intervals)."""
-    from labeling._calibrate import Target, calibrate_policy
-    from labeling._policy_write import write_calibrated_policy
-    from labeling._replay_log import read_replay_logs
+    from classifier import load_scorer
+    from labeling.replay import Target, calibrate_policy, read_replay_logs, write_calibrated_policy
     from policies import default_policy, default_policy_path, load_policy
 
     chosen = load_policy(policy) if policy else default_policy()
     log = read_replay_logs(logs, chosen, fmt=fmt, quarantine=None)
     goal = Target.parse(target, chosen.tier_names[-1])
-    result, routed = calibrate_policy(log, chosen, _scorer(model), goal, n_boot=boot, seed=seed)
+    result, routed = calibrate_policy(log, chosen, load_scorer(model), goal, n_boot=boot, seed=seed)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -244,7 +233,7 @@ def drift_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the windows as JSON")] = False,
 ) -> None:
     """Exit 1 when the newest window's share per tier left the calibrated interval."""
-    from labeling._drift import drift_windows
+    from labeling.replay import drift_windows
     from policies import LabelingError, load_policy
 
     calibrated = load_policy(policy)
@@ -268,7 +257,7 @@ def _routed_decisions(
     paths: list[Path], policy: Policy, any_policy: bool
 ) -> tuple[list[str], list[str | None], dict[str, int]]:
     """Tiers the router chose, oldest first (forced tiers and passthrough left out)."""
-    from serving._decision_log_reader import read_decision_log
+    from labeling.ingest import read_decision_log
 
     records = [r for path in paths for r in read_decision_log(path).decisions]
     records.sort(key=lambda r: r.timestamp)

@@ -71,8 +71,8 @@ def review_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Compare a challenger version with the champion; write + log the review report."""
-    from classifier import ModelRegistry
-    from labeling import review_versions
+    from classifier.registry import ModelRegistry
+    from labeling.review import review_versions
 
     chosen = _policy(policy)
     report = review_versions(
@@ -103,7 +103,7 @@ def review_decision_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Record a review decision on a version: review=approved|rejected, reviewer, reason."""
-    from classifier import ModelRegistry, record_review
+    from classifier.registry import ModelRegistry, record_review
 
     state = "approved" if approve else "rejected"
     got = record_review(
@@ -122,7 +122,7 @@ def promote_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Move ALIAS to VERSION if its review is approved and every gate passes (exit 1 if not)."""
-    from classifier import ModelRegistry, PromotionRefused, promote
+    from classifier.registry import ModelRegistry, PromotionRefused, promote
 
     if force and not reason.strip():
         typer.echo("--force needs a --reason: it is recorded on the version", err=True)
@@ -152,7 +152,7 @@ def rollback_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Move ALIAS back to the version it pointed at before the last promotion."""
-    from classifier import ModelRegistry, rollback
+    from classifier.registry import ModelRegistry, rollback
 
     left, now = rollback(
         ModelRegistry(tracking_uri), name, alias=alias, actor=_actor(), reason=reason

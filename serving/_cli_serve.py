@@ -73,7 +73,9 @@ def register(app: typer.Typer) -> None:
 
 def serve(flags: dict[str, Any]) -> None:
     """Validate the settings, policy and classifier, then run uvicorn until stopped."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    from classifier import litellm_env_defaults
+
+    litellm_env_defaults()  # before litellm loads
     from pydantic import ValidationError
 
     from policies import TierrouteError, load_policy

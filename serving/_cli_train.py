@@ -17,7 +17,7 @@ import typer
 from policies import TierrouteError
 
 if TYPE_CHECKING:
-    from classifier._train_run import TrainingReport
+    from classifier.training import TrainingReport
 
 __all__ = ["register"]
 
@@ -72,18 +72,36 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
             "--base", help="head mode: the student artifact to build on (default: shipped)"
         ),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="the policy the labels were made with: its tiers are the classes "
+            "(default: the tier order stored in labels.parquet)",
+        ),
+    ] = None,
 ) -> None:
     """Train a classifier artifact from a label dataset (see --mode)."""
     if mode not in ("head", "distill"):
         typer.echo(f"error: --mode {mode!r}: expected 'head' or 'distill'", err=True)
         raise typer.Exit(2)
+    try:
+        tiers = _policy_tiers(policy)
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     if mode == "head":
-        _train_head(data, out, base, quick, max_examples)
+        _train_head(data, out, base, quick, max_examples, tiers)
         return
-    from classifier._train import ComplexityTrainer
-    from classifier._train_run import train_label_dataset
+    from classifier.training import ComplexityTrainer, resolve_label_tiers, train_label_dataset
 
+    try:
+        tiers = resolve_label_tiers(data, tiers)
+    except TierrouteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     trainer = ComplexityTrainer(
+        tiers,
         seed=seed,
         teacher_epochs=teacher_epochs,
         student_epochs=student_epochs,
@@ -107,10 +125,23 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
     _print_summary(report)
 
 
+def _policy_tiers(policy: Path | None) -> tuple[str, ...] | None:
+    if policy is None:
+        return None
+    from policies import load_policy
+
+    return tuple(load_policy(policy).tier_names)
+
+
 def _train_head(
-    data: Path, out: Path, base: Path | None, quick: bool, max_examples: int | None
+    data: Path,
+    out: Path,
+    base: Path | None,
+    quick: bool,
+    max_examples: int | None,
+    tiers: tuple[str, ...] | None,
 ) -> None:
-    from classifier._head_fit import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
+    from classifier.training import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
 
     try:
         report = train_head(
@@ -120,6 +151,7 @@ def _train_head(
             blocks=QUICK_BLOCKS if quick else HEAD_BLOCKS,
             c_grid=QUICK_C if quick else C_GRID,
             max_examples=max_examples,
+            tiers=tiers,
         )
     except TierrouteError as exc:
         typer.echo(f"error: {exc}", err=True)

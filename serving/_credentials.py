@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from classifier import litellm_env_defaults
 from policies import Deployment, Policy
 
 __all__ = ["deployment_credential_problem", "missing_credentials"]
@@ -31,7 +32,7 @@ def deployment_credential_problem(deployment: Deployment) -> str | None:
         return f"api_key_env {deployment.api_key_env} is not set"
     if deployment.api_base:
         return None
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    litellm_env_defaults()  # before litellm loads
     import litellm
 
     try:

@@ -9,7 +9,7 @@ record whose ``write`` returned survives a SIGKILL of the process. ``fsync`` dec
 what survives a crash of the machine: ``always`` syncs before returning, ``interval``
 at most ``fsync_interval_s`` later, ``never`` leaves it to the OS. A crash in the
 middle of a line leaves a torn last line: readers skip and report it
-(``_decision_log_reader``), and the next writer starts on a fresh line.
+(:func:`labeling.ingest.read_decision_log`), and the next writer starts on a fresh line.
 
 Concurrency. ``write`` is thread-safe (one lock). In the event loop use
 :meth:`DecisionLogWriter.awrite`: the line is encoded in the loop; with ``fsync``
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from policies import TierrouteError
-from router import DecisionRecord, FeedbackRecord
+from router import DecisionRecord, FeedbackRecord, prompt_sha256
 
 __all__ = [
     "DecisionLogWriter",
@@ -56,11 +55,6 @@ LogRecord = DecisionRecord | FeedbackRecord
 
 _log = logging.getLogger("tierroute.decision_log")
 _MAX_BATCH = 512
-
-
-def prompt_sha256(text: str) -> str:
-    """Hex SHA-256 of the prompt text (UTF-8; lone surrogates kept as-is)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_request_id() -> str:

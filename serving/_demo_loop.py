@@ -217,7 +217,7 @@ def _ask(url: str, prompt: str) -> dict[str, Any]:
 def _collect(
     policy: Policy, prompts: Sequence[str], replies: list[dict[str, Any]], log: Path
 ) -> LoopResult:
-    from serving._decision_log_reader import read_decision_log
+    from labeling.ingest import read_decision_log
 
     records = {
         r.request_id: r for r in read_decision_log(log).records if isinstance(r, DecisionRecord)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from classifier import litellm_env_defaults
 from policies import Policy
 from serving._cascade import CompletionFn, group_name
 from serving._settings import Settings
@@ -69,7 +70,7 @@ class _LitellmCompletion:
 
 def build_completion(policy: Policy, settings: Settings) -> CompletionFn:
     """A litellm Router with one model group per deployment of ``policy``."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    litellm_env_defaults()  # before litellm loads
     import importlib
 
     import litellm

@@ -74,7 +74,7 @@ class ModelFollower:
         download_dir: str | Path | None = None,
         on_result: Callable[[str], None] | None = None,
     ) -> None:
-        from classifier import ModelRegistry
+        from classifier.registry import ModelRegistry
 
         if not is_alias_uri(uri):
             raise TierrouteError(f"{uri!r}: following needs models:/NAME@ALIAS")
@@ -113,7 +113,7 @@ class ModelFollower:
 
         target = self.download_dir
         if target is None:
-            from classifier._loader import local_data_dir
+            from classifier import local_data_dir
 
             target = local_data_dir() / "models"
         folder = self.registry.download(version_uri, target)

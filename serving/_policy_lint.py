@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier import litellm_env_defaults
 from policies import Deployment, Policy, field_line_finder
 from serving._credentials import deployment_credential_problem
 
@@ -85,7 +86,7 @@ def _deployment(where: str, d: Deployment) -> list[tuple[str, str]]:
 
 
 def _unknown_model(d: Deployment) -> str | None:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
+    litellm_env_defaults()  # before litellm loads
     import litellm
 
     litellm.suppress_debug_info = True

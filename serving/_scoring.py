@@ -1,6 +1,8 @@
-"""The service's scorer: loading the one ``--model`` names, and timing its calls.
+"""The service's scorer: where ``--model`` is loaded from, and timing its calls.
 
-:func:`load_scorer` resolves the ``--model`` spec; :class:`TimedScorer` wraps a scorer
+:func:`load_scorer` applies the service's registry rules (an explicit registry, downloads
+outside the working directory) and loads with :func:`classifier.load_scorer`, the one
+loader; :class:`TimedScorer` wraps a scorer
 so every classifier call shows up in the metrics (the Router the policy reloader
 builds holds the wrapper, never the bare scorer).
 """
@@ -16,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from classifier import ComplexityScorer, data_settings
 from policies import TierrouteError
-from router import ComplexityScorer, default_scorer
 from serving._metrics import Metrics
 
 __all__ = ["TimedScorer", "load_scorer", "model_download_dir", "registry_uri"]
@@ -29,8 +31,7 @@ def registry_uri(spec: str | None, tracking_uri: str | None) -> str | None:
     to creating ``./.tierroute/mlflow.db`` (an empty registry in the working directory)."""
     if not spec or not str(spec).startswith("models:/"):
         return tracking_uri
-    uri = tracking_uri or os.environ.get("TIERROUTE_MLFLOW_URI")
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    uri = tracking_uri or data_settings().mlflow_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not uri:
         raise TierrouteError(
             f"--model {spec}: give the registry with --tracking-uri URI "
@@ -42,26 +43,21 @@ def registry_uri(spec: str | None, tracking_uri: str | None) -> str | None:
 def model_download_dir() -> Path:
     """Where registry models are downloaded: ``$TIERROUTE_DATA_DIR/models`` when set,
     else a fresh temporary directory (never the working directory)."""
-    base = os.environ.get("TIERROUTE_DATA_DIR")
-    if base:
-        return Path(base) / "models"
+    settings = data_settings()
+    if "data_dir" in settings.model_fields_set:
+        return settings.data_dir / "models"
     return Path(tempfile.mkdtemp(prefix="tierroute-models-"))
 
 
 def load_scorer(spec: str | None, tracking_uri: str | None = None) -> ComplexityScorer:
-    """The scorer for ``--model``: an artifact directory, a TF-IDF ``.json``, ``default``,
-    ``tfidf`` or ``models:/NAME@ALIAS`` (see ``classifier.load_scorer``); none = the
-    router's default scorer."""
-    if not spec:
-        return default_scorer()
-    from classifier import load_registered
+    """The scorer for ``--model`` (see :func:`classifier.load_scorer`; none = ``default``),
+    a ``models:/`` one read from :func:`registry_uri` into :func:`model_download_dir`."""
     from classifier import load_scorer as load_classifier
 
-    if spec.startswith("models:/"):
+    if spec and spec.startswith("models:/"):
         uri = registry_uri(spec, tracking_uri)
-        spec = str(load_registered(spec, dst=model_download_dir(), tracking_uri=uri))
-    scorer: ComplexityScorer = load_classifier(spec)
-    return scorer
+        return load_classifier(spec, tracking_uri=uri, download_dir=model_download_dir())
+    return load_classifier(spec or "default")
 
 
 class TimedScorer:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from classifier import DataSettings
 
 __all__ = ["DEFAULT_REFUSAL_PATTERNS", "Settings"]
 
@@ -28,11 +30,18 @@ DEFAULT_REFUSAL_PATTERNS: tuple[str, ...] = (
 )
 
 
-class Settings(BaseSettings):
-    """What ``create_app`` needs; see the module docstring for how to set it."""
+class Settings(DataSettings):
+    """What ``create_app`` needs; see the module docstring for how to set it.
+
+    Builds on :class:`classifier.DataSettings` (data dir, MLflow URI, shared data, decision
+    log); here an empty ``TIERROUTE_DECISION_LOG`` switches the log off."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TIERROUTE_", frozen=True, extra="forbid", validate_default=True
+        env_prefix="TIERROUTE_",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        env_ignore_empty=False,
     )
 
     policy: Path | None = Field(default=None, description="policy YAML (default: shipped one)")
@@ -44,10 +53,6 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
 
-    data_dir: Path = Field(
-        default=Path(".tierroute"),
-        description="local data (decision log, registry store, caches); git-ignored",
-    )
     decision_log: Path | None = Field(
         default=None,
         description="JSON-lines decision log (default: <data_dir>/decisions/decisions.jsonl); "

@@ -106,7 +106,7 @@ def write_routerbench(folder: Path, n: int = 90) -> Path:
 
 def train_tfidf(folder: Path, kind: str = "good", seed: int = 0) -> Path:
     """An artifact directory holding ``tfidf_lr.json`` (``kind``: good, noisy, inverted)."""
-    from classifier import TfidfTrainer
+    from classifier.training import TfidfTrainer
 
     rng = random.Random(seed)
     texts, labels = zip(*prompts(240, 1), strict=True)

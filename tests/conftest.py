@@ -13,9 +13,10 @@ import pytest
 
 # Never reach a network hub or the remote litellm cost map from tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from classifier import shared_data_dir  # noqa: E402
+from classifier import litellm_env_defaults, shared_data_dir  # noqa: E402
+
+litellm_env_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from classifier import encode, load_tokenizer
+from classifier.inference import encode, load_tokenizer
 
 TIERS = ("small", "medium", "frontier")
 WORDS = (

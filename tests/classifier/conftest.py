@@ -25,7 +25,7 @@ def tiny_artifact(
     tmp_path_factory: pytest.TempPathFactory, tiny_bert: Any, tokenizer_json: Path
 ) -> Path:
     """An INT8 artifact directory of ``tiny_bert`` (read-only for tests: copy to change)."""
-    from classifier import write_artifact
+    from classifier.training import write_artifact
 
     return write_artifact(
         tiny_bert,

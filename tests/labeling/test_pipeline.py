@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from classifier import LABEL_COLUMNS
+from classifier import LABEL_COLUMNS, LABEL_SCHEMA, read_label_metadata
 from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
+from policies import default_policy
 from router import estimate_tokens
-from tests.labeling._records import openai_record, write_jsonl
-from tests.labeling.test_adapters import decision_log
+from tests.labeling._records import decision_log, openai_record, write_jsonl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
 
@@ -81,9 +81,12 @@ def test_dedup_groups_case_and_whitespace_variants(tmp_path: Path) -> None:
 
 def test_labels_have_exactly_the_contract_columns(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "l.jsonl", [openai_record("hi there")])
-    labels = pl.read_parquet(run_labeling([path], tmp_path / "out").labels_path)
+    labels_path = run_labeling([path], tmp_path / "out").labels_path
+    labels = pl.read_parquet(labels_path)
     assert labels.columns == list(LABEL_COLUMNS)
-    assert str(labels.schema["tier_probs"]) == "List(Float64)"
+    assert labels.schema == LABEL_SCHEMA
+    meta = read_label_metadata(labels_path)  # the tier order travels with the file
+    assert (meta.tiers, meta.contract_version) == (default_policy().tier_names, 2)
 
 
 def test_split_is_stable_across_runs_and_input_order(tmp_path: Path) -> None:

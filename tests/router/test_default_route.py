@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import DEFAULT_MODEL_DIR, OnnxComplexityScorer, TfidfScorer, TfidfTrainer
-from classifier._artifact import read_artifact_config
+from classifier import DEFAULT_MODEL_DIR, OnnxComplexityScorer, TfidfScorer
+from classifier.inference import read_artifact_config
+from classifier.training import TfidfTrainer
 from router import Decision, Router, default_router, route
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from labeling._replay import route_log
-from labeling._replay_log import read_replay_logs
+from labeling.replay import read_replay_logs, route_log
 from router import STICKY_REASON, Router, sticky_decision
 from tests.labeling._replay_fixtures import StubScorer, make_policy
 

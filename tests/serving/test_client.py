@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
+from labeling.ingest import read_decision_log
 from policies import BackendError, PromptError, TierrouteError
 from router import Decision
 from serving._app import create_app
@@ -28,7 +29,6 @@ from serving._client import (
     ServiceError,
     ServiceUnavailableError,
 )
-from serving._decision_log_reader import read_decision_log
 from serving._settings import Settings
 from tests.serving.test_cascade import FakeBackends, UpstreamError
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from labeling._replay import route_log
-from labeling._replay_log import read_replay_logs
+from labeling.replay import read_replay_logs, route_log
 from policies import PromptError, default_policy_path, load_policy
 from router import STICKY_REASON, DecisionRecord
 from serving import read_decision_log

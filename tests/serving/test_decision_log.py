@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from labeling import ADAPTERS, Quarantine, ReadContext, TierMap, detect_format
+from labeling.ingest import log_files, read_decision_log
 from policies import TierrouteError, default_policy
 from router import Attempt, Decision, DecisionRecord, FeedbackRecord
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
-from serving._decision_log_reader import log_files, read_decision_log
 
 
 def _decision(tier: str = "small", model: str = "openai/mistral-7b-chat") -> Decision:

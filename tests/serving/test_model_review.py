@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from classifier import ModelRegistry, TfidfTrainer, set_alias
+from classifier.registry import ModelRegistry, set_alias
+from classifier.training import TfidfTrainer
 from policies import default_policy_path
 from tests._review_fixtures import train_tfidf, write_labels, write_routerbench
 

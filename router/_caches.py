@@ -1,0 +1,14 @@
+"""The detectors' per-text caches, cleared together (a benchmark's "new request")."""
+
+from __future__ import annotations
+
+from router._sql import _verdicts
+from router._textscan import view, word_starts, words_of
+
+__all__ = ["clear_detector_caches"]
+
+
+def clear_detector_caches() -> None:
+    """Forget every cached word set, view and SQL verdict: the next scan starts cold."""
+    for cached in (words_of, word_starts, view, _verdicts):
+        cached.cache_clear()
