@@ -12,13 +12,16 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from policies import TierrouteError
 from router import ComplexityScorer, default_scorer
-from serving._metrics import Metrics
+
+if TYPE_CHECKING:  # serving.http imports this module
+    from serving.http import Metrics
 
 __all__ = ["TimedScorer", "load_scorer", "model_download_dir", "registry_uri"]
 

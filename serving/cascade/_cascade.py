@@ -16,12 +16,12 @@ then each tier up; when ``fallback_down`` is set, the tiers below come last):
 
 Each deployment is a litellm Router model group (``tierroute:<tier>:<index>``), so
 litellm applies its timeouts and retries on 5xx per deployment; a deployment that
-keeps failing is skipped by the cascade's circuit breaker (:mod:`serving._breaker`;
+keeps failing is skipped by the cascade's circuit breaker (:mod:`serving.cascade._breaker`;
 litellm never cools down a group of one). The plan walks the groups itself so that
 every attempt is logged and checks run between tiers.
 The completion callable is injectable (default: that Router), so tests need no sockets.
-Streaming lives in :mod:`serving._cascade_stream`, the litellm Router in
-:mod:`serving._litellm_router`.
+Streaming lives in :mod:`serving.cascade._stream`, the litellm Router in
+:mod:`serving.cascade._litellm_router`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from typing import Any, Literal
 
 from policies import BackendError, Deployment, Policy
 from router import Attempt, Decision
-from serving._answer_checks import AnswerChecks, Verdict
-from serving._breaker import BreakerStore, call_result
+from serving.cascade._answer_checks import AnswerChecks, Verdict
+from serving.cascade._breaker import BreakerStore, call_result
 
 __all__ = [
     "Cascade",
@@ -87,7 +87,7 @@ class Plan:
     max_cost_usd: float | None = None
     latency_slo_ms: float | None = None
     input_tokens: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)  # see serving._params
+    extra: Mapping[str, Any] = field(default_factory=dict)  # see serving.http._params
 
     def params_for(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` plus the extra parameters ``target``'s deployment allows."""
@@ -230,7 +230,7 @@ class Cascade:
         self.breaker = breaker
 
     async def admits(self, target: Target) -> bool:
-        """False while ``target``'s circuit is open (see :mod:`serving._breaker`)."""
+        """False while ``target``'s circuit is open (see :mod:`serving.cascade._breaker`)."""
         if self.breaker is None or target.deployment is None:
             return True
         return await self.breaker.allow(target.group)

@@ -15,8 +15,8 @@ import os
 from typing import Any
 
 from policies import Policy
-from serving._cascade import CompletionFn, group_name
 from serving._settings import Settings
+from serving.cascade._cascade import CompletionFn, group_name
 
 __all__ = ["build_completion"]
 
@@ -41,7 +41,7 @@ class _LitellmCompletion:
         return await litellm.acompletion(model=model, **kwargs)
 
     async def aembedding(self, *, model: str, **kwargs: Any) -> Any:
-        """``/v1/embeddings`` (serving._passthrough): policy groups via the Router."""
+        """``/v1/embeddings`` (serving.http._passthrough): policy groups via the Router."""
         if model in self.groups:
             return await self.router.aembedding(model=model, **kwargs)
         import litellm
@@ -49,7 +49,7 @@ class _LitellmCompletion:
         return await litellm.aembedding(model=model, **kwargs)
 
     async def aresponses(self, *, model: str, **kwargs: Any) -> Any:
-        """``/v1/responses`` (serving._passthrough): policy groups via the Router."""
+        """``/v1/responses`` (serving.http._passthrough): policy groups via the Router."""
         if model in self.groups:
             return await self.router.aresponses(model=model, **kwargs)
         import litellm

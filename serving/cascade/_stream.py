@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from router import Attempt
-from serving._answer_checks import Verdict
-from serving._cascade import (
+from serving.cascade._answer_checks import Verdict
+from serving.cascade._cascade import (
     CUT,
     Cascade,
     Plan,

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from policies import TierrouteError
-
 __all__ = ["register"]
 
 
@@ -46,18 +44,14 @@ def shared_command(
         max_per_family=max_per_family or None, sharegpt=sharegpt, scrub_pii=not no_pii_scrub
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("starting", total=None)
-            target = build_shared_dataset(
-                out,
-                data_dir,
-                config,
-                progress=lambda message: bar.update(task, description=message),
-            )
-    except TierrouteError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        target = build_shared_dataset(
+            out,
+            data_dir,
+            config,
+            progress=lambda message: bar.update(task, description=message),
+        )
     _summary(target)
 
 
@@ -76,11 +70,7 @@ def outcomes_command(
     from classifier import shared_data_dir
     from labeling._outcome_dataset import build_outcome_dataset
 
-    try:
-        target = build_outcome_dataset(out, data_dir or shared_data_dir(), tuple(exclude or ()))
-    except TierrouteError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    target = build_outcome_dataset(out, data_dir or shared_data_dir(), tuple(exclude or ()))
     typer.echo(f"wrote {target}")
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from serving.cli._errors import UsageError
+
 if TYPE_CHECKING:
     from classifier._evaluate_report import EvaluationReport
 
@@ -128,8 +130,7 @@ def evaluate_command(
     console.print(f"report: {target / 'report.md'} (+ report.json, {len(report.plots)} PNGs)")
     if card:
         if not Path(model).is_dir():
-            typer.echo(f"error: --card needs an artifact directory, got {model!r}", err=True)
-            raise typer.Exit(2)
+            raise UsageError(f"--card needs an artifact directory, got {model!r}")
         from classifier import model_card_sections, write_model_card
 
         path = write_model_card(model, model_card_sections(report))
@@ -176,8 +177,7 @@ def _compare_option(values: list[str]) -> dict[str, str]:
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not name or not path:
-            typer.echo(f"error: --compare {value!r}: expected NAME=DIR", err=True)
-            raise typer.Exit(2)
+            raise UsageError(f"--compare {value!r}: expected NAME=DIR")
         pairs[name] = path
     return pairs
 

@@ -1,14 +1,12 @@
 """``tierroute keys create|list|revoke``: manage the hashed API key file.
 
 The file is ``--file`` or ``$TIERROUTE_API_KEYS_FILE`` (what ``tierroute serve
---api-keys-file`` reads). See :mod:`serving._keys`.
+--api-keys-file`` reads). See :mod:`serving.http._keys`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -39,10 +37,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="one JSON object per key")] = False,
     ) -> None:
         """List the keys (ids, tenants, limits; never a key)."""
-        from serving._keys import read_key_file
+        from serving.http import read_key_file
 
-        with _errors():
-            entries = read_key_file(file)
+        entries = read_key_file(file)
         for e in entries:
             row = e.model_dump(exclude_none=True, exclude={"hash", "id"})
             if as_json:
@@ -58,10 +55,9 @@ def register(app: typer.Typer) -> None:
         key_id: Annotated[str, typer.Argument(help="the key id `keys list` shows")],
     ) -> None:
         """Remove a key; running services stop accepting it within a second or so."""
-        from serving._keys import revoke_key
+        from serving.http import revoke_key
 
-        with _errors():
-            entry = revoke_key(file, key_id)
+        entry = revoke_key(file, key_id)
         typer.echo(f"revoked key {entry.key_id} (tenant {entry.tenant}) in {file}")
 
 
@@ -84,37 +80,24 @@ def create_command(
     tpm: Annotated[int | None, typer.Option("--tpm", help="tokens per minute")] = None,
 ) -> None:
     """Create a key; print it once (only its hash is stored)."""
-    from serving._keys import create_key
+    from serving.http import create_key
 
-    with _errors():
-        key, entry = create_key(
-            file,
-            tenant,
-            tiers=_split(tiers),
-            models=_split(models),
-            budget_usd=budget_usd,
-            per=per,
-            rpm=rpm,
-            tpm=tpm,
-        )
+    key, entry = create_key(
+        file,
+        tenant,
+        tiers=_split(tiers),
+        models=_split(models),
+        budget_usd=budget_usd,
+        per=per,
+        rpm=rpm,
+        tpm=tpm,
+    )
     typer.echo(key)
     typer.echo(
         f"created key {entry.key_id} for tenant {tenant} in {file}; "
         "the key is shown only now: store it safely",
         err=True,
     )
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """A TierrouteError ends the command with its message and exit code 2."""
-    from policies import TierrouteError
-
-    try:
-        yield
-    except TierrouteError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 def _split(values: list[str] | None) -> list[str] | None:

@@ -1,20 +1,22 @@
-"""The body of ``tierroute label``: progress bar, judge wiring and the summary table.
-
-Lives in ``labeling`` (not ``serving``) so the CLI module stays a thin command list;
-rich output is the CLI's job, so it is allowed here and nowhere else in the package.
+"""``tierroute label``: production logs -> a labeled dataset, with a progress bar, the
+judge (built only when asked for) and a summary table. The labeling itself is
+:func:`labeling.run_labeling`; the rich output lives here, in the CLI.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from labeling._functions import JudgeLike
-from labeling._pipeline import LabelConfig, LabelResult, run_labeling
+import typer
+
 from policies import LabelingError, load_policy
 
-__all__ = ["make_judge", "parse_weights", "run_label_command"]
+if TYPE_CHECKING:  # labeling loads in the command, not when the CLI starts
+    from labeling import JudgeLike, LabelResult
+
+__all__ = ["label_command", "make_judge", "parse_weights", "register", "run_label_command"]
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -44,6 +46,62 @@ def make_judge(
     return judge
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``label`` to the ``tierroute`` app."""
+    app.command("label")(label_command)
+
+
+def label_command(  # noqa: PLR0913 - one option per documented knob
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="log files (JSONL, .jsonl.gz, CSV, Parquet) or directories of them"),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="output dataset directory")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto|openai|litellm|decisions|outcomes")
+    ] = "auto",
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="litellm model string of an LLM judge")
+    ] = None,
+    judge_api_base: Annotated[
+        str | None, typer.Option("--judge-api-base", help="API base URL for the judge")
+    ] = None,
+    no_pii_scrub: Annotated[
+        bool, typer.Option("--no-pii-scrub", help="keep emails, phones, cards, keys")
+    ] = False,
+    aggregate: Annotated[
+        str, typer.Option("--aggregate", help="vote (weighted vote) | model (label model)")
+    ] = "vote",
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="vote weights: name=w,... e.g. length=0.5")
+    ] = None,
+    near_dup: Annotated[
+        float | None,
+        typer.Option("--near-dup", help="merge prompts with MiniLM cosine >= THRESHOLD"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="prompt worker processes (0: none)")
+    ] = None,
+) -> None:
+    """Turn production logs into a labeled dataset (labels.parquet + data card)."""
+    run_label_command(
+        inputs,
+        out,
+        fmt=fmt,
+        policy_path=policy,
+        judge_model=judge,
+        judge_api_base=judge_api_base,
+        scrub_pii=not no_pii_scrub,
+        aggregate=aggregate,
+        weights=weights,
+        near_dup=near_dup,
+        workers=workers,
+    )
+
+
 def run_label_command(
     inputs: list[Path],
     out: Path,
@@ -61,6 +119,7 @@ def run_label_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from labeling import LabelConfig, run_labeling
     from policies import default_policy
 
     policy = load_policy(policy_path) if policy_path else default_policy()

@@ -1,4 +1,5 @@
-"""``tierroute policy init``: a commented starter policy for real providers.
+"""``tierroute policy init|validate``: a commented starter policy for real providers,
+and the check (with warnings) of any policy file.
 
     tierroute policy init --providers openai,anthropic,vllm --out policy.yaml
     tierroute policy validate policy.yaml
@@ -148,30 +149,55 @@ def starter_policy(providers: list[str]) -> str:
     return "\n".join(out)
 
 
-def register(policy_app: typer.Typer) -> None:
-    """Add ``policy init`` to the ``tierroute policy`` group."""
+def register(app: typer.Typer) -> None:
+    """Add the ``policy`` command group (``init``, ``validate``) to the ``tierroute`` app."""
+    policy_app = typer.Typer(help="Check routing policies.", no_args_is_help=True)
+    app.add_typer(policy_app, name="policy")
+    policy_app.command("validate")(validate_command)
+    policy_app.command("init")(init_command)
 
-    @policy_app.command("init")
-    def init_command(
-        providers: Annotated[
-            str, typer.Option("--providers", help=f"comma-separated: {','.join(PROVIDERS)}")
-        ] = "openai",
-        out: Annotated[Path, typer.Option("--out", help="file to write")] = Path("policy.yaml"),
-        force: Annotated[bool, typer.Option("--force", help="overwrite OUT")] = False,
-    ) -> None:
-        """Write a commented starter policy for real providers (validated before writing)."""
-        from policies import PolicyError, parse_policy
 
-        names = [p.strip() for p in providers.split(",") if p.strip()]
-        try:
-            text = starter_policy(names)
-            parse_policy(text, source=str(out))  # never write a policy that does not load
-        except PolicyError as exc:
-            for problem in exc.problems:
-                typer.echo(f"error: {problem}", err=True)
-            raise typer.Exit(2) from exc
-        if out.exists() and not force:
-            typer.echo(f"error: {out} exists (use --force to overwrite)", err=True)
-            raise typer.Exit(2)
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}; next: tierroute policy validate {out}")
+def validate_command(
+    path: Annotated[Path, typer.Argument(help="policy YAML file")],
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 on warnings")] = False,
+) -> None:
+    """Exit 0 with a summary if PATH is a valid policy; else exit 2, one line per problem.
+
+    Warnings (file:line) follow: a key pasted into api_key_env, tiers not cheapest
+    first, model strings litellm does not know, unset credential variables, a forced
+    tier whose context window is below its rule's min_tokens."""
+    from policies import load_policy
+    from serving.cli._policy_lint import lint_policy
+
+    policy = load_policy(path)  # PolicyError: exit 2, one line per problem
+    warnings = lint_policy(policy, path)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    tiers = ", ".join(f"{t.name}({len(t.deployments)})" for t in policy.tiers)
+    typer.echo(
+        f"{path}: valid policy {policy.version_string}: tiers {tiers}; "
+        f"{len(policy.overrides)} override rules; strategy {policy.classifier.strategy}; "
+        f"{len(warnings)} warnings"
+    )
+    if strict and warnings:
+        raise typer.Exit(1)
+
+
+def init_command(
+    providers: Annotated[
+        str, typer.Option("--providers", help=f"comma-separated: {','.join(PROVIDERS)}")
+    ] = "openai",
+    out: Annotated[Path, typer.Option("--out", help="file to write")] = Path("policy.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="overwrite OUT")] = False,
+) -> None:
+    """Write a commented starter policy for real providers (validated before writing)."""
+    from policies import parse_policy
+    from serving.cli._errors import UsageError
+
+    names = [p.strip() for p in providers.split(",") if p.strip()]
+    text = starter_policy(names)
+    parse_policy(text, source=str(out))  # never write a policy that does not load
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists (use --force to overwrite)")
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}; next: tierroute policy validate {out}")

@@ -7,7 +7,7 @@ Each warning names ``file:line`` and the field:
   the previous tier's cheapest, for the tier's expected output);
 - a model string litellm does not know (unknown provider; or, for a hosted provider
   without ``api_base``, a model missing from litellm's model map: a typo, usually);
-- credentials the environment lacks (:mod:`serving._credentials`), and an
+- credentials the environment lacks (:mod:`serving.cascade._credentials`), and an
   ``api_key_env`` that is unset for a deployment with ``api_base`` (a placeholder key
   is sent: fine for a local server that wants none);
 - a rule that forces a tier for long prompts (``min_tokens``) when no deployment of
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policies import Deployment, Policy, field_line_finder
-from serving._credentials import deployment_credential_problem
+from serving.cascade import deployment_credential_problem
 
 __all__ = ["PolicyWarning", "lint_policy"]
 

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from policies import TierrouteError
-
 if TYPE_CHECKING:
     from labeling._replay import RoutedLog
     from policies import Policy
@@ -41,23 +39,9 @@ FormatOpt = Annotated[str, typer.Option("--format", help="auto|openai|litellm|de
 
 def register(app: typer.Typer) -> None:
     """Add ``replay``, ``calibrate`` and ``drift`` to the ``tierroute`` app."""
-    app.command("replay")(_errors_exit_2(replay_command))
-    app.command("calibrate")(_errors_exit_2(calibrate_command))
-    app.command("drift")(_errors_exit_2(drift_command))
-
-
-def _errors_exit_2(command: Any) -> Any:
-    import functools
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except TierrouteError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-
-    return wrapper
+    app.command("replay")(replay_command)
+    app.command("calibrate")(calibrate_command)
+    app.command("drift")(drift_command)
 
 
 def _load(

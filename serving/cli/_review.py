@@ -18,7 +18,8 @@ from typing import Annotated
 import typer
 
 from policies import Policy
-from serving._cli_evaluate import TrackingOption
+from serving.cli._errors import UsageError
+from serving.cli._evaluate import TrackingOption
 
 __all__ = ["register"]
 
@@ -125,8 +126,7 @@ def promote_command(
     from classifier import ModelRegistry, PromotionRefused, promote
 
     if force and not reason.strip():
-        typer.echo("--force needs a --reason: it is recorded on the version", err=True)
-        raise typer.Exit(2)
+        raise UsageError("--force needs a --reason: it is recorded on the version")
     chosen = _policy(policy)
     target = chosen.classifier.target_tier_share.get(chosen.tier_names[-1])
     try:

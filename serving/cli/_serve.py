@@ -77,8 +77,9 @@ def serve(flags: dict[str, Any]) -> None:
     from pydantic import ValidationError
 
     from policies import TierrouteError, load_policy
-    from serving._app import create_app, load_scorer
+    from serving._scoring import load_scorer
     from serving._settings import Settings
+    from serving.http import create_app
 
     try:
         settings = Settings(**flags)
@@ -90,7 +91,7 @@ def serve(flags: dict[str, Any]) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(settings, scorer=scorer) if settings.workers == 1 else "serving._app:worker_app",
+        create_app(settings, scorer=scorer) if settings.workers == 1 else "serving.http:worker_app",
         factory=settings.workers > 1,
         workers=settings.workers,
         log_level="warning",

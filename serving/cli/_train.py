@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from policies import TierrouteError
+from serving.cli._errors import UsageError
 
 if TYPE_CHECKING:
     from classifier._train_run import TrainingReport
@@ -23,8 +23,24 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``train`` command to ``app``."""
+    """Add ``train`` and ``baseline`` to the ``tierroute`` app."""
     app.command("train")(train_command)
+    app.command("baseline")(baseline_command)
+
+
+def baseline_command(
+    out: Annotated[
+        Path | None, typer.Option(help="artifact path (default: the shipped one)")
+    ] = None,
+) -> None:
+    """Retrain the TF-IDF + logistic-regression baseline scorer on RouterBench."""
+    import json
+
+    from classifier import DEFAULT_TFIDF_PATH, train_routerbench_baseline
+
+    target = out or DEFAULT_TFIDF_PATH
+    metrics = train_routerbench_baseline(target)
+    typer.echo(f"wrote {target}: {json.dumps(metrics)}")
 
 
 def train_command(  # noqa: PLR0913 - one option per documented knob
@@ -75,8 +91,7 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
 ) -> None:
     """Train a classifier artifact from a label dataset (see --mode)."""
     if mode not in ("head", "distill"):
-        typer.echo(f"error: --mode {mode!r}: expected 'head' or 'distill'", err=True)
-        raise typer.Exit(2)
+        raise UsageError(f"--mode {mode!r}: expected 'head' or 'distill'")
     if mode == "head":
         _train_head(data, out, base, quick, max_examples)
         return
@@ -92,18 +107,14 @@ def train_command(  # noqa: PLR0913 - one option per documented knob
         num_threads=min(2, threads),
         progress=not quiet,
     )
-    try:
-        report = train_label_dataset(
-            data,
-            out,
-            trainer=trainer,
-            max_examples=max_examples,
-            unlabeled_max=unlabeled,
-            teacher_out=teacher_out,
-        )
-    except TierrouteError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    report = train_label_dataset(
+        data,
+        out,
+        trainer=trainer,
+        max_examples=max_examples,
+        unlabeled_max=unlabeled,
+        teacher_out=teacher_out,
+    )
     _print_summary(report)
 
 
@@ -112,18 +123,14 @@ def _train_head(
 ) -> None:
     from classifier._head_fit import C_GRID, HEAD_BLOCKS, QUICK_BLOCKS, QUICK_C, train_head
 
-    try:
-        report = train_head(
-            data,
-            out,
-            base=base,
-            blocks=QUICK_BLOCKS if quick else HEAD_BLOCKS,
-            c_grid=QUICK_C if quick else C_GRID,
-            max_examples=max_examples,
-        )
-    except TierrouteError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    report = train_head(
+        data,
+        out,
+        base=base,
+        blocks=QUICK_BLOCKS if quick else HEAD_BLOCKS,
+        c_grid=QUICK_C if quick else C_GRID,
+        max_examples=max_examples,
+    )
     losses = ", ".join(f"C={c:g}: {v:.4f}" for c, v in report.val_loss.items())
     typer.echo(
         f"{report.out_dir}  {report.version}\nhead over {'+'.join(report.blocks)}, C={report.c:g} "

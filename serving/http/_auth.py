@@ -12,8 +12,8 @@ The config never holds a raw key, only ``sha256:<hex>`` of it (:func:`hash_key`)
         rpm: 60                       # optional: requests / tokens per minute
         tpm: 100000
 
-``tierroute keys create`` writes such entries (see :mod:`serving._keys`); the limits
-are enforced by :mod:`serving._limits`.
+``tierroute keys create`` writes such entries (see :mod:`serving.http._keys`); the limits
+are enforced by :mod:`serving.http._limits`.
 
 With no keys configured, auth is off and every request gets :data:`ANONYMOUS`.
 Clients send the key as ``Authorization: Bearer <key>`` (what the ``openai`` client
@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.requests import Request
 
 from policies import TierrouteError
-from serving._limits import KeyLimits
+from serving.http._limits import KeyLimits
 
 __all__ = [
     "ANONYMOUS",

@@ -15,7 +15,6 @@ before ``data: [DONE]``), so an answer a client received always has its record.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -26,36 +25,20 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from policies import PromptError
 from router import DecisionRecord, estimate_tokens
-from serving._auth import Principal
-from serving._cascade import CascadeError, Outcome, Plan
-from serving._cascade_stream import CLIENT_GONE, OpenStream, open_stream
-from serving._chat_call import AUTO_MODELS, ChatCall, decision_dict, last_user_text
-from serving._conversations import conversation_of
-from serving._decision_log import new_request_id
-from serving._gateway import admit
-from serving._guards import ClientGone, cancel_on_disconnect
-from serving._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
-from serving._spend import COST_HEADER, format_cost, request_cost
+from serving.cascade import CLIENT_GONE, CascadeError, OpenStream, Outcome, Plan, open_stream
+from serving.http._chat_call import ChatCall
+from serving.http._conversations import conversation_of
+from serving.http._gateway import admit
+from serving.http._guards import ClientGone, cancel_on_disconnect
+from serving.http._openai_api import ApiError, ChatCompletionRequest, error_body, parse_body
+from serving.http._record import last_user_text
+from serving.http._runtime import principal_of, request_id_of, runtime_of
+from serving.http._spend import COST_HEADER, format_cost, request_cost
 
 if TYPE_CHECKING:
-    from serving._app import Runtime
+    pass
 
-__all__ = [
-    "AUTO_MODELS",
-    "add_chat_routes",
-    "decision_dict",
-    "principal_of",
-    "last_user_text",
-    "request_id_of",
-]
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-
-
-def request_id_of(request: Request) -> str:
-    """The client's ``x-request-id`` when it is a sane token, else a new id."""
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else new_request_id()
+__all__ = ["add_chat_routes"]
 
 
 def _check_encodable(messages: list[dict[str, Any]]) -> None:
@@ -191,17 +174,9 @@ async def _stream(call: ChatCall, plan: Plan) -> Response:
     return StreamingResponse(_sse(call, opened), media_type="text/event-stream", headers=headers)
 
 
-async def principal_of(request: Request) -> Principal:
-    """The caller (FastAPI dependency): the API key's principal, or anonymous.
-
-    ``async`` on purpose: FastAPI runs a sync dependency in a worker thread."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime.authenticator(request)
-
-
 async def chat_completions(request: Request) -> Response:
     """``POST /v1/chat/completions`` (see the module docstring)."""
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     principal = await principal_of(request)
     body = await parse_body(request, ChatCompletionRequest)
     messages = body.message_dicts()

@@ -1,7 +1,7 @@
 """One ``/v1/chat/completions`` request on its way through the service.
 
 :class:`ChatCall` resolves the request's ``model`` to a cascade plan (see
-:mod:`serving._chat` for what each model string means), builds the ``x-tierroute-*``
+:mod:`serving.http._chat` for what each model string means), builds the ``x-tierroute-*``
 response headers and the decision-log record, and writes that record, noting the
 answering tier for sticky conversations and observing the metrics.
 """
@@ -16,43 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 from policies import Policy, PromptError
 from router import Attempt, Decision, DecisionRecord
-from serving._auth import Principal
-from serving._cascade import Plan, Target, passthrough_plan, plan_for_decision, plan_for_model
-from serving._conversations import Conversation
-from serving._decision_log import prompt_sha256, utc_now_iso
-from serving._gateway import after_request, after_request_now
-from serving._openai_api import ApiError, ChatCompletionRequest
-from serving._params import check_extra_params, refuse_steering
-from serving._reload import PolicyState
+from serving.cascade import Plan, Target, passthrough_plan, plan_for_decision, plan_for_model
+from serving.http._auth import Principal
+from serving.http._conversations import Conversation
+from serving.http._gateway import after_request, after_request_now
+from serving.http._openai_api import ApiError, ChatCompletionRequest
+from serving.http._params import check_extra_params, refuse_steering
+from serving.http._record import decision_record, last_user_text
+from serving.http._reload import PolicyState
 
 if TYPE_CHECKING:
-    from serving._app import Runtime
+    from serving.http._runtime import Runtime
 
-__all__ = ["AUTO_MODELS", "ChatCall", "decision_dict", "last_user_text"]
+__all__ = ["AUTO_MODELS", "ChatCall"]
 
 
 AUTO_MODELS = frozenset({"auto", "tierroute/auto"})
-
-
-def last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def decision_dict(decision: Decision) -> dict[str, Any]:
-    """``Decision.to_dict()`` without ``dataclasses.asdict``'s deep copies (hot path)."""
-    data = dict(decision.__dict__)
-    data["scores"] = dict(decision.scores)
-    for key in ("reasons", "rules", "detectors"):
-        data[key] = list(data[key])
-    data["detector_turns"] = dict(decision.detector_turns)
-    return data
 
 
 @dataclass
@@ -68,7 +47,7 @@ class ChatCall:
     decision: Decision | None = None
     plan: Plan | None = None
     conversation: Conversation | None = None
-    started_ns: int = field(default_factory=time.time_ns)  # for the trace (serving._tracing)
+    started_ns: int = field(default_factory=time.time_ns)  # for the trace (serving.http._tracing)
     decided_ns: int | None = None
     trace_headers: Mapping[str, str] | None = None  # the caller's traceparent, if any
     logged: bool = False  # its record was written (one record per request)
@@ -180,22 +159,19 @@ class ChatCall:
             meta["failed_check"] = failed_check
         if error or cancelled:
             meta["error"] = error or "client_disconnected"
-        return DecisionRecord(
-            request_id=self.request_id,
-            timestamp=utc_now_iso(),
-            prompt_sha256=prompt_sha256(prompt),
-            decision=decision_dict(self.decision) if self.decision else {},
-            attempts=tuple(attempts),
+        return decision_record(
+            self.request_id,
+            prompt,
+            self.principal,
+            metadata=meta,
+            decision=self.decision,
+            attempts=attempts,
             status="cancelled" if cancelled else ("error" if error else "ok"),
-            tenant=self.principal.tenant,
-            prompt=prompt,
             response=text,
             final_model=target.model if target else None,
             final_tier=target.tier if target else None,
             escalations=escalations,
-            metadata=meta,
-            conversation_id=self.conversation.id if self.conversation else None,
-            user_turns=self.conversation.user_turns if self.conversation else None,
+            conversation=self.conversation,
         )
 
     async def log(self, record: DecisionRecord) -> None:

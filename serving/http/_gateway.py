@@ -1,11 +1,11 @@
 """What every proxied request does around its backend call, whatever the endpoint.
 
 Before: :func:`admit` checks the key's budget and rate limits
-(:mod:`serving._limits`). After the decision-log record is written:
+(:mod:`serving.http._limits`). After the decision-log record is written:
 :func:`after_request` shares the conversation's tier (Redis), adds the real cost and
 tokens to the key's budget and windows, and emits the request's trace
-(:mod:`serving._tracing`). Chat (:mod:`serving._chat_call`) and the pass-through
-endpoints (:mod:`serving._passthrough`) call these, so all of them get the same
+(:mod:`serving.http._tracing`). Chat (:mod:`serving.http._chat_call`) and the pass-through
+endpoints (:mod:`serving.http._passthrough`) call these, so all of them get the same
 limits, accounting and traces.
 """
 
@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from router import DecisionRecord
-from serving._spend import account
 from serving._state import StateError
+from serving.http._spend import account
 
 if TYPE_CHECKING:
-    from serving._app import Runtime
-    from serving._auth import Principal
+    from serving.http._auth import Principal
+    from serving.http._runtime import Runtime
 
 __all__ = ["admit", "after_request", "after_request_now"]
 

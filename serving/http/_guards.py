@@ -25,8 +25,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from starlette.requests import Request
 
-from serving._metrics import Metrics
-from serving._openai_api import ApiError, error_body
+from serving.http._metrics import Metrics
+from serving.http._openai_api import ApiError, error_body
 
 __all__ = ["ClientGone", "CpuPool", "LoadShedMiddleware", "cancel_on_disconnect"]
 

@@ -5,7 +5,7 @@ store that follows the file while the service runs.
     tierroute keys list --file keys.yaml
     tierroute keys revoke --file keys.yaml ab12cd34ef56
 
-The file holds hashes only (``sha256:<hex>``, see :func:`serving._auth.hash_key`);
+The file holds hashes only (``sha256:<hex>``, see :func:`serving.http._auth.hash_key`);
 the key itself is printed once, by ``create``, and cannot be recovered. Writes
 replace the file atomically (mode 0600). A running service re-reads the file when
 its modification time changes (checked at most once a second), so a created key
@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from policies import TierrouteError
-from serving._auth import ApiKeyEntry, KeyStore, generate_key, hash_key
+from serving.http._auth import ApiKeyEntry, KeyStore, generate_key, hash_key
 
 __all__ = ["FollowedKeyStore", "create_key", "read_key_file", "revoke_key"]
 
@@ -118,7 +118,7 @@ def revoke_key(path: Path, key_id: str) -> ApiKeyEntry:
 
 class FollowedKeyStore:
     """The key store of a file, re-read when the file changes (a callable for
-    :class:`serving._auth.Authenticator`). A file that became invalid keeps the last
+    :class:`serving.http._auth.Authenticator`). A file that became invalid keeps the last
     good keys and logs the problem once per change."""
 
     def __init__(self, path: Path, check_every_s: float = 1.0) -> None:

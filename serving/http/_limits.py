@@ -1,6 +1,6 @@
 """Per-key budgets and rate limits, checked before any backend is called.
 
-A key (see :mod:`serving._auth`) may carry:
+A key (see :mod:`serving.http._auth`) may carry:
 
 - ``budget_usd`` per ``budget_period`` (``day`` or ``month``, UTC calendar periods):
   once the key's spend in the period reaches the budget, requests get 429
@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from serving._openai_api import ApiError
+from serving.http._openai_api import ApiError
 
 if TYPE_CHECKING:
-    from serving._auth import Principal
     from serving._state import SharedState
+    from serving.http._auth import Principal
 
 __all__ = ["KeyLimits", "Limiter", "RateLimitError"]
 

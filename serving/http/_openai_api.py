@@ -5,7 +5,7 @@ with a fitting status: bad input is a 4xx that names the field, never a 500.
 
     TierrouteError subclass        status  type
     PromptError / bad JSON/schema  400     invalid_request_error
-    AuthError (serving._auth)      401/403 its own (``exc.status_code``)
+    AuthError (serving.http._auth)      401/403 its own (``exc.status_code``)
     ApiError                       its own (404 unknown model, 413 too large, 503 not ready)
     BackendError                   502 (504 when every attempt timed out; 4xx if upstream said so)
     ClassifierError / other        500     server_error
@@ -92,7 +92,7 @@ def _finite(low: float, high: float, what: str) -> Any:
 class ChatCompletionRequest(BaseModel):
     """The OpenAI chat request: the parameters this service supports, with OpenAI's
     ranges. Other keys are kept in ``model_extra`` and refused unless the policy lets
-    the deployment called take them (``extra_params``; see :mod:`serving._params`)."""
+    the deployment called take them (``extra_params``; see :mod:`serving.http._params`)."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from serving._openai_api import ChatCompletionRequest, RouteRequest
+from serving.http._openai_api import ChatCompletionRequest, RouteRequest
 
 __all__ = ["install_openapi"]
 

@@ -1,6 +1,6 @@
 """Which request parameters reach a backend: OpenAI's, plus what the policy allows.
 
-:class:`~serving._openai_api.ChatCompletionRequest` types and range-checks the OpenAI
+:class:`~serving.http._openai_api.ChatCompletionRequest` types and range-checks the OpenAI
 parameters this service supports. Anything else a client sends is refused with a 400
 that names it (OpenAI's "Unrecognized request argument supplied"), before any backend
 is called, unless every condition holds:
@@ -9,7 +9,7 @@ is called, unless every condition holds:
   headers, retries, timeouts, mock answers, ``litellm_*``...): those are refused even
   when a policy lists them (the policy loader refuses such policies too);
 - a deployment of the plan lists it in ``extra_params``; it then goes to those
-  deployments only (:meth:`serving._cascade.Plan.params_for`);
+  deployments only (:meth:`serving.cascade._cascade.Plan.params_for`);
 - its value holds no NaN or infinity.
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies import steering_param
-from serving._cascade import Plan
-from serving._openai_api import ApiError
+from serving.cascade import Plan
+from serving.http._openai_api import ApiError
 
 __all__ = ["check_extra_params", "refuse_steering", "refuse_unknown"]
 

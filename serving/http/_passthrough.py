@@ -4,7 +4,7 @@ Nothing is routed: ``model`` names a policy deployment (by its model string, sen
 through the litellm Router with the deployment's ``api_base`` and key) or, with
 ``passthrough`` on, any model litellm knows. The request gets what a chat request
 gets around the backend call: API-key auth (model and tier restrictions), the key's
-budget and rate limits (:mod:`serving._gateway`), one decision-log record (endpoint,
+budget and rate limits (:mod:`serving.http._gateway`), one decision-log record (endpoint,
 attempt, tokens, cost), the trace, and the ``x-tierroute-cost-usd`` header (also
 ``usage.cost``). ``/v1/responses`` is non-streaming here (``stream: true`` is a 400).
 """
@@ -22,8 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from router import Attempt, DecisionRecord, estimate_tokens
-from serving._auth import Principal
-from serving._cascade import (
+from serving.cascade import (
     Target,
     as_dict,
     cascade_error,
@@ -33,22 +32,23 @@ from serving._cascade import (
     plan_for_model,
     short_error,
 )
-from serving._chat import principal_of, request_id_of
-from serving._decision_log import prompt_sha256, utc_now_iso
-from serving._gateway import admit, after_request
-from serving._openai_api import ApiError, parse_body
-from serving._params import refuse_unknown
-from serving._spend import COST_HEADER, format_cost, request_cost
+from serving.http._auth import Principal
+from serving.http._gateway import admit, after_request
+from serving.http._openai_api import ApiError, parse_body
+from serving.http._params import refuse_unknown
+from serving.http._record import decision_record
+from serving.http._runtime import principal_of, request_id_of
+from serving.http._spend import COST_HEADER, format_cost, request_cost
 
 if TYPE_CHECKING:
-    from serving._app import Runtime
+    from serving.http._runtime import Runtime
 
 __all__ = ["add_passthrough_routes"]
 
 
 class PassRequest(BaseModel):
     """A pass-through request: ``model``, ``input`` and the typed OpenAI parameters of
-    its endpoint; anything else is a 400 naming it (:func:`serving._params.refuse_unknown`),
+    its endpoint; anything else is a 400 naming it (:func:`serving.http._params.refuse_unknown`),
     so no client picks the endpoint, key, headers or retries of the call."""
 
     model_config = ConfigDict(extra="allow")
@@ -82,7 +82,7 @@ class ResponsesRequest(PassRequest):
 
 @dataclass
 class PassCall:
-    """One pass-through request (what :func:`serving._gateway.after_request` reads)."""
+    """One pass-through request (what :func:`serving.http._gateway.after_request` reads)."""
 
     runtime: Runtime
     principal: Principal
@@ -141,18 +141,15 @@ def _record(
         meta["key_id"] = call.principal.key_id
     if error:
         meta["error"] = error
-    return DecisionRecord(
-        request_id=call.request_id,
-        timestamp=utc_now_iso(),
-        prompt_sha256=prompt_sha256(text),
-        decision={},
+    return decision_record(
+        call.request_id,
+        text,
+        call.principal,
+        metadata=meta,
         attempts=(attempt,),
         status="error" if error else "ok",
-        tenant=call.principal.tenant,
-        prompt=text,
         final_model=attempt.model if not error else None,
         final_tier=attempt.tier if not error else None,
-        metadata=meta,
     )
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from serving._metrics import Metrics
+from serving.http._metrics import Metrics
 
 __all__ = ["RequestMetricsMiddleware"]
 

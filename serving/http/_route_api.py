@@ -8,53 +8,23 @@ dropped when the client leaves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from router import Decision, DecisionRecord
-from serving._auth import Principal
-from serving._chat import principal_of, request_id_of
-from serving._chat_call import decision_dict, last_user_text
-from serving._conversations import Conversation, conversation_of
-from serving._decision_log import prompt_sha256, utc_now_iso
-from serving._guards import cancel_on_disconnect
-from serving._openai_api import ApiError, RouteRequest, parse_body
+from serving.http._conversations import conversation_of
+from serving.http._guards import cancel_on_disconnect
+from serving.http._openai_api import ApiError, RouteRequest, parse_body
+from serving.http._record import decision_record, last_user_text
+from serving.http._runtime import principal_of, request_id_of, runtime_of
 
-if TYPE_CHECKING:
-    from serving._app import Runtime
-
-__all__ = ["add_route_api", "route_record"]
-
-
-def route_record(
-    request_id: str,
-    prompt: Any,
-    decision: Decision,
-    principal: Principal,
-    conversation: Conversation | None = None,
-) -> DecisionRecord:
-    """The log record of a ``/v1/route`` decision (no attempts: nothing was called)."""
-    text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
-    return DecisionRecord(
-        request_id=request_id,
-        timestamp=utc_now_iso(),
-        prompt_sha256=prompt_sha256(text),
-        decision=decision_dict(decision),
-        attempts=(),
-        status="ok",
-        tenant=principal.tenant,
-        prompt=text,
-        metadata={"endpoint": "/v1/route"},
-        conversation_id=conversation.id if conversation else None,
-        user_turns=conversation.user_turns if conversation else None,
-    )
+__all__ = ["add_route_api"]
 
 
 async def route(request: Request) -> Response:
     """``POST /v1/route``: prompt | messages | prompts (+ metadata) -> Decision JSON."""
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     principal = await principal_of(request)
     body = await parse_body(request, RouteRequest)
     router = runtime.snapshot().router
@@ -80,13 +50,21 @@ async def route(request: Request) -> Response:
         decisions[0] = runtime.conversations.route_turn(router, decisions[0], conversation)
         await runtime.conversations.flush()
     rid = request_id_of(request)
-    data = [decision_dict(d) for d in decisions]
+    data = [d.to_dict() for d in decisions]
     for item in data:
         runtime.metrics.observe_decision(item)
     if runtime.log is not None and runtime.settings.log_route_requests:
         for i, (prompt, decision) in enumerate(zip(prompts, decisions, strict=True)):
             rid_i = f"{rid}-{i}" if batch else rid
-            record = route_record(rid_i, prompt, decision, principal, conversation)
+            text = prompt if isinstance(prompt, str) else last_user_text(list(prompt))
+            record = decision_record(
+                rid_i,
+                text,
+                principal,
+                metadata={"endpoint": "/v1/route"},
+                decision=decision,
+                conversation=conversation,
+            )
             await runtime.log.awrite(record)
     headers = {"x-tierroute-request-id": rid}
     if batch:

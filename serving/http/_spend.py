@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from router import Attempt
 
 if TYPE_CHECKING:
-    from serving._auth import Principal
-    from serving._limits import Limiter
+    from serving.http._auth import Principal
+    from serving.http._limits import Limiter
 
 __all__ = ["COST_HEADER", "account", "attempt_cost", "format_cost", "request_cost"]
 

@@ -3,7 +3,7 @@ judge's verdicts, and the OpenAI response shapes that carry them.
 
 Everything here is pure and deterministic: the same (model, prompt) always gets the
 same answer, so tests and demos can assert on it. The HTTP side lives in
-:mod:`serving._backends`.
+:mod:`serving.sim._server`.
 """
 
 from __future__ import annotations

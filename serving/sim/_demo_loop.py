@@ -21,26 +21,18 @@ down (answers 500), so its requests fall back to the plain deployment.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from policies import BackendError, Policy, load_policy
 from router import DecisionRecord
 
 if TYPE_CHECKING:
-    from serving._backends_sim import BackendConfig
+    from serving.sim._answers import BackendConfig
 
-__all__ = ["LoopResult", "LoopRow", "run_demo_loop"]
+__all__ = ["LoopResult", "LoopRow", "label_log", "run_demo_loop"]
 
 DEFAULT_BACKEND_BASE = "http://127.0.0.1:8790/v1"  # where the shipped policy points
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -86,57 +78,11 @@ class LoopResult:
         return sum(r.fallbacks for r in self.rows)
 
 
-class _ServiceProcess:
-    """``tierroute serve`` in a child process; ready when ``/readyz`` answers 200."""
-
-    def __init__(self, args: list[str], log: Path, startup_timeout_s: float = 90.0) -> None:
-        from serving._backends import _free_port
-
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.output = log
-        self.startup_timeout_s = startup_timeout_s
-        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "TIERROUTE_POLICY_POLL_S": ""}
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        command = [sys.executable, "-c", "from serving._cli import main; main()", "serve"]
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [*command, *args, "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-
-    def wait_ready(self) -> None:
-        import httpx
-
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BackendError(f"tierroute serve exited: {self._tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.1)
-        raise BackendError(f"tierroute serve: not ready on {self.url}: {self._tail()}")
-
-    def stop(self) -> None:
-        from serving._backends import stop_process
-
-        stop_process(self.proc, timeout_s=10)
-
-    def _tail(self) -> str:
-        return self.output.read_text(errors="replace")[-2000:]
-
-
 def demo_backend_config(
     policy: Policy, prompts: Sequence[str], *, latency_scale: float, faults: bool
 ) -> BackendConfig:
     """Backends for ``policy``'s models; with ``faults``, one refusal and a 500-ing deployment."""
-    from serving._backends_sim import default_backend_config, prompt_sha256
+    from serving.sim._answers import default_backend_config, prompt_sha256
 
     config = default_backend_config(policy, latency_scale=latency_scale)
     if not faults:
@@ -176,7 +122,7 @@ def run_demo_loop(
 ) -> LoopResult:
     """Start backends and service, send ``prompts``, stop both; the log lands in ``workdir``."""
     from policies import default_policy_path
-    from serving._backends import BackendProcess
+    from serving.sim._process import BackendProcess, ServiceProcess
 
     source = policy_path or default_policy_path()
     policy = load_policy(source)
@@ -187,7 +133,8 @@ def run_demo_loop(
     policy_file.write_text(text, encoding="utf-8")
     log = workdir / "decisions.jsonl"
     args = ["--policy", str(policy_file), "--decision-log", str(log)]
-    service = _ServiceProcess(args, workdir / "service.out")  # starts while the backends do
+    service = ServiceProcess(args, workdir / "service.out", {"TIERROUTE_POLICY_POLL_S": ""})
+    service.launch()  # starts while the backends do
     try:
         backend.start()
         service.wait_ready()
@@ -250,46 +197,8 @@ def _collect(
     return LoopResult(tuple(rows), log, len(records))
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through run_demo_loop's finally
-
-
 def _name(model: str) -> str:
     return model.split("/", 1)[1] if "/" in model else model
-
-
-def render_loop(result: LoopResult) -> None:
-    """The decisions table and the cost summary."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=max(Console().width, 130))
-    table = Table(title="tierroute loop: openai client -> tierroute serve -> simulated backends")
-    table.add_column("prompt", no_wrap=True, max_width=36)
-    for column in ("decided", "answered", "model", "spec", "esc", "fb", "tries"):
-        table.add_column(column, overflow="fold")
-    table.add_column("cost $", justify="right")
-    table.add_column("frontier $", justify="right")
-    for r in result.rows:
-        table.add_row(
-            " ".join(r.prompt.split())[:40],
-            r.decided_tier,
-            r.tier,
-            r.model.removeprefix("openai/"),
-            "yes" if r.speculative else "no",
-            str(r.escalations),
-            str(r.fallbacks),
-            str(r.attempts),
-            f"{r.cost_usd:.5f}",
-            f"{r.frontier_cost_usd:.5f}",
-        )
-    console.print(table)
-    saved = 1 - result.cost_usd / result.frontier_cost_usd if result.frontier_cost_usd else 0.0
-    console.print(
-        f"{len(result.rows)} requests, {result.log_records} decision records: "
-        f"cost ${result.cost_usd:.4f} vs ${result.frontier_cost_usd:.4f} all-frontier "
-        f"({saved:.0%} saved); {result.escalations} escalations, {result.fallbacks} fallbacks"
-    )
 
 
 def label_log(log: Path, out: Path) -> dict[str, Any]:
@@ -299,49 +208,3 @@ def label_log(log: Path, out: Path) -> dict[str, Any]:
     result = run_labeling([log], out, LabelConfig(format="decisions"), workers=0)
     counts: dict[str, Any] = result.card["counts"]
     return {**counts, "labels": result.card["labels"], "path": result.labels_path}
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``demo-loop`` command to the ``tierroute`` app."""
-
-    @app.command("demo-loop")
-    def demo_loop_command(
-        prompts: Annotated[Path, typer.Option(help="JSONL with a 'prompt' field per line")] = Path(
-            "examples/prompts.jsonl"
-        ),
-        policy: Annotated[
-            Path | None, typer.Option("--policy", help="policy YAML (default: the shipped one)")
-        ] = None,
-        latency_scale: Annotated[
-            float, typer.Option(help="multiply the simulated latencies (0 = none)")
-        ] = 0.02,
-        faults: Annotated[
-            bool, typer.Option("--faults/--no-faults", help="inject a refusal and a 500ing model")
-        ] = True,
-        label: Annotated[
-            bool, typer.Option("--label/--no-label", help="label the decision log afterwards")
-        ] = True,
-        workdir: Annotated[
-            Path | None, typer.Option(help="keep policy, log and labels here (default: temp)")
-        ] = None,
-    ) -> None:
-        """Start backends and service, send the example prompts, show cost vs all-frontier."""
-        from serving._cli import _read_jsonl_prompts
-
-        texts = [row["prompt"] for row in _read_jsonl_prompts(prompts)]
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # stop the servers on `kill` too
-        with tempfile.TemporaryDirectory(prefix="tierroute-demo-") as tmp:
-            folder = workdir or Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            typer.echo(f"starting simulated backends and tierroute serve ({len(texts)} prompts)")
-            result = run_demo_loop(
-                texts, folder, policy_path=policy, latency_scale=latency_scale, faults=faults
-            )
-            render_loop(result)
-            if label:
-                counts = label_log(result.log_path, folder / "labels")
-                per_tier = ", ".join(f"{k} {v}" for k, v in counts["labels"].items())
-                typer.echo(
-                    f"loop closed: {counts['input_records']} decision records -> "
-                    f"{counts['labeled_groups']} labels ({per_tier}) for the next classifier"
-                )

@@ -4,7 +4,7 @@
 
 ``POST /v1/chat/completions`` answers like an OpenAI server (streaming or not, ``n``
 choices), with latency ``ttft_ms + tokens * tpot_ms`` (times ``latency_scale``) and
-deterministic text (see :mod:`serving._backends_sim`); ``/v1/embeddings`` too. Faults
+deterministic text (see :mod:`serving.sim._answers`); ``/v1/embeddings`` too. Faults
 are injected per model in the config (``fail_rate``, ``fail_times``, ``fault``) or per
 request with ``x-sim-fault`` / ``x-sim-fail-times`` or ``metadata.sim_fault`` / ``sim_fail_times``:
 
@@ -18,19 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -38,8 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from policies import BackendError
-from serving._backends_sim import (
+from serving.sim._answers import (
     BackendConfig,
     FaultKind,
     SimModel,
@@ -53,7 +45,7 @@ from serving._backends_sim import (
     usage_of,
 )
 
-__all__ = ["BackendProcess", "create_backend_app", "run_backends"]
+__all__ = ["create_backend_app", "run_backends"]
 
 _PIECE = re.compile(r"\S+\s*|\s+")
 
@@ -283,118 +275,3 @@ def run_backends(
         log_level="warning",
         timeout_graceful_shutdown=1,
     )
-
-
-def stop_process(proc: subprocess.Popen[Any], *, timeout_s: float) -> None:
-    """SIGTERM ``proc`` if it still runs; SIGKILL it when it has not exited in ``timeout_s``."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout_s)
-
-
-class BackendProcess:
-    """The simulated backends in a child process on a free loopback port (for tests).
-
-        with BackendProcess(config) as backend:
-            client = openai.OpenAI(base_url=backend.base_url, api_key="x")
-
-    The child runs ``tierroute backends --config FILE`` bound to 127.0.0.1 and is
-    always terminated (then killed) on exit.
-    """
-
-    def __init__(
-        self,
-        config: BackendConfig | None = None,
-        *,
-        port: int | None = None,
-        startup_timeout_s: float = 30.0,
-    ) -> None:
-        self.config = config
-        self.port = port or _free_port()
-        self.startup_timeout_s = startup_timeout_s
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """The OpenAI ``base_url`` / litellm ``api_base``."""
-        return f"{self.url}/v1"
-
-    def start(self) -> BackendProcess:
-        self._tmp = tempfile.TemporaryDirectory(prefix="tierroute-sim-")
-        tmp = Path(self._tmp.name)
-        args = ["backends", "--host", "127.0.0.1", "--port", str(self.port)]
-        if self.config is not None:
-            (tmp / "config.json").write_text(self.config.model_dump_json(), encoding="utf-8")
-            args += ["--config", str(tmp / "config.json")]
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        with (tmp / "server.log").open("wb") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from serving._cli import main; main()", *args],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        try:
-            self._wait_healthy(tmp / "server.log")
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_healthy(self, log: Path) -> None:
-        import httpx
-
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise BackendError(f"simulated backends exited ({self._proc.returncode}): {tail}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.05)
-        raise BackendError(f"simulated backends: no /healthz on {self.url} within timeout")
-
-    def stats(self) -> dict[str, dict[str, int]]:
-        """``GET /sim/stats``: requests and injected faults per model."""
-        import httpx
-
-        data: dict[str, dict[str, int]] = httpx.get(f"{self.url}/sim/stats", timeout=5).json()
-        return data
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            stop_process(self._proc, timeout_s=5)
-        self._proc = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> BackendProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

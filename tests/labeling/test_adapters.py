@@ -12,8 +12,7 @@ import pytest
 from labeling import ADAPTERS, LabelConfig, Quarantine, ReadContext, TierMap, detect_format
 from labeling._schema import RECORD_SCHEMA
 from policies import default_policy
-from router import Attempt, DecisionRecord, FeedbackRecord
-from tests.labeling._records import openai_record, write_jsonl
+from tests.labeling._records import decision_log, openai_record, write_jsonl
 
 DATA = Path(__file__).parent / "data"
 
@@ -75,28 +74,6 @@ def test_litellm_adapter_reads_standard_logging_payload(tmp_path: Path) -> None:
     assert row["latency_ms"] == pytest.approx((raw["endTime"] - raw["startTime"]) * 1000)
     assert row["tenant"] == raw["metadata"]["user_api_key_team_id"]
     assert row["tier"] in ("small", "medium", "frontier")
-
-
-def decision_log(path: Path) -> Path:
-    attempts = (
-        Attempt("openai/mistral-7b-chat", "small", "primary", "failed_check", 100.0),
-        Attempt("openai/mixtral-8x7b-chat", "medium", "escalation", "ok", 300.0, cost_usd=0.001),
-    )
-    record = DecisionRecord(
-        request_id="d1",
-        timestamp="2026-10-01T00:00:00+00:00",
-        prompt_sha256="x",
-        decision={},
-        attempts=attempts,
-        status="ok",
-        prompt="Prove the lemma.",
-        final_model="openai/mixtral-8x7b-chat",
-        final_tier="medium",
-        escalations=1,
-    )
-    feedback = FeedbackRecord(request_id="d1", timestamp="2026-10-01T00:01:00+00:00", rating=-1)
-    path.write_text(record.to_json() + "\n" + feedback.to_json() + "\n", encoding="utf-8")
-    return path
 
 
 def test_decisions_adapter_keeps_escalation_and_feedback(tmp_path: Path) -> None:

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from labeling import LabelConfig, run_labeling
 from policies import LabelingError
-from tests.labeling._records import openai_record, write_jsonl
-
-
-def quarantined(out: Path) -> list[dict[str, Any]]:
-    lines = (out / "quarantine.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
-
-
-def assert_invariant(card: dict[str, Any]) -> None:
-    c = card["counts"]
-    total = (
-        c["labeled_groups"]
-        + c["unlabeled_groups"]
-        + c["duplicates"]
-        + c["feedback_joined"]
-        + c["quarantined"]
-    )
-    assert c["holds"] and total == c["input_records"]
-
+from tests.labeling._records import assert_invariant, openai_record, quarantined, write_jsonl
 
 BAD = [
     (b'{"request": {"messages": [{"role": "user", "content": "Hi', "invalid JSON"),

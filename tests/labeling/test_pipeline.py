@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 from classifier import LABEL_COLUMNS
 from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
 from router import estimate_tokens
-from tests.labeling._records import openai_record, write_jsonl
-from tests.labeling.test_adapters import decision_log
+from tests.labeling._records import decision_log, openai_record, write_jsonl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
 
@@ -208,7 +207,7 @@ def test_judge_function_votes_once_per_distinct_prompt(tmp_path: Path) -> None:
 
 
 def test_cli_labels_the_example_logs(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     out = tmp_path / "ds"
     inputs = [str(p) for p in sorted(EXAMPLES.iterdir())]
@@ -223,7 +222,7 @@ def test_cli_labels_the_example_logs(tmp_path: Path) -> None:
 
 
 def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     result = CliRunner().invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--out", "x"])
     assert result.exit_code == 2
@@ -233,8 +232,8 @@ def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
 def test_cli_judge_option_builds_the_judge_lazily(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import labeling._cli as label_cli
-    from serving._cli import app
+    import serving.cli._label as label_cli
+    from serving import app
 
     built: dict[str, object] = {}
 

@@ -17,8 +17,6 @@ import uvicorn
 
 from policies import BackendError, PromptError, TierrouteError
 from router import Decision
-from serving._app import create_app
-from serving._auth import hash_key
 from serving._client import (
     AsyncClient,
     Client,
@@ -30,7 +28,9 @@ from serving._client import (
 )
 from serving._decision_log_reader import read_decision_log
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends, UpstreamError
+from serving.http._app import create_app
+from serving.http._auth import hash_key
+from tests.fakes import FakeBackends, UpstreamError
 
 DECISION = Decision(
     tier="frontier",

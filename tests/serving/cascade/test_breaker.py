@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from serving._breaker import CircuitBreaker, SharedBreaker, call_result
 from serving._state import MemoryState, RedisState
-from tests.serving.test_app import HELLO, make_client, records
-from tests.serving.test_cascade import FakeBackends, UpstreamError
+from serving.cascade._breaker import CircuitBreaker, SharedBreaker, call_result
+from tests.fakes import HELLO, FakeBackends, UpstreamError, make_client, records
 
 SPEC, PLAIN = "tierroute:small:0", "tierroute:small:1"
 

@@ -3,75 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from policies import Policy, default_policy
 from router import Decision
-from serving._answer_checks import AnswerChecks
-from serving._cascade import (
+from serving.cascade._answer_checks import AnswerChecks
+from serving.cascade._cascade import (
     Cascade,
     CascadeError,
     Plan,
     plan_for_decision,
     plan_for_model,
 )
-from serving._cascade_stream import open_stream
+from serving.cascade._stream import open_stream
+from tests.fakes import (
+    FRONTIER,
+    MEDIUM,
+    MEDIUM_SPEC,
+    SMALL,
+    SMALL_SPEC,
+    FakeBackends,
+    UpstreamError,
+    reply,
+)
 
-SMALL_SPEC, SMALL = "tierroute:small:0", "tierroute:small:1"
-MEDIUM_SPEC, MEDIUM = "tierroute:medium:0", "tierroute:medium:1"
-FRONTIER = "tierroute:frontier:0"
 ASK = [{"role": "user", "content": "Explain TCP slow start"}]
-
-
-class UpstreamError(Exception):
-    def __init__(self, status_code: int) -> None:
-        super().__init__(f"upstream said {status_code}")
-        self.status_code = status_code
-
-
-def reply(text: str, finish: str = "stop") -> dict[str, Any]:
-    return {
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
-    }
-
-
-Behaviour = dict[str, Any] | BaseException | Callable[[], Any]
-
-
-class FakeBackends:
-    """Answers per model group: a reply dict, an exception to raise, or a callable."""
-
-    def __init__(self, behaviour: dict[str, Behaviour]) -> None:
-        self.behaviour = behaviour
-        self.calls: list[str] = []
-        self.params: list[dict[str, Any]] = []
-
-    async def __call__(self, *, model: str, messages: list[Any], **params: Any) -> Any:
-        self.calls.append(model)
-        self.params.append(params)
-        what = self.behaviour.get(model, reply(f"fine answer from {model}"))
-        if isinstance(what, BaseException):
-            raise what
-        if callable(what):
-            what = what()
-        if params.get("stream"):
-            return _as_stream(what)
-        return what
-
-
-async def _as_stream(body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    choice = body["choices"][0]
-    yield {"choices": [{"delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-    for word in choice["message"]["content"].split(" "):
-        yield {"choices": [{"delta": {"content": word + " "}, "finish_reason": None}]}
-    yield {"choices": [{"delta": {}, "finish_reason": choice["finish_reason"]}]}
-    yield {"choices": [], "usage": body["usage"]}
 
 
 @pytest.fixture(scope="module")

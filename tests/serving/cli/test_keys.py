@@ -9,12 +9,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from serving._app import create_app
-from serving._auth import hash_key
-from serving._cli import app
-from serving._keys import read_key_file
+from serving import app
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends
+from serving.http._app import create_app
+from serving.http._auth import hash_key
+from serving.http._keys import read_key_file
+from tests.fakes import FakeBackends
 
 HELLO = [{"role": "user", "content": "Say hello in French"}]
 

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from policies import load_policy
-from serving._cli import app
-from serving._cli_policy import PROVIDERS
+from serving import app
+from serving.cli._policy import PROVIDERS
 
 GOOD_DEPLOYMENT = """      - model: {model}
         api_key_env: {env}
@@ -133,7 +133,7 @@ def test_serve_needs_a_tracking_uri_for_registry_models_and_writes_nothing_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from policies import TierrouteError
-    from serving._cli_serve import serve
+    from serving.cli._serve import serve
 
     monkeypatch.chdir(tmp_path)
     for var in ("MLFLOW_TRACKING_URI", "TIERROUTE_MLFLOW_URI", "TIERROUTE_DATA_DIR"):

@@ -15,7 +15,7 @@ import pytest
 
 from serving._settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _serve(cwd: Path, *args: str) -> subprocess.Popen[str]:
@@ -23,7 +23,7 @@ def _serve(cwd: Path, *args: str) -> subprocess.Popen[str]:
     env.pop("TIERROUTE_DATA_DIR", None)
     env.pop("TIERROUTE_DECISION_LOG", None)
     return subprocess.Popen(
-        [sys.executable, "-c", "from serving._cli import main; main()", "serve", *args],
+        [sys.executable, "-c", "from serving import main; main()", "serve", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

@@ -11,25 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policies import default_policy_path
-from router import DecisionRecord
-from serving import read_decision_log
-from serving._app import create_app
-from serving._auth import hash_key
-from serving._settings import Settings
-from tests.serving.test_cascade import SMALL, FakeBackends, UpstreamError, reply
+from serving.http._auth import hash_key
+from tests.fakes import HELLO, SMALL, FakeBackends, UpstreamError, make_client, records, reply
 
 SQL = "SELECT name FROM users WHERE id = 3; why is this slow?"
 UNICODE = "日本語 🎉 \u0000 \u202e e\u0301"
-HELLO = [{"role": "user", "content": "Say hello in French"}]
-
-
-def make_client(
-    tmp_path: Path, backends: FakeBackends | None = None, **settings: Any
-) -> tuple[TestClient, FakeBackends]:
-    backends = backends or FakeBackends({})
-    options: dict[str, Any] = {"decision_log": tmp_path / "decisions.jsonl", "policy_poll_s": None}
-    app = create_app(Settings(**(options | settings)), completion=backends)
-    return TestClient(app), backends
 
 
 @pytest.fixture
@@ -37,12 +23,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     test_client, _ = make_client(tmp_path)
     with test_client:
         yield test_client
-
-
-def records(tmp_path: Path) -> list[DecisionRecord]:
-    contents = read_decision_log(tmp_path / "decisions.jsonl")
-    assert not contents.bad_lines
-    return contents.decisions
 
 
 def test_route_returns_the_decision_for_a_prompt_messages_or_a_batch(client: TestClient) -> None:
@@ -328,7 +308,7 @@ def test_serve_refuses_bad_flags_with_exit_code_2(args: list[str], message: str)
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-c", "from serving._cli import main; main()", "serve", *args],
+        [sys.executable, "-c", "from serving import main; main()", "serve", *args],
         capture_output=True,
         text=True,
         timeout=120,

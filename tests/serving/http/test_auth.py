@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from policies import TierrouteError
-from serving._auth import (
+from serving.http._auth import (
     ANONYMOUS,
     ApiKeyEntry,
     Authenticator,

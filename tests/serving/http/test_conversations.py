@@ -14,11 +14,10 @@ from labeling._replay_log import read_replay_logs
 from policies import PromptError, default_policy_path, load_policy
 from router import STICKY_REASON, DecisionRecord
 from serving import read_decision_log
-from serving._app import create_app
-from serving._conversations import ConversationStore, identify_conversation
 from serving._settings import Settings
-from tests.labeling._replay_fixtures import StubScorer
-from tests.serving.test_cascade import FakeBackends, reply
+from serving.http._app import create_app
+from serving.http._conversations import ConversationStore, identify_conversation
+from tests.fakes import FakeBackends, StubScorer, reply
 
 EASY = "Say hello to the team. d=0.05"  # StubScorer: small
 HARD = "Prove the theorem about the primes. d=0.95"  # StubScorer: frontier

@@ -11,9 +11,9 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from serving._app import create_app
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends
+from serving.http._app import create_app
+from tests.fakes import FakeBackends
 
 EXAMPLES = 40  # per operation and generation phase
 HANG_S = 30.0  # a request that takes longer counts as a hang (the fakes answer at once)

@@ -15,10 +15,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from policies import default_policy_path
 from serving import read_decision_log
-from serving._app import create_app
-from serving._auth import hash_key
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends, reply
+from serving.http._app import create_app
+from serving.http._auth import hash_key
+from tests.fakes import FakeBackends, reply
 
 HELLO = [{"role": "user", "content": "Say hello in French"}]
 REFUSAL = reply("I'm sorry, but I can't help with that.")
@@ -150,7 +150,7 @@ def test_responses_pass_through_non_streaming(tmp_path: Path) -> None:
 
 
 def test_the_embeddings_rate_limit_is_the_chat_one(tmp_path: Path) -> None:
-    from serving._keys import create_key
+    from serving.http._keys import create_key
 
     key, _ = create_key(tmp_path / "keys.yaml", "acme", rpm=1)
     backends = GatewayBackends()
@@ -196,7 +196,7 @@ def test_readyz_lists_deployments_whose_credentials_are_missing(
 def test_readyz_is_503_when_no_deployment_has_credentials(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serving._cli_policy import starter_policy
+    from serving.cli._policy import starter_policy
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(starter_policy(["openai"]), encoding="utf-8")

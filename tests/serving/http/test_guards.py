@@ -5,20 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI
-from numpy.typing import NDArray
 
-from router import ComplexityScorer
-from serving._app import create_app
 from serving._scoring import load_scorer
 from serving._settings import Settings
-from tests.serving.test_app import HELLO, make_client, records
-from tests.serving.test_cascade import FakeBackends, reply
+from serving.http._app import create_app
+from tests.fakes import HELLO, BlockingScorer, FakeBackends, make_client, records, reply
 
 HANG_GUARD_S = 20  # only ends a test that would hang; no test asserts a duration
 
@@ -38,24 +34,8 @@ def test_a_route_batch_over_the_cap_is_a_413_that_says_the_limit(tmp_path: Path)
     assert "4 prompts" in error["message"] and "limit is 3" in error["message"]
 
 
-class _BlockingScorer:
-    """Scores only once ``release`` is set (a batch that takes as long as we like)."""
-
-    def __init__(self, inner: ComplexityScorer) -> None:
-        self.inner = inner
-        self.started = threading.Event()
-        self.release = threading.Event()
-        self.version, self.labels = inner.version, inner.labels
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        if len(texts) > 1:
-            self.started.set()
-            self.release.wait(HANG_GUARD_S)
-        return self.inner.score(texts)
-
-
 def test_healthz_answers_while_a_batch_is_being_scored(tmp_path: Path) -> None:
-    scorer = _BlockingScorer(load_scorer("tfidf"))
+    scorer = BlockingScorer(load_scorer("tfidf"), HANG_GUARD_S)
     settings = Settings(decision_log=None, policy_poll_s=None)
     client = _client(create_app(settings, completion=FakeBackends({}), scorer=scorer))
     with client:

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from serving._app import create_app
-from serving._auth import Principal
-from serving._keys import create_key
-from serving._limits import KeyLimits, Limiter, RateLimitError, period_window
 from serving._settings import Settings
 from serving._state import MemoryState
-from tests.serving.test_cascade import FakeBackends
+from serving.http._app import create_app
+from serving.http._auth import Principal
+from serving.http._keys import create_key
+from serving.http._limits import KeyLimits, Limiter, RateLimitError, period_window
+from tests.fakes import FakeBackends
 
 HELLO = [{"role": "user", "content": "Say hello in French"}]
 NOON = datetime(2026, 3, 31, 12, 0, 30, tzinfo=UTC).timestamp()  # 30 s into a minute

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from numpy.typing import NDArray
 from prometheus_client.parser import text_string_to_metric_families
 
 from policies import default_policy_path
 from router import Attempt, Decision, DecisionRecord
-from serving._app import create_app
-from serving._metrics import Metrics, reason_code
 from serving._settings import Settings
+from serving.http._app import create_app
+from serving.http._metrics import Metrics, reason_code
+from tests.fakes import VaryingScorer, wait_until
 
 
 def _samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -148,21 +144,6 @@ def test_reasons_are_counted_by_their_code(reason: str, code: str) -> None:
     assert reason_code(reason) == code
 
 
-class _VaryingScorer:
-    """A different probability vector for every prompt, so every reason text differs."""
-
-    version = "varying-test"
-    labels = ("small", "medium", "frontier")
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        rows = []
-        for text in texts:
-            seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
-            raw = np.random.default_rng(seed).random(3) + 0.01
-            rows.append(raw / raw.sum())
-        return np.array(rows)
-
-
 def _prompts(n: int) -> list[str]:
     topics = ("SQL", "poetry", "tax law", "a Python bug", "orbital mechanics")
     out = [f"Question {i}: explain {topics[i % 5]} in {i + 3} words" for i in range(n - 10)]
@@ -172,7 +153,7 @@ def _prompts(n: int) -> list[str]:
 
 def test_a_hundred_prompts_give_a_bounded_set_of_reason_labels(tmp_path: Path) -> None:
     settings = Settings(decision_log=None, policy_poll_s=None)
-    app = create_app(settings, completion=_unused, scorer=_VaryingScorer())
+    app = create_app(settings, completion=_unused, scorer=VaryingScorer())
     with TestClient(app) as client:
         texts = set()
         for prompt in _prompts(100):
@@ -213,18 +194,16 @@ def test_policy_info_follows_a_hot_reload_of_the_served_app(tmp_path: Path) -> N
     text = default_policy_path().read_text(encoding="utf-8")
     policy_file.write_text(text, encoding="utf-8")
     settings = Settings(decision_log=None, policy=policy_file, policy_poll_s=0.05)
-    app = create_app(settings, completion=_unused, scorer=_VaryingScorer())
+    app = create_app(settings, completion=_unused, scorer=VaryingScorer())
     with TestClient(app) as client:
         before = client.get("/readyz").json()["policy_version"]
         assert _labels(client.get("/metrics").text, "tierroute_policy_info", "policy_version") == {
             before
         }
         policy_file.write_text(text.replace('version: "1"', 'version: "2"', 1), encoding="utf-8")
-        after = before
-        deadline = time.monotonic() + 30
-        while after == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-            after = client.get("/readyz").json()["policy_version"]
+        changed = lambda: client.get("/readyz").json()["policy_version"] != before  # noqa: E731
+        wait_until(changed, "the reloaded policy")
+        after = client.get("/readyz").json()["policy_version"]
         scrape = client.get("/metrics").text
     assert after != before and after.startswith("default@2")
     assert _labels(scrape, "tierroute_policy_info", "policy_version") == {after}
@@ -233,7 +212,7 @@ def test_policy_info_follows_a_hot_reload_of_the_served_app(tmp_path: Path) -> N
 
 
 def test_made_up_pass_through_model_names_add_no_series(tmp_path: Path) -> None:
-    from tests.serving.test_app import HELLO, make_client
+    from tests.fakes import HELLO, make_client
 
     client, _ = make_client(tmp_path)
     with client:

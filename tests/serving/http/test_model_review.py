@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from typer.testing import CliRunner
 from classifier import ModelRegistry, TfidfTrainer, set_alias
 from policies import default_policy_path
 from tests._review_fixtures import train_tfidf, write_labels, write_routerbench
+from tests.fakes import wait_until
 
 NAME = "review-e2e"
 PROMPTS = ["hello there", "prove the theorem that there are infinitely many primes",
@@ -39,15 +38,6 @@ def _cli(*args: str) -> Any:
 
 def _register(registry: ModelRegistry, folder: Path) -> str:
     return registry.log_training_run(folder, registered_model_name=NAME).version
-
-
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 class _Traffic(threading.Thread):
@@ -155,9 +145,9 @@ def _serve_while_the_alias_moves(
             back = _cli("rollback", "--name", NAME, "--tracking-uri", uri)
             assert back.exit_code == 0, back.output
             assert registry.resolve(f"models:/{NAME}@champion").version == v2
-            _wait(lambda: _ready(client)["model_version"] == v2, "the swap back to v2")
+            wait_until(lambda: _ready(client)["model_version"] == v2, "the swap back to v2")
             seen = len(traffic.versions)
-            _wait(lambda: len(traffic.versions) > seen + 5, "traffic after the rollback")
+            wait_until(lambda: len(traffic.versions) > seen + 5, "traffic after the rollback")
         finally:
             traffic.stop.set()
             traffic.join(timeout=10)
@@ -196,12 +186,12 @@ def _promote_bad_and_broken(
     forced = _cli("promote", "--name", NAME, "--version", v3, *reason, *gate_args)
     assert forced.exit_code == 0, forced.output
     assert "drill" in registry.get_version(NAME, v3).tags["promoted.champion.forced"]
-    _wait(lambda: _ready(client)["model_version"] == v3, "the swap to v3")
+    wait_until(lambda: _ready(client)["model_version"] == v3, "the swap to v3")
 
     # a broken version (tiers the policy cannot map) is refused; v3 keeps serving
     v4 = _register(registry, _four_tier_model(tmp_path / "m4"))
     set_alias(NAME, "champion", v4, tracking_uri=uri)
-    _wait(lambda: _ready(client)["model_refused"] >= 1, "the refusal of v4")
+    wait_until(lambda: _ready(client)["model_refused"] >= 1, "the refusal of v4")
     ready = _ready(client)
     assert ready["model_version"] == v3 and ready["last_model_error"]["version"] == v4
     assert 'tierroute_model_swaps_total{result="refused"} 1.0' in client.get("/metrics").text

@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from policies import PolicyError, default_policy_path, load_policy
-from serving._auth import hash_key
-from tests.serving.test_app import HELLO, make_client, records
-from tests.serving.test_cascade import FakeBackends, UpstreamError, reply
+from serving.http._auth import hash_key
+from tests.fakes import HELLO, FakeBackends, UpstreamError, make_client, records, reply
 
 SMALL_KEY, ALL_KEY = "tr-small-only-key-0001", "tr-every-tier-key-0002"
 

@@ -6,26 +6,14 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from policies import PolicyError, default_policy_path
 from router import Router
-from serving._reload import PolicyReloader
-
-
-class _FixedScorer:
-    """Scores every text as surely 'small'; stands in for the classifier."""
-
-    version = "fixed-test"
-    labels = ("small", "medium", "frontier")
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        return np.tile([1.0, 0.0, 0.0], (len(texts), 1))
+from serving.http._reload import PolicyReloader
+from tests.fakes import FixedScorer, await_until
 
 
 def _policy_text(version: str) -> str:
@@ -49,7 +37,7 @@ def _rewrite(path: Path, text: str) -> None:
 def test_valid_change_swaps_policy_and_router(tmp_path: Path) -> None:
     path = _policy_file(tmp_path)
     seen: list[bool] = []
-    reloader = PolicyReloader(path, scorer=_FixedScorer(), on_reload=seen.append)
+    reloader = PolicyReloader(path, scorer=FixedScorer(), on_reload=seen.append)
     before = reloader.state
     assert before.version.startswith("default@1#")
     assert reloader.router.route("hello").policy_version == before.version
@@ -67,7 +55,7 @@ def test_valid_change_swaps_policy_and_router(tmp_path: Path) -> None:
 def test_invalid_policy_keeps_the_old_one(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _policy_file(tmp_path)
     seen: list[bool] = []
-    reloader = PolicyReloader(path, scorer=_FixedScorer(), on_reload=seen.append)
+    reloader = PolicyReloader(path, scorer=FixedScorer(), on_reload=seen.append)
     good = reloader.state
     _rewrite(
         path, path.read_text().replace("input_cost_per_mtok: 0.20", "input_cost_per_mtok: -1", 1)
@@ -94,7 +82,7 @@ def test_invalid_policy_keeps_the_old_one(tmp_path: Path, caplog: pytest.LogCapt
 
 def test_router_build_failure_is_rejected_too(tmp_path: Path) -> None:
     path = _policy_file(tmp_path)
-    reloader = PolicyReloader(path, scorer=_FixedScorer())
+    reloader = PolicyReloader(path, scorer=FixedScorer())
     good = reloader.state
 
     def refuse(policy: object) -> Router:
@@ -109,29 +97,26 @@ def test_router_build_failure_is_rejected_too(tmp_path: Path) -> None:
 def test_first_load_must_succeed(tmp_path: Path) -> None:
     path = tmp_path / "missing.yaml"
     with pytest.raises(PolicyError, match="cannot read"):
-        PolicyReloader(path, scorer=_FixedScorer())
+        PolicyReloader(path, scorer=FixedScorer())
 
 
 def test_no_path_serves_the_default_policy() -> None:
-    reloader = PolicyReloader(None, scorer=_FixedScorer())
+    reloader = PolicyReloader(None, scorer=FixedScorer())
     assert reloader.version.startswith("default@")
     assert reloader.status()["policy_source"] == "<default policy>"
     assert not reloader.changed()
 
 
 async def _wait_for(reloader: PolicyReloader, prefix: str) -> None:
-    for _ in range(200):
-        if reloader.version.startswith(prefix):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"still serving {reloader.version}")
+    serving = lambda: reloader.version.startswith(prefix)  # noqa: E731
+    await await_until(serving, f"policy {prefix}* (still serving {reloader.version})", timeout_s=4)
 
 
 def test_polling_picks_up_a_change(tmp_path: Path) -> None:
     path = _policy_file(tmp_path)
 
     async def scenario() -> None:
-        reloader = PolicyReloader(path, scorer=_FixedScorer(), poll_interval_s=0.02)
+        reloader = PolicyReloader(path, scorer=FixedScorer(), poll_interval_s=0.02)
         await reloader.start()
         try:
             _rewrite(path, _policy_text("5"))
@@ -146,7 +131,7 @@ def test_sighup_reloads(tmp_path: Path) -> None:
     path = _policy_file(tmp_path)
 
     async def scenario() -> None:
-        reloader = PolicyReloader(path, scorer=_FixedScorer(), poll_interval_s=None)
+        reloader = PolicyReloader(path, scorer=FixedScorer(), poll_interval_s=None)
         await reloader.start()
         try:
             assert reloader.sighup_installed
@@ -165,7 +150,7 @@ def test_sighup_reloads(tmp_path: Path) -> None:
 
 def test_a_good_policy_back_in_place_clears_the_reload_error(tmp_path: Path) -> None:
     path = _policy_file(tmp_path)
-    reloader = PolicyReloader(path, scorer=_FixedScorer())
+    reloader = PolicyReloader(path, scorer=FixedScorer())
     _rewrite(path, "name: broken\ntiers: []\n")
     assert not reloader.check()
     assert reloader.status()["last_reload_error"] is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies import Calibration, default_policy
-from serving._metrics import Metrics
+from serving.http._metrics import Metrics
 
 
 def _decision(tier: str, forced: bool = False) -> dict[str, object]:

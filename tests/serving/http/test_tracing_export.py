@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from serving._app import create_app
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends
+from serving.http._app import create_app
+from tests.fakes import FakeBackends
 
 
 class Collector(BaseHTTPRequestHandler):

@@ -21,7 +21,7 @@ from serving import (
     default_backend_config,
     replay_table_from_routerbench,
 )
-from serving._backends_sim import answer_for, judge_answer, prompt_sha256, tool_call_for
+from serving.sim._answers import answer_for, judge_answer, prompt_sha256, tool_call_for
 
 
 def test_replay_and_judge_are_deterministic() -> None:

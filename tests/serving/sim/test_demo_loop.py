@@ -9,7 +9,7 @@ import pytest
 
 from policies import default_policy
 from router import Router
-from serving._demo_loop import run_demo_loop
+from serving.sim._demo_loop import run_demo_loop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -17,7 +17,7 @@ SQL = "SELECT name FROM users WHERE id = 3; why is this slow?"
 
 
 def _prompts() -> list[str]:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     lines = (root / "examples/prompts.jsonl").read_text(encoding="utf-8").splitlines()
     router = Router()
     for line in lines:
