@@ -1,6 +1,6 @@
 """The ``tierroute`` command line (typer): one module per command group.
 
-    tierroute route "Why is this query slow?"      # python -m: serving.cli.main()
+    tierroute route "Why is this query slow?"      # the console script: serving.cli.main
 
 ``policy``, ``route``/``demo``, ``dataset``, ``evaluate``/``registry``, ``review``,
 ``replay``/``calibrate``/``drift``, ``serve``, ``train``/``baseline``,

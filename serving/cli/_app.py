@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import typer
 
-from serving.cli import (
-    _dataset,
-    _evaluate,
-    _keys,
-    _label,
-    _policy,
-    _replay,
-    _review,
-    _route,
-    _serve,
-    _sim,
-    _train,
-)
+from serving.cli._dataset import register as register_dataset
 from serving.cli._errors import CommandGroup
+from serving.cli._evaluate import register as register_evaluate
+from serving.cli._keys import register as register_keys
+from serving.cli._label import register as register_label
+from serving.cli._policy import register as register_policy
+from serving.cli._replay import register as register_replay
+from serving.cli._review import register as register_review
+from serving.cli._route import register as register_route
+from serving.cli._serve import register as register_serve
+from serving.cli._sim import register as register_sim
+from serving.cli._train import register as register_train
 
 __all__ = ["app", "main"]
 
@@ -36,20 +34,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for _module in (
-    _policy,
-    _route,
-    _dataset,
-    _evaluate,
-    _review,
-    _replay,
-    _serve,
-    _train,
-    _sim,
-    _label,
-    _keys,
-):
-    _module.register(app)
+register_policy(app)
+register_route(app)
+register_dataset(app)
+register_evaluate(app)
+register_review(app)
+register_replay(app)
+register_serve(app)
+register_train(app)
+register_sim(app)
+register_label(app)
+register_keys(app)
 
 
 def main() -> None:
