@@ -216,3 +216,14 @@ def test_decision_round_trips_through_json() -> None:
     data = json.loads(decision.to_json())
     assert isinstance(data["reasons"], list)
     assert Decision.from_dict(data) == decision
+
+
+def test_decision_to_dict_is_json_ready_and_detached() -> None:
+    decision = _router([0.1, 0.2, 0.7]).route("SELECT 1; why is this slow?")
+    data = decision.to_dict()
+    assert json.loads(decision.to_json()) == data  # lists for tuples, plain dicts
+    assert isinstance(data["reasons"], list) and isinstance(data["detectors"], list)
+    assert Decision.from_dict(data) == decision
+    data["scores"]["small"] = 99.0  # the dict is a copy: the frozen decision is unchanged
+    data["detector_turns"]["x"] = 1
+    assert decision.scores["small"] != 99.0 and "x" not in decision.detector_turns
