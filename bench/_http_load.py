@@ -69,7 +69,7 @@ class Service:
         args = ["serve", "--port", str(self.port), *self.extra]
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from serving._cli import main; main()", *args],
+                [sys.executable, "-c", "from serving import main; main()", *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,

@@ -60,7 +60,7 @@ def process(args: list[str], root: Path, env: dict[str, str], ready_url: str) ->
     }
     with tempfile.NamedTemporaryFile(prefix="tierroute-bench-", suffix=".log") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from serving._cli import main; main()", *args],
+            [sys.executable, "-c", "from serving import main; main()", *args],
             stdout=log, stderr=subprocess.STDOUT, env=full_env, cwd=root,
         )  # fmt: skip
         try:

@@ -35,7 +35,7 @@ from _http_load import Connection, Service, free_port, load_prompts, percentile
 
 from policies import default_policy_path
 from serving import BackendProcess, default_backend_config
-from serving._keys import create_key
+from serving.http import create_key
 
 BUDGET_USD = 0.002
 

@@ -26,6 +26,7 @@ from labeling._functions import (
     LabelingFunction,
     clip,
 )
+from labeling._judge import Judge
 from labeling._label_model import AGGREGATORS
 from labeling._pipeline import LabelConfig, LabelResult, run_labeling
 from labeling._scrub import PII_PATTERNS, scrub_frame
@@ -53,6 +54,7 @@ __all__ = [
     "Aggregation",
     "Aggregator",
     "Batch",
+    "Judge",
     "JudgeFunction",
     "JudgeLike",
     "LabelConfig",

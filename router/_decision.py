@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Decision"]
@@ -40,10 +40,13 @@ class Decision:
     detector_turns: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["reasons"] = list(self.reasons)
-        data["rules"] = list(self.rules)
-        data["detectors"] = list(self.detectors)
+        """A JSON-ready dict (tuples as lists, copies of the dicts). Shallow on purpose:
+        serving calls it for every decision it returns and logs, and
+        ``dataclasses.asdict``'s recursive deep copies cost more than the routing."""
+        data = dict(self.__dict__)
+        data["scores"] = dict(self.scores)
+        for key in ("reasons", "rules", "detectors"):
+            data[key] = list(data[key])
         data["detector_turns"] = dict(self.detector_turns)
         return data
 

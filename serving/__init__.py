@@ -1,8 +1,14 @@
-"""The tierroute service layer: the ``tierroute`` CLI, simulated LLM backends, the
-HTTP client SDK and the decision log.
+"""The tierroute service layer: the HTTP service, the cascade that calls the models,
+the ``tierroute`` CLI, simulated LLM backends, the HTTP client SDK and the decision log.
 
     >>> from serving import Client
     >>> Client("http://127.0.0.1:8080", api_key="tr-...").route("Why is this query slow?")
+
+Subpackages: :mod:`serving.http` (app factory, runtime, routes, auth, reload,
+metrics), :mod:`serving.cascade` (plans, fallback and escalation, streaming, circuit
+breakers, answer checks, litellm), :mod:`serving.cli` (one module per command group)
+and :mod:`serving.sim` (simulated backends, child processes, the demo loop). The
+client, settings, shared state and decision log sit here, under all four.
 
 Names load lazily (on first attribute access), so importing ``serving`` for the CLI
 does not import FastAPI, uvicorn or httpx.
@@ -12,19 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from serving._cli import app, main
+from serving.cli import app, main
 
 if TYPE_CHECKING:
     from labeling.ingest import read_decision_log
-    from serving._app import create_app
-    from serving._auth import generate_key, hash_key
-    from serving._backends import BackendProcess, create_backend_app, run_backends
-    from serving._backends_sim import (
-        BackendConfig,
-        SimModel,
-        default_backend_config,
-        replay_table_from_routerbench,
-    )
     from serving._client import (
         AsyncClient,
         Client,
@@ -36,6 +33,16 @@ if TYPE_CHECKING:
     )
     from serving._decision_log import DecisionLogWriter
     from serving._settings import Settings
+    from serving.http import create_app, generate_key, hash_key
+    from serving.sim import (
+        BackendConfig,
+        BackendProcess,
+        SimModel,
+        create_backend_app,
+        default_backend_config,
+        replay_table_from_routerbench,
+        run_backends,
+    )
 
 __all__ = [
     "AsyncClient",
@@ -63,13 +70,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "BackendProcess": "serving._backends",
-    "create_backend_app": "serving._backends",
-    "run_backends": "serving._backends",
-    "BackendConfig": "serving._backends_sim",
-    "SimModel": "serving._backends_sim",
-    "default_backend_config": "serving._backends_sim",
-    "replay_table_from_routerbench": "serving._backends_sim",
+    "BackendProcess": "serving.sim",
+    "create_backend_app": "serving.sim",
+    "run_backends": "serving.sim",
+    "BackendConfig": "serving.sim",
+    "SimModel": "serving.sim",
+    "default_backend_config": "serving.sim",
+    "replay_table_from_routerbench": "serving.sim",
     "AsyncClient": "serving._client",
     "Client": "serving._client",
     "InvalidRequestError": "serving._client",
@@ -79,9 +86,9 @@ _LAZY = {
     "ServiceUnavailableError": "serving._client",
     "DecisionLogWriter": "serving._decision_log",
     "read_decision_log": "labeling.ingest",
-    "generate_key": "serving._auth",
-    "hash_key": "serving._auth",
-    "create_app": "serving._app",
+    "generate_key": "serving.http",
+    "hash_key": "serving.http",
+    "create_app": "serving.http",
     "Settings": "serving._settings",
 }
 

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from classifier import litellm_env_defaults, shared_data_dir  # noqa: E402
+from tests.fakes import wait_until  # noqa: E402
 
 litellm_env_defaults()
 
@@ -27,26 +26,21 @@ def shared_data() -> os.PathLike[str]:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     import httpx
 
-    deadline = time.monotonic() + 240  # a cold mlflow import on 2 busy cores is slow
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"mlflow server not healthy after 240 s:\n{log.read_text()[-3000:]}")
+            return False
+
+    try:  # a cold mlflow import on 2 busy cores is slow
+        wait_until(healthy, "the mlflow server's /health", timeout_s=240, interval_s=0.5)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +48,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``mlflow server`` on loopback (sqlite backend, local artifact root), shared by
     the registry and review tests of one session."""
     root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
+    from serving.sim import free_port
+
+    port = free_port()
     env = dict(os.environ)
     # the server imports litellm: keep it off the network; no background job runner
     env |= {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}

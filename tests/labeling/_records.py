@@ -1,4 +1,5 @@
-"""Builders of real-shaped log records for the labeling tests."""
+"""Builders of real-shaped log records for the labeling tests, and checks of a labeled
+dataset's quarantine and counts."""
 
 from __future__ import annotations
 
@@ -57,24 +58,8 @@ def write_jsonl(path: Path, records: list[dict[str, Any] | bytes]) -> Path:
     return path
 
 
-def quarantined(out: Path) -> list[dict[str, Any]]:
-    lines = (out / "quarantine.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
-
-
-def assert_invariant(card: dict[str, Any]) -> None:
-    c = card["counts"]
-    total = (
-        c["labeled_groups"]
-        + c["unlabeled_groups"]
-        + c["duplicates"]
-        + c["feedback_joined"]
-        + c["quarantined"]
-    )
-    assert c["holds"] and total == c["input_records"]
-
-
 def decision_log(path: Path) -> Path:
+    """A decision log: one escalated request (small -> medium) and its thumbs-down."""
     attempts = (
         Attempt("openai/mistral-7b-chat", "small", "primary", "failed_check", 100.0),
         Attempt("openai/mixtral-8x7b-chat", "medium", "escalation", "ok", 300.0, cost_usd=0.001),
@@ -94,3 +79,22 @@ def decision_log(path: Path) -> Path:
     feedback = FeedbackRecord(request_id="d1", timestamp="2026-10-01T00:01:00+00:00", rating=-1)
     path.write_text(record.to_json() + "\n" + feedback.to_json() + "\n", encoding="utf-8")
     return path
+
+
+def quarantined(out: Path) -> list[dict[str, Any]]:
+    """The quarantined records of the dataset in ``out``."""
+    lines = (out / "quarantine.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def assert_invariant(card: dict[str, Any]) -> None:
+    """Every input record is counted exactly once (the data card's equation)."""
+    c = card["counts"]
+    total = (
+        c["labeled_groups"]
+        + c["unlabeled_groups"]
+        + c["duplicates"]
+        + c["feedback_joined"]
+        + c["quarantined"]
+    )
+    assert c["holds"] and total == c["input_records"]

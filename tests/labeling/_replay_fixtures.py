@@ -1,14 +1,12 @@
-"""RouterBench-shaped logs and a stub scorer for the replay/calibration tests."""
+"""RouterBench-shaped logs for the replay/calibration tests (the stub scorer that reads
+``d=`` from a prompt is ``tests.fakes.StubScorer``)."""
 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from policies import Policy, default_policy
 
@@ -17,23 +15,6 @@ MODELS = {
     "medium": "mistralai/mixtral-8x7b-chat",
     "frontier": "gpt-4-1106-preview",
 }
-_D = re.compile(r"d=([0-9.]+)")
-
-
-class StubScorer:
-    """Complexity read from the prompt: ``d=0.37`` scores (1-d)^2, 2d(1-d), d^2,
-    whose expected tier position is exactly d."""
-
-    version = "stub-1"
-    labels = ("small", "medium", "frontier")
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        rows = []
-        for text in texts:
-            match = _D.search(text)
-            d = float(match.group(1)) if match else 0.0
-            rows.append([(1 - d) ** 2, 2 * d * (1 - d), d**2])
-        return np.array(rows, dtype=np.float64)
 
 
 def write_outcomes(path: Path, rows: list[dict[str, object]]) -> Path:

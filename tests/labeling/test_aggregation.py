@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from labeling import AGGREGATORS, LabelConfig, run_labeling
-from labeling._cli import parse_weights
 from labeling._label_model import MIN_GAIN, MIN_TRAIN, LabelModel, vote_matrix
 from policies import LabelingError
+from serving.cli._label import parse_weights
 from tests.labeling._records import openai_record, write_jsonl
 
 
@@ -109,7 +109,7 @@ def test_parse_weights() -> None:
 
 
 def test_cli_aggregate_model_and_weights_on_the_example_logs(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     examples = Path(__file__).resolve().parents[2] / "examples" / "logs"
     inputs = [str(p) for p in sorted(examples.iterdir())]
@@ -130,7 +130,7 @@ def test_cli_aggregate_model_and_weights_on_the_example_logs(tmp_path: Path) -> 
 
 
 def test_cli_rejects_an_unknown_aggregator(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     log = write_jsonl(tmp_path / "l.jsonl", [openai_record("hi")])
     args = ["label", str(log), "--out", str(tmp_path / "o"), "--aggregate", "magic"]

@@ -211,7 +211,7 @@ def test_judge_function_votes_once_per_distinct_prompt(tmp_path: Path) -> None:
 
 
 def test_cli_labels_the_example_logs(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     out = tmp_path / "ds"
     inputs = [str(p) for p in sorted(EXAMPLES.iterdir())]
@@ -226,7 +226,7 @@ def test_cli_labels_the_example_logs(tmp_path: Path) -> None:
 
 
 def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     result = CliRunner().invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--out", "x"])
     assert result.exit_code == 2
@@ -236,8 +236,8 @@ def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
 def test_cli_judge_option_builds_the_judge_lazily(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import labeling._cli as label_cli
-    from serving._cli import app
+    import serving.cli._label as label_cli
+    from serving import app
 
     built: dict[str, object] = {}
 

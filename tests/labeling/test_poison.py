@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from labeling import LabelConfig, run_labeling
 from router import Attempt, DecisionRecord
-from serving._cli import app as cli
+from serving import app as cli
 from tests.labeling._records import assert_invariant, openai_record, quarantined, write_jsonl
 
 DEPTH = 200_000  # ~0.4 MB of brackets: far past any recursion limit

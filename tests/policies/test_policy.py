@@ -154,6 +154,8 @@ def test_cli_validate_reports_every_problem(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2
+    assert all(line.startswith("error: ") for line in lines)  # the CLI's one error format
+    lines = [line.removeprefix("error: ") for line in lines]
     assert lines[0].startswith(f"{path}:{_line_of(text, 'output_cost_per_mtok: -3')}: tiers.2.")
     assert lines[1].startswith(f"{path}:{_line_of(text, 'qualty')}: objective.qualty:")
     assert "Traceback" not in result.stderr

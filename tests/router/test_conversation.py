@@ -188,7 +188,7 @@ def test_decisions_without_detector_turns_still_load() -> None:
 
 
 def test_route_command_prints_where_detectors_fired(tmp_path: Any) -> None:
-    from serving._cli import app
+    from serving import app
 
     path = tmp_path / "messages.json"
     path.write_text(json.dumps(SCHEMA_CHAT), encoding="utf-8")

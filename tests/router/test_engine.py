@@ -3,34 +3,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import numpy as np
 import pytest
 import yaml
-from numpy.typing import NDArray
 
 from policies import ClassifierError, Policy, PolicyError, PromptError, default_policy_path
 from router import ComplexityScorer, Decision, Router
+from tests.fakes import FixedScorer
 
 POLICY_DATA = yaml.safe_load(default_policy_path().read_text())
-
-
-class FixedScorer:
-    """Test double: the same tier probabilities for every text."""
-
-    def __init__(self, probs: Sequence[float], labels: Sequence[str] = ("s", "m", "f")) -> None:
-        self._probs = np.asarray(probs, dtype=np.float64)
-        self._labels = tuple(labels)
-
-    @property
-    def version(self) -> str:
-        return "fixed-1"
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
-
-    def score(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        return np.tile(self._probs, (len(texts), 1))
+LABELS = ("s", "m", "f")  # positional labels: the router maps them onto the tiers in order
 
 
 def _policy(**changes: object) -> Policy:
@@ -45,11 +26,11 @@ def _policy(**changes: object) -> Policy:
 
 
 def _router(probs: Sequence[float], **changes: object) -> Router:
-    return Router(_policy(**changes), FixedScorer(probs))
+    return Router(_policy(**changes), FixedScorer(probs, LABELS))
 
 
 def test_fixed_scorer_satisfies_protocol() -> None:
-    assert isinstance(FixedScorer([1, 0, 0]), ComplexityScorer)
+    assert isinstance(FixedScorer([1, 0, 0], LABELS), ComplexityScorer)
 
 
 def test_easy_prompt_goes_small_and_speculative() -> None:
@@ -120,7 +101,7 @@ def test_rule_actions_force_min_max_and_metadata() -> None:
     router = _router([0.9, 0.05, 0.05], overrides=rules)
     assert router.route("hi", metadata={"tenant": "acme"}).tier == "medium"
     assert router.route("hi", metadata={"tenant": "other"}).tier == "small"
-    hard = Router(router.policy, FixedScorer([0.0, 0.0, 1.0]))
+    hard = Router(router.policy, FixedScorer([0.0, 0.0, 1.0], LABELS))
     assert hard.route("write a Haiku").tier == "small"
     forced = hard.route("review this contract")
     assert forced.tier == "frontier" and forced.rules == ("legal",)
@@ -247,3 +228,14 @@ def test_only_the_detectors_the_policy_names_run() -> None:
         FixedScorer([0.9, 0.08, 0.02]),
     ).route(prompt)
     assert "code" in with_code.detectors and "code-medium" in with_code.rules
+
+
+def test_decision_to_dict_is_json_ready_and_detached() -> None:
+    decision = _router([0.1, 0.2, 0.7]).route("SELECT 1; why is this slow?")
+    data = decision.to_dict()
+    assert json.loads(decision.to_json()) == data  # lists for tuples, plain dicts
+    assert isinstance(data["reasons"], list) and isinstance(data["detectors"], list)
+    assert Decision.from_dict(data) == decision
+    data["scores"]["small"] = 99.0  # the dict is a copy: the frozen decision is unchanged
+    data["detector_turns"]["x"] = 1
+    assert decision.scores["small"] != 99.0 and "x" not in decision.detector_turns

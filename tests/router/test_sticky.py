@@ -7,7 +7,8 @@ from pathlib import Path
 
 from labeling.replay import read_replay_logs, route_log
 from router import STICKY_REASON, Router, sticky_decision
-from tests.labeling._replay_fixtures import StubScorer, make_policy
+from tests.fakes import StubScorer
+from tests.labeling._replay_fixtures import make_policy
 
 EASY = "Say hello to the team. d=0.05"
 HARD = "Prove the theorem about the primes. d=0.95"

@@ -6,19 +6,13 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from serving._backends import stop_process
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from serving.sim import free_port, stop_process
+from tests.fakes import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -33,24 +27,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(missing)
         pytest.skip(missing)
     folder: Path = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
     args += ["no", "--dir", str(folder)]
     with (folder / "redis.log").open("wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def answers_ping() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"redis-server exited: {(folder / 'redis.log').read_text()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    break
+                return sock.recv(16).startswith(b"+PONG")
         except OSError:
-            time.sleep(0.05)
-    else:
+            return False
+
+    try:
+        wait_until(answers_ping, "redis-server to answer PING", timeout_s=20)
+    except AssertionError:
         stop_process(proc, timeout_s=5)
-        pytest.fail("redis-server did not answer PING within 20 s")
+        raise
     yield f"redis://127.0.0.1:{port}/0"
     stop_process(proc, timeout_s=5)

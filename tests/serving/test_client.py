@@ -18,8 +18,6 @@ import uvicorn
 from labeling.ingest import read_decision_log
 from policies import BackendError, PromptError, TierrouteError
 from router import Decision
-from serving._app import create_app
-from serving._auth import hash_key
 from serving._client import (
     AsyncClient,
     Client,
@@ -30,7 +28,9 @@ from serving._client import (
     ServiceUnavailableError,
 )
 from serving._settings import Settings
-from tests.serving.test_cascade import FakeBackends, UpstreamError
+from serving.http._app import create_app
+from serving.http._auth import hash_key
+from tests.fakes import FakeBackends, UpstreamError
 
 DECISION = Decision(
     tier="frontier",

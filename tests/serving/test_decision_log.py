@@ -16,66 +16,25 @@ import pytest
 from labeling import ADAPTERS, Quarantine, ReadContext, TierMap, detect_format
 from labeling.ingest import log_files, read_decision_log
 from policies import TierrouteError, default_policy
-from router import Attempt, Decision, DecisionRecord, FeedbackRecord
+from router import DecisionRecord, FeedbackRecord
 from serving._decision_log import DecisionLogWriter, prompt_sha256, utc_now_iso
-
-
-def _decision(tier: str = "small", model: str = "openai/mistral-7b-chat") -> Decision:
-    return Decision(
-        tier=tier,
-        model=model,
-        speculative=False,
-        cascade=True,
-        complexity=0.2,
-        scores={"small": 0.7, "medium": 0.2, "frontier": 0.1},
-        reasons=("classifier",),
-        rules=(),
-        est_cost_usd=1e-5,
-        est_latency_ms=300.0,
-        policy_version="default@1#abc",
-        classifier_version="tfidf-test",
-    )
-
-
-def _record(index: int, prompt: str | None = None, **extra: object) -> DecisionRecord:
-    text = prompt if prompt is not None else f"question number {index}: what is {index} + 1?"
-    attempts = (
-        Attempt("openai/mistral-7b-chat", "small", "primary", "failed_check", 120.0, 40.0, 12, 0),
-        Attempt("openai/mixtral-8x7b-chat", "medium", "escalation", "ok", 300.0, 80.0, 12, 9, 2e-5),
-    )
-    fields: dict[str, object] = {
-        "request_id": f"req-{index}",
-        "timestamp": utc_now_iso(),
-        "prompt_sha256": prompt_sha256(text),
-        "decision": _decision().to_dict(),
-        "attempts": attempts,
-        "status": "ok",
-        "tenant": "acme",
-        "prompt": text,
-        "response": f"{index + 1}",
-        "final_model": "openai/mixtral-8x7b-chat",
-        "final_tier": "medium",
-        "escalations": 1,
-        "metadata": {"user": "u1"},
-    }
-    fields.update(extra)
-    return DecisionRecord(**fields)  # type: ignore[arg-type]
+from tests.serving._records import sample_record
 
 
 def test_records_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "decisions.jsonl"
     with DecisionLogWriter(path, fsync="always") as writer:
         for index in range(3):
-            writer.write(_record(index))
+            writer.write(sample_record(index))
         writer.write(FeedbackRecord("req-1", utc_now_iso(), -1, "wrong answer"))
     contents = read_decision_log(path)
     assert contents.bad_lines == []
-    assert contents.records[0] == _record(0, timestamp=contents.records[0].timestamp)
+    assert contents.records[0] == sample_record(0, timestamp=contents.records[0].timestamp)
     assert [r.request_id for r in contents.decisions] == ["req-0", "req-1", "req-2"]
     assert isinstance(contents.records[-1], FeedbackRecord)
     assert path.read_bytes().count(b"\n") == 4
     feedback = FeedbackRecord("req-1", "2025-01-01T00:00:00Z", 1)
-    for record in (_record(5), feedback):  # the fast encoder writes what router's to_json does
+    for record in (sample_record(5), feedback):  # the fast encoder writes what to_json does
         assert writer.encode(record) == (record.to_json() + "\n").encode()
 
 
@@ -92,7 +51,7 @@ def test_redaction(
 ) -> None:
     path = tmp_path / "decisions.jsonl"
     with DecisionLogWriter(path, redact=redact) as writer:  # type: ignore[arg-type]
-        writer.write(_record(7, prompt="my secret prompt"))
+        writer.write(sample_record(7, prompt="my secret prompt"))
         writer.write(FeedbackRecord("req-7", utc_now_iso(), 1, "my secret comment"))
     text = path.read_text(encoding="utf-8")
     assert ("my secret prompt" in text) is prompt
@@ -109,7 +68,7 @@ def test_unicode_edge_cases_stay_one_line(tmp_path: Path) -> None:
     prompts = ["line\nbreak\u2028sep", "emoji \U0001f600 and \x00 nul", "lone \ud800 surrogate"]
     with DecisionLogWriter(path) as writer:
         for index, prompt in enumerate(prompts):
-            writer.write(_record(index, prompt=prompt))
+            writer.write(sample_record(index, prompt=prompt))
     assert path.read_bytes().count(b"\n") == 3
     contents = read_decision_log(path)
     assert contents.bad_lines == []
@@ -118,10 +77,10 @@ def test_unicode_edge_cases_stay_one_line(tmp_path: Path) -> None:
 
 def test_rotation_keeps_numbered_files(tmp_path: Path) -> None:
     path = tmp_path / "decisions.jsonl"
-    line_bytes = len(DecisionLogWriter(tmp_path / "probe.jsonl").encode(_record(0)))
+    line_bytes = len(DecisionLogWriter(tmp_path / "probe.jsonl").encode(sample_record(0)))
     with DecisionLogWriter(path, rotate_bytes=3 * line_bytes + 10, keep=2) as writer:
         for index in range(20):
-            writer.write(_record(index % 10))
+            writer.write(sample_record(index % 10))
     files = log_files(path)
     assert [f.name for f in files] == ["decisions.jsonl.2", "decisions.jsonl.1", "decisions.jsonl"]
     ids = [r.request_id for r in read_decision_log(path).records]
@@ -133,9 +92,9 @@ def test_rotation_keeps_numbered_files(tmp_path: Path) -> None:
 def test_torn_last_line_is_reported_and_repaired(tmp_path: Path) -> None:
     path = tmp_path / "decisions.jsonl"
     with DecisionLogWriter(path) as writer:
-        writer.write(_record(0))
+        writer.write(sample_record(0))
     with path.open("ab") as handle:  # a crash in the middle of a line
-        handle.write(_record(1).to_json().encode()[:50])
+        handle.write(sample_record(1).to_json().encode()[:50])
     contents = read_decision_log(path)
     assert [r.request_id for r in contents.records] == ["req-0"]
     assert len(contents.bad_lines) == 1 and contents.bad_lines[0].torn
@@ -146,7 +105,7 @@ def test_torn_last_line_is_reported_and_repaired(tmp_path: Path) -> None:
         assert batch.n_records == 1 and quarantine.records == 1
     with DecisionLogWriter(path) as writer:
         assert writer.repaired_tail
-        writer.write(_record(2))
+        writer.write(sample_record(2))
     contents = read_decision_log(path)
     assert [r.request_id for r in contents.records] == ["req-0", "req-2"]
     assert [(b.line, b.torn) for b in contents.bad_lines] == [(2, False)]
@@ -159,10 +118,10 @@ def test_threads_and_tasks_never_interleave_lines(tmp_path: Path) -> None:
 
     def thread_writes(offset: int) -> None:
         for index in range(50):
-            writer.write(_record(offset + index, prompt=long_prompt))
+            writer.write(sample_record(offset + index, prompt=long_prompt))
 
     async def task_writes() -> None:
-        await asyncio.gather(*(writer.awrite(_record(1000 + i)) for i in range(200)))
+        await asyncio.gather(*(writer.awrite(sample_record(1000 + i)) for i in range(200)))
 
     threads = [threading.Thread(target=thread_writes, args=(k * 100,)) for k in range(3)]
     for thread in threads:
@@ -182,9 +141,9 @@ def test_closed_writer_refuses(tmp_path: Path) -> None:
     writer.close()
     writer.close()
     with pytest.raises(TierrouteError, match="closed"):
-        writer.write(_record(0))
+        writer.write(sample_record(0))
     with pytest.raises(TierrouteError, match="closed"):
-        asyncio.run(writer.awrite(_record(0)))
+        asyncio.run(writer.awrite(sample_record(0)))
 
 
 def test_close_during_writes_loses_or_hangs_nothing(tmp_path: Path) -> None:
@@ -192,7 +151,7 @@ def test_close_during_writes_loses_or_hangs_nothing(tmp_path: Path) -> None:
     writer = DecisionLogWriter(path, fsync="always")
 
     async def scenario() -> list[BaseException | None]:
-        tasks = [asyncio.ensure_future(writer.awrite(_record(i))) for i in range(300)]
+        tasks = [asyncio.ensure_future(writer.awrite(sample_record(i))) for i in range(300)]
         await asyncio.sleep(0)
         await asyncio.to_thread(writer.close)  # while many writes are still queued
         return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
@@ -214,10 +173,10 @@ def test_labeling_decisions_adapter_reads_the_log(tmp_path: Path) -> None:
     path = tmp_path / "decisions.jsonl"
     with DecisionLogWriter(path) as writer:
         for index in range(25):
-            writer.write(_record(index))
+            writer.write(sample_record(index))
         writer.write(FeedbackRecord("req-3", utc_now_iso(), 1))
     with DecisionLogWriter(tmp_path / "redacted.jsonl", redact="hash") as writer:
-        writer.write(_record(99))
+        writer.write(sample_record(99))
     assert detect_format(path) == "decisions"
     tiers = TierMap.from_policy(default_policy())
     with Quarantine(tmp_path / "quarantine.jsonl") as quarantine:
@@ -235,14 +194,14 @@ def test_labeling_decisions_adapter_reads_the_log(tmp_path: Path) -> None:
 _KILL_SCRIPT = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from tests.serving.test_decision_log import _record
+from tests.serving._records import sample_record
 from serving._decision_log import DecisionLogWriter
 
 writer = DecisionLogWriter({path!r}, fsync="never", rotate_bytes=1 << 30)
 mode = {mode!r}
 
 async def one(index):
-    await writer.awrite(_record(index, prompt="p" * (index % 5000)))
+    await writer.awrite(sample_record(index, prompt="p" * (index % 5000)))
     print(index, flush=True)
 
 async def main():
@@ -256,7 +215,7 @@ if mode == "awrite":
 else:
     index = 0
     while True:
-        writer.write(_record(index, prompt="p" * (index % 5000)))
+        writer.write(sample_record(index, prompt="p" * (index % 5000)))
         print(index, flush=True)
         index += 1
 """

@@ -8,15 +8,12 @@ the medium tier's speculative deployment answers 500 to everything.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -31,9 +28,10 @@ from serving import (
     default_backend_config,
     read_decision_log,
 )
-from serving._auth import hash_key
-from serving._backends import _free_port, stop_process
-from serving._backends_sim import prompt_sha256
+from serving.http._auth import hash_key
+from serving.sim._answers import prompt_sha256
+from tests.fakes import wait_until
+from tests.serving._service import LoggedService
 
 pytestmark = pytest.mark.integration
 
@@ -70,51 +68,6 @@ def _backend_config() -> BackendConfig:
     return base.model_copy(update={"models": models, "replay": REPLAY})
 
 
-class ServiceProcess:
-    """`tierroute serve` in a child process on a free loopback port."""
-
-    def __init__(self, policy: Path, log: Path, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
-        self.policy, self.log = policy, log
-        self.env = env or {}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.output = log.with_suffix(".out")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServiceProcess:
-        env = {**os.environ, **self.env, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        args = ["serve", "--policy", str(self.policy), "--port", str(self.port)]
-        args += ["--decision-log", str(self.log)]
-        with self.output.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from serving._cli import main; main()", *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"service exited: {self.output.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"service not ready: {self.output.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, timeout_s=10)
-
-
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="tierroute-it-") as folder:
@@ -141,15 +94,15 @@ def policy_file(workdir: Path, backends: tuple[BackendProcess, BackendProcess]) 
 
 
 @pytest.fixture(scope="module")
-def service(workdir: Path, policy_file: Path) -> Iterator[ServiceProcess]:
+def service(workdir: Path, policy_file: Path) -> Iterator[LoggedService]:
     env = {"TIERROUTE_API_KEYS": f"{hash_key(KEY)}=acme", "TIERROUTE_POLICY_POLL_S": ""}
-    process = ServiceProcess(policy_file, workdir / "decisions.jsonl", env).start()
+    process = LoggedService(policy_file, workdir / "decisions.jsonl", env).start()
     yield process
     process.stop()
 
 
 @pytest.fixture
-def client(service: ServiceProcess) -> openai.OpenAI:
+def client(service: LoggedService) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{service.url}/v1", api_key=KEY, max_retries=0, timeout=30)
 
 
@@ -204,7 +157,7 @@ WEATHER_TOOL = {
 }
 
 
-def test_openai_client_gets_tool_calls_back(client: openai.OpenAI, service: ServiceProcess) -> None:
+def test_openai_client_gets_tool_calls_back(client: openai.OpenAI, service: LoggedService) -> None:
     ask = _ask("What is the weather like in Paris")
     raw = client.chat.completions.with_raw_response.create(
         model="tierroute/auto", messages=ask, tools=[WEATHER_TOOL], tool_choice="auto"
@@ -252,7 +205,7 @@ def test_an_unknown_model_is_openai_404_model_not_found(client: openai.OpenAI) -
 
 
 def test_sql_gets_a_non_speculative_deployment_and_no_cascade(
-    client: openai.OpenAI, service: ServiceProcess
+    client: openai.OpenAI, service: LoggedService
 ) -> None:
     raw = client.chat.completions.with_raw_response.create(model="auto", messages=_ask(SQL))
     assert raw.headers["x-tierroute-speculative"] == "false"
@@ -262,7 +215,7 @@ def test_sql_gets_a_non_speculative_deployment_and_no_cascade(
     assert record.decision["cascade"] is False and record.escalations == 0
 
 
-def test_a_refused_cheaper_answer_escalates(client: openai.OpenAI, service: ServiceProcess) -> None:
+def test_a_refused_cheaper_answer_escalates(client: openai.OpenAI, service: LoggedService) -> None:
     if _small_cascading_prompt() != REFUSED and Router().route(REFUSED).tier != "small":
         pytest.skip("the refusal prompt does not route to the small tier with this classifier")
     raw = client.chat.completions.with_raw_response.create(model="auto", messages=_ask(REFUSED))
@@ -276,7 +229,7 @@ def test_a_refused_cheaper_answer_escalates(client: openai.OpenAI, service: Serv
 
 def test_killed_and_500ing_backends_fall_back(
     client: openai.OpenAI,
-    service: ServiceProcess,
+    service: LoggedService,
     backends: tuple[BackendProcess, BackendProcess],
 ) -> None:
     backends[1].stop()  # the small tier's speculative deployment is gone
@@ -293,14 +246,14 @@ def test_killed_and_500ing_backends_fall_back(
     assert forced.headers["x-tierroute-model"] == "openai/mixtral-8x7b-chat"
 
 
-def test_auth_rejects_a_wrong_key(service: ServiceProcess) -> None:
+def test_auth_rejects_a_wrong_key(service: LoggedService) -> None:
     bad = openai.OpenAI(base_url=f"{service.url}/v1", api_key="nope", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.chat.completions.create(model="auto", messages=_ask("hi"))
     assert _record_tenants(service) == {"acme"}
 
 
-def test_every_answered_request_has_one_record(service: ServiceProcess) -> None:
+def test_every_answered_request_has_one_record(service: LoggedService) -> None:
     before = len(read_decision_log(service.log).decisions)
     headers = {"authorization": f"Bearer {KEY}"}
     body = {"model": "auto", "messages": _ask("Say hello in French")}
@@ -314,7 +267,7 @@ def test_every_answered_request_has_one_record(service: ServiceProcess) -> None:
 
 def test_sigkill_mid_load_loses_no_answered_record(workdir: Path, policy_file: Path) -> None:
     log = workdir / "killed.jsonl"
-    service = ServiceProcess(policy_file, log).start()
+    service = LoggedService(policy_file, log).start()
     answered: list[str] = []
     sent: list[str] = []
     lock = threading.Lock()
@@ -340,9 +293,7 @@ def test_sigkill_mid_load_loses_no_answered_record(workdir: Path, policy_file: P
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 60
-    while len(answered) < 30 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(answered) >= 30, "30 answered requests", timeout_s=60)
     assert service.proc is not None
     service.proc.send_signal(signal.SIGKILL)
     for thread in threads:
@@ -354,7 +305,7 @@ def test_sigkill_mid_load_loses_no_answered_record(workdir: Path, policy_file: P
 
 
 def test_an_invalid_hot_reload_keeps_the_old_policy(
-    client: openai.OpenAI, service: ServiceProcess, policy_file: Path
+    client: openai.OpenAI, service: LoggedService, policy_file: Path
 ) -> None:
     headers = {"authorization": f"Bearer {KEY}"}
     before = httpx.get(f"{service.url}/readyz", headers=headers).json()
@@ -363,12 +314,12 @@ def test_an_invalid_hot_reload_keeps_the_old_policy(
     try:
         assert service.proc is not None
         service.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        status = before
-        while time.monotonic() < deadline and not status["last_reload_error"]:
-            time.sleep(0.1)
+
+        def refused() -> dict[str, Any] | None:
             status = httpx.get(f"{service.url}/readyz").json()
-        assert status["last_reload_error"] is not None
+            return status if status["last_reload_error"] else None
+
+        status = wait_until(refused, "the refused reload")
         assert "max_escalations" in json.dumps(status["last_reload_error"])
         assert status["policy_version"] == before["policy_version"]
         reply = client.chat.completions.create(model="auto", messages=_ask("Say hi"))
@@ -377,11 +328,11 @@ def test_an_invalid_hot_reload_keeps_the_old_policy(
         policy_file.write_text(good, encoding="utf-8")
 
 
-def _record(service: ServiceProcess, request_id: str):  # type: ignore[no-untyped-def]
+def _record(service: LoggedService, request_id: str):  # type: ignore[no-untyped-def]
     matches = [r for r in read_decision_log(service.log).decisions if r.request_id == request_id]
     assert len(matches) == 1, f"{len(matches)} records for {request_id}"
     return matches[0]
 
 
-def _record_tenants(service: ServiceProcess) -> set[str | None]:
+def _record_tenants(service: LoggedService) -> set[str | None]:
     return {r.tenant for r in read_decision_log(service.log).decisions}

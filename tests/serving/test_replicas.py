@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +17,10 @@ import pytest
 from policies import default_policy_path
 from router import Router
 from serving import BackendProcess, default_backend_config, read_decision_log
-from serving._backends import _free_port, stop_process
-from serving._keys import create_key
-from tests.serving.test_integration import ServiceProcess
+from serving.http._keys import create_key
+from serving.sim import free_port, stop_process
+from tests.fakes import wait_until
+from tests.serving._service import LoggedService
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def keys(setup: dict[str, Path]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def replicas(
     setup: dict[str, Path], keys: dict[str, str], redis_url: str
-) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+) -> Iterator[tuple[LoggedService, LoggedService]]:
     env = {
         "TIERROUTE_REDIS_URL": redis_url,
         "TIERROUTE_API_KEYS_FILE": str(setup["keys"]),
@@ -65,9 +65,9 @@ def replicas(
         "TIERROUTE_MODEL_POLL_S": "",
     }
     folder = setup["folder"]
-    one = ServiceProcess(setup["policy"], folder / "one.jsonl", env).start()
+    one = LoggedService(setup["policy"], folder / "one.jsonl", env).start()
     try:
-        two = ServiceProcess(setup["policy"], folder / "two.jsonl", env).start()
+        two = LoggedService(setup["policy"], folder / "two.jsonl", env).start()
     except BaseException:
         one.stop()
         raise
@@ -87,7 +87,7 @@ def _chat(
 
 
 def test_a_conversation_sticks_across_replicas(
-    replicas: tuple[ServiceProcess, ServiceProcess], keys: dict[str, str], setup: dict[str, Path]
+    replicas: tuple[LoggedService, LoggedService], keys: dict[str, str], setup: dict[str, Path]
 ) -> None:
     one, two = replicas
     router = Router.from_policy(setup["policy"])
@@ -112,7 +112,7 @@ def test_a_conversation_sticks_across_replicas(
 
 
 def test_one_budget_holds_across_replicas(
-    replicas: tuple[ServiceProcess, ServiceProcess], keys: dict[str, str], setup: dict[str, Path]
+    replicas: tuple[LoggedService, LoggedService], keys: dict[str, str], setup: dict[str, Path]
 ) -> None:
     one, two = replicas
     statuses: list[int] = []
@@ -142,7 +142,7 @@ def test_one_budget_holds_across_replicas(
 
 
 def test_litellm_as_client_reports_the_cost(
-    replicas: tuple[ServiceProcess, ServiceProcess], keys: dict[str, str]
+    replicas: tuple[LoggedService, LoggedService], keys: dict[str, str]
 ) -> None:
     import litellm
 
@@ -165,7 +165,7 @@ def test_serve_writes_nothing_to_the_working_directory(
 ) -> None:
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.pop("TIERROUTE_DATA_DIR", None)
@@ -173,18 +173,12 @@ def test_serve_writes_nothing_to_the_working_directory(
     args += ["--api-keys-file", str(setup["keys"])]
     with (tmp_path / "serve.out").open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from serving._cli import main; main()", *args],
+            [sys.executable, "-c", "from serving import main; main()", *args],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
         )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until(lambda: proc.poll() is not None or _ready(url), "serve to start", timeout_s=90)
         answer = _chat(url, keys["free"], [{"role": "user", "content": "Say hi"}])
         assert answer.status_code == 200, (tmp_path / "serve.out").read_text()[-2000:]
     finally:
@@ -212,9 +206,9 @@ def test_a_circuit_opened_by_one_replica_is_skipped_by_the_other(
             "TIERROUTE_NUM_RETRIES": "0",
             "TIERROUTE_COOLDOWN_S": "120",
         }
-        one = ServiceProcess(policy, tmp_path / "one.jsonl", env).start()
+        one = LoggedService(policy, tmp_path / "one.jsonl", env).start()
         try:
-            two = ServiceProcess(policy, tmp_path / "two.jsonl", env).start()
+            two = LoggedService(policy, tmp_path / "two.jsonl", env).start()
         except BaseException:
             one.stop()
             raise
@@ -232,3 +226,10 @@ def test_a_circuit_opened_by_one_replica_is_skipped_by_the_other(
         finally:
             two.stop()
             one.stop()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

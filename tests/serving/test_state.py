@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 
 from policies import ConversationConfig, default_policy
 from router import Router
-from serving._app import create_app
-from serving._auth import Principal
-from serving._conversations import ConversationStore, identify_conversation
-from serving._limits import KeyLimits, Limiter, RateLimitError
 from serving._settings import Settings
 from serving._state import MemoryState, RedisState, SharedState, StateError
-from tests.serving.test_cascade import FakeBackends
+from serving.http._app import create_app
+from serving.http._auth import Principal
+from serving.http._conversations import ConversationStore, identify_conversation
+from serving.http._limits import KeyLimits, Limiter, RateLimitError
+from tests.fakes import FakeBackends
 
 Factory = Callable[[], SharedState]
 

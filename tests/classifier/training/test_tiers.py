@@ -16,7 +16,7 @@ from classifier import (
 )
 from classifier.training import read_label_dataset, resolve_label_tiers
 from policies import ClassifierError, default_policy_path
-from serving._cli import app
+from serving import app
 
 TWO = ("cheap", "premium")
 

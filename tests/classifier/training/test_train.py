@@ -189,7 +189,7 @@ def test_unknown_label_is_rejected(toy_frame: pl.DataFrame) -> None:
 def test_cli_rejects_a_dataset_without_text(toy_frame: pl.DataFrame, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from serving._cli import app
+    from serving import app
 
     data = tmp_path / "labels.parquet"
     toy_frame.drop("text").write_parquet(data)
@@ -202,7 +202,7 @@ def test_cli_rejects_a_dataset_without_text(toy_frame: pl.DataFrame, tmp_path: P
 def test_cli_rejects_an_unknown_split(toy_frame: pl.DataFrame, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from serving._cli import app
+    from serving import app
 
     data = tmp_path / "labels.parquet"
     toy_frame.with_columns(pl.lit("holdout").alias("split")).write_parquet(data)

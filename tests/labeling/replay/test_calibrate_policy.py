@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from labeling.replay._policy_write import write_calibrated_policy
 from policies import PolicyError, default_policy_path, load_policy
 from router import DecisionRecord
-from serving._cli import app
+from serving import app
 
 SECTION = {
     "target": "frontier-share=0.3",

@@ -13,7 +13,8 @@ from labeling.replay._replay import route_log
 from labeling.replay._report import replay_report
 from policies import LabelingError
 from router import estimate_tokens
-from tests.labeling._replay_fixtures import StubScorer, make_policy, synthetic_rows, write_outcomes
+from tests.fakes import StubScorer
+from tests.labeling._replay_fixtures import make_policy, synthetic_rows, write_outcomes
 
 
 def _routed(path: Path, **policy_options: bool):  # type: ignore[no-untyped-def]

@@ -207,7 +207,7 @@ def test_unsolved_mass_goes_where_configured() -> None:
 
 
 def test_cli_dataset_shared(data_dir: Path, tmp_path: Path) -> None:
-    from serving._cli import app
+    from serving import app
 
     result = CliRunner().invoke(
         app, ["dataset", "shared", "--out", str(tmp_path / "cli"), "--data-dir", str(data_dir)]
