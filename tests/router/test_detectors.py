@@ -329,6 +329,22 @@ def test_pii_checks_card_numbers_with_luhn() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("log 2023-01-04 12:01:33 ok, 2023-01-04 12:02:10 ok, call (415) 555-2671", True),
+        ("log 2023-01-04 12:01:33 ok, 2023-01-04 12:02:10 ok", False),  # dates are no phones
+        ("write to " + "a" * 64 + "@example.org", True),  # the longest local part
+        ("write to " + "a" * 65 + "@example.org", False),  # one too long
+        ("see src/a@example.org and @media print {}", False),  # a path, a CSS rule
+        ("@decorator\ndef f(): pass  # ann.lee+x@mail.example.co.uk", True),
+    ],
+)
+def test_detect_pii_agrees_with_find_pii_on_numbers_and_emails(text: str, expected: bool) -> None:
+    # detect_pii only looks at runs of digits and walks back from each "@": same answer
+    assert detect_pii(text) is expected and bool(find_pii(text)) is expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "pip install scikit-learn; see the sk-learn-tutorial-for-beginners page",
