@@ -57,12 +57,15 @@ DETECTOR_ANCHORS = (
     "with",
 )
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
+_SEPARATOR_BYTES = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
 
 
 @functools.lru_cache(maxsize=8)
 def words_of(text: str) -> frozenset[str]:
     """Lower-cased words of ``text``, split on punctuation; cached for the next detector."""
     s = text.lower()
+    if s.isascii():  # one C-level byte translation instead of a replace per separator
+        return frozenset(s.encode("ascii").translate(_SEPARATOR_BYTES).decode("ascii").split())
     for c in _SEPARATORS:
         if c in s:
             s = s.replace(c, " ")
