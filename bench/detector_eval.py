@@ -314,7 +314,7 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 
 def _print_probes(misses: int) -> int:
     """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh*.jsonl), all rows."""
-    for source, recall in itertools.product(("probes", "probes2"), (False, True)):
+    for source, recall in itertools.product(("probes", "probes2", "probes3"), (False, True)):
         examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
         wrong = []

@@ -114,24 +114,39 @@ def find_pii(text: str) -> list[PiiMatch]:
     return sorted(found, key=lambda p: (p.start, p.end))
 
 
-# A phone or card number lies inside a run of these characters at least 8 long (8 digits):
-# the number patterns run only inside such runs, which gives the same matches.
-_NUMBER_RUN = re.compile(r"[\d+(][\d ().+-]{7,}")
-_ASCII_NUMBER_RUN = re.compile(r"[0-9+(][0-9 ().+-]{7,}")  # the same on ASCII text, faster
+# A phone or card number lies inside a run of digits and separators holding 8 digits or more:
+# one regex pass finds each such run's first to last digit (the number patterns then run
+# only there, which gives the same matches; a date or time, "2023-01-04 12", is a run too).
+_SEP = " ().+-"
+_NUMBER_RUN = re.compile(r"\d(?:[ ().+-]*\d){7,}")
+_ASCII_NUMBER_RUN = re.compile(r"[0-9](?:[ ().+-]*[0-9]){7,}")  # the same on ASCII, faster
+# Every phone match holds a "+" (international), "ddd-dddd" (North American) or
+# "0d-ddd" (national); a card holds 13 digits: a run with neither is skipped.
+_PHONE_SHAPE = re.compile(r"\+|\d{3}[ .-]\d{4}|0\d{1,4}[ .-]\d{3}")
 _AT_LIMIT = 64  # "@"s looked at one by one; past that the email pattern scans the text
 
 
-def _runs_of(text: str) -> Iterator[re.Match[str]]:
-    return (_ASCII_NUMBER_RUN if text.isascii() else _NUMBER_RUN).finditer(text)
+def _runs_of(text: str) -> Iterator[tuple[int, int]]:
+    """Spans that can hold a phone or card number: a run's digits, with the "+" or "("
+    right before its first digit and the ")" right after its last."""
+    for run in (_ASCII_NUMBER_RUN if text.isascii() else _NUMBER_RUN).finditer(text):
+        lo, hi = run.span()
+        yield lo - (lo > 0 and text[lo - 1] in "+("), hi + (text[hi : hi + 1] == ")")
 
 
 def _has_email(text: str) -> bool:
-    """An email address, looked for around each "@" (a local part is at most 64 characters)."""
+    """An email address, looked for at each "@": its local part (up to 64 characters) is
+    walked back from the "@", and the pattern is matched from there."""
     at_signs = positions(text, "@", word=False, limit=_AT_LIMIT + 1)
     if len(at_signs) > _AT_LIMIT:
         return _EMAIL.search(text) is not None
     for i in at_signs:
-        m = _EMAIL.search(text, max(0, i - 64), min(len(text), i + 700))
+        j = i
+        while j > i - 65 and j > 0 and (text[j - 1].isalnum() or text[j - 1] in "_.%+-"):
+            j -= 1
+        if j == i or j == i - 65 or (j > 0 and text[j - 1] == "/"):
+            continue  # no local part, one too long, or a path ("a/b@c")
+        m = _EMAIL.match(text, j, min(len(text), i + 700))
         if m and (m.end() < i + 700 or m.end() == len(text)):
             return True
     return False
@@ -144,15 +159,14 @@ def detect_pii(text: str) -> bool:
     the email and number patterns run only where an "@" or a run of digits is."""
     if _find_keys(text) or ("@" in text and _has_email(text)):
         return True
-    if sum(map(text.count, "0123456789")) < 8:
-        return False
-    for run in _runs_of(text):
-        lo, hi = run.span()
-        if hi - lo - sum(text.count(c, lo, hi) for c in " ().+-") < 8:
-            continue  # under 8 digits: no phone or card number fits
-        for m in _CARD.finditer(text, lo, hi):
-            if _isolated(text, m.start(), m.end()) and _luhn(re.sub(r"\D", "", m.group())):
-                return True
+    for lo, hi in _runs_of(text):
+        digits = hi - lo - sum(text.count(c, lo, hi) for c in _SEP)
+        if digits >= 13:
+            for m in _CARD.finditer(text, lo, hi):
+                if _isolated(text, m.start(), m.end()) and _luhn(re.sub(r"\D", "", m.group())):
+                    return True
+        if not _PHONE_SHAPE.search(text, lo, hi):
+            continue
         for pattern in _PHONES:
             for m in pattern.finditer(text, lo, hi):
                 if 8 <= sum(c.isdigit() for c in m.group()) <= 15 and _isolated(text, *m.span()):

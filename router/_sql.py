@@ -21,6 +21,7 @@ import re
 
 from router import _sql_model
 from router import _sql_vocab as v
+from router._sql_task import GATE_LOWER, GATE_UPPER, idiom, task_kind
 from router._textscan import (
     ASK_SPAN,
     anchor,
@@ -87,51 +88,6 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 _STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
 _TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
-
-_GATE_UPPER = ("BY ", "HAVING", "COALESCE", "UNION", "DISTINCT", "NULL", "OFFSET", "WHERE")
-_GATE_LOWER = (
-    "ora-",
-    "sqlstate",
-    "must appear in the group by",
-    "returns more than",
-    "case when",
-    "normal form",
-    "primary key",
-    "foreign key",
-    "-to-many",
-    "msg ",
-    "window function",
-    "isolation level",
-    "execution plan",
-    "query plan",
-    "n+1 quer",
-    "materialized view",
-    "pg_",
-    "truncate",
-    # database error messages (router._sql_vocab.ERROR_PHRASES)
-    "constraint",
-    "duplicate key",
-    "duplicate entry",
-    "syntax error",
-    "no such table",
-    "no such column",
-    "unknown column",
-    "ambiguous",
-    "invalid column",
-    "does not exist",
-    "single-row",
-    "_rank",
-    "row_number",
-    "over(",
-    "over (",
-    "partition by",
-    "normaliz",
-    "normalis",
-    "index strateg",
-    "indexing strateg",
-    "invalid identifier",
-    "lock wait",
-)
 
 
 def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
@@ -270,7 +226,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     ):
         score += 3
     db_nouns = {w.rstrip("s") for w in words & v.DB_NOUNS if has_word(s, w)}
-    score += bool(db_nouns) + (len(db_nouns) >= 2)
+    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * idiom(s)
     if db_nouns - {"db"} and any(
         i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
     ):
@@ -305,12 +261,15 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
-        any(g in text for g in _GATE_UPPER) or any(g in lower for g in _GATE_LOWER)
+        any(g in text for g in GATE_UPPER) or any(g in lower for g in GATE_LOWER)
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
         lower = text.lower()
+    kind = task_kind(lower[: 2 * ASK_SPAN])
+    if kind in ("text", "code"):  # SQL as the material of a text or code task
+        return _has_error(lower, words)  # a database error still decides
     if _has_statement(text, lower, words):
         # look-alike languages' statements (Cypher, N1QL) count only when SQL is named
         other = "sql" not in words and any(q in lower for q in v.OTHER_QL)
@@ -325,7 +284,8 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
-    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves)
+    rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
+    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves, task=rewrite)
 
 
 @functools.lru_cache(maxsize=32)

@@ -13,7 +13,8 @@ development half only).
 The model is linear in binary features: ``w:<word>`` for each word of the prompt that has
 a weight (a set intersection and a few additions), and ``r:<name>=<value>`` for the rules'
 evidence (net points and points in buckets, the penalty, the rules' two verdicts, an
-engine named, a long prompt). Pure Python: scoring costs a few microseconds.
+engine named, a long prompt, a rewrite or translation whose object is not named as SQL).
+Pure Python: scoring costs a few microseconds.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Evidence(NamedTuple):
     engine: bool  # an SQL engine is named
     moves: bool  # data moves into or out of an SQL engine
     statement: bool = False  # an SQL statement (decided by the rules)
+    task: bool = False  # the request opens with a rewrite/translation not named as SQL
 
 
 def rule_verdicts(ev: Evidence) -> tuple[bool, bool]:
@@ -79,6 +81,7 @@ def rule_keys(ev: Evidence) -> tuple[tuple[str, object], ...]:
         ("recall", recall),
         ("engine", ev.engine),
         ("long", not ev.short),
+        ("task", ev.task),
     )
 
 

@@ -62,7 +62,7 @@ DIALECTS = wordset(
     "hivesql sparksql mariadb bigquery clickhouse duckdb trino teradata "
     "vertica databricks db2 cockroachdb daiquery pgadmin ssms sybase greenplum timescaledb "
     "presto hiveql tidb phpmyadmin psycopg2 pymysql mysqldump plpgsql sqlcmd sqlplus dbeaver "
-    "datagrip supabase planetscale synapse impala sqlserver nvarchar"
+    "datagrip supabase planetscale synapse impala sqlserver nvarchar innodb myisam"
 )
 GATE = DIALECTS | wordset(
     "query queries sqlquery select table tables database databases db schema schemas join "

@@ -57,12 +57,15 @@ DETECTOR_ANCHORS = (
     "with",
 )
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
+_SEPARATOR_BYTES = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
 
 
 @functools.lru_cache(maxsize=8)
 def words_of(text: str) -> frozenset[str]:
     """Lower-cased words of ``text``, split on punctuation; cached for the next detector."""
     s = text.lower()
+    if s.isascii():  # one C-level byte translation instead of a replace per separator
+        return frozenset(s.encode("ascii").translate(_SEPARATOR_BYTES).decode("ascii").split())
     for c in _SEPARATORS:
         if c in s:
             s = s.replace(c, " ")
@@ -141,6 +144,11 @@ def detector_view(text: str) -> str:
     return view(text, DETECTOR_ANCHORS)
 
 
+@functools.cache
+def _ascii(anchors: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(a.encode("ascii") for a in anchors)
+
+
 @functools.lru_cache(maxsize=16)
 def view(text: str, anchors: tuple[str, ...] = ()) -> str:
     """``text`` if short, else its head and tail with windows around the first occurrence
@@ -154,9 +162,10 @@ def view(text: str, anchors: tuple[str, ...] = ()) -> str:
     if len(text) <= 3 * VIEW_END:
         return text
     head, tail = VIEW_END, len(text) - VIEW_END
-    middle = text[head:tail].lower()
+    # one byte per character (non-ASCII ones become "?"): the same offsets, faster finds
+    middle = text[head:tail].lower().encode("ascii", "replace")
     spans: list[tuple[int, int]] = []
-    for a in anchors:
+    for a in _ascii(anchors):
         i = middle.find(a)
         if i >= 0 and not any(lo <= head + i < hi for lo, hi in spans):
             i += head
