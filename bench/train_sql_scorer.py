@@ -8,7 +8,7 @@ the fresh probes are never read here): the labeled ShareGPT/Arena prompts (real 
 unlabeled ones count as not SQL), defog's non-SQL questions, the hand-written NL requests,
 Spider/defog prompts, and the single-turn conversations of tests/data/sql_conversations.
 Only the examples the rules leave to the model are used (no statement or error message,
-and some SQL word): ``router._sql._evidence`` gives their features exactly as routing
+and some SQL word): ``router.sql_training.sql_evidence`` gives their features exactly as routing
 computes them. Logistic regression (scikit-learn, a dev/train dependency; router itself
 only reads the JSON) with 5-fold cross-validation on dev picks C and the two thresholds:
 the default mode's maximises the smaller F1 of the conversational and real-traffic dev rows;
@@ -31,11 +31,13 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import detector_eval as de  # noqa: E402
 
-from router import _sql_model  # noqa: E402
-from router._prompt import normalize_prompt, window  # noqa: E402
-from router._sql import _evidence  # noqa: E402
+from router import (  # noqa: E402
+    normalize_prompt,
+    sql_training,  # noqa: E402
+    window,
+)
 
-OUT = de.REPO / "router" / _sql_model.WEIGHTS_FILE
+OUT = de.REPO / "router" / sql_training.WEIGHTS_FILE
 GROUPS = {"sharegpt_arena": "real", "defog_idk": "real", "conv_sharegpt": "conv"}
 GROUPS["conv_handwritten"] = "conv"
 RECALL_PRECISION = 0.9  # the high-recall threshold keeps out-of-fold precision above this
@@ -66,24 +68,24 @@ def load_dev() -> list[tuple[str, str, bool, object]]:
             if (group, text) in seen:
                 continue
             seen.add((group, text))
-            out.append((group, text, ex.sql, _evidence(text)))
+            out.append((group, text, ex.sql, sql_training.sql_evidence(text)))
     return out
 
 
-def _matrix(evs: Sequence[_sql_model.Evidence], vocab: dict[str, int]) -> np.ndarray:
+def _matrix(evs: Sequence[sql_training.Evidence], vocab: dict[str, int]) -> np.ndarray:
     x = np.zeros((len(evs), len(vocab)), dtype=np.float32)
     for i, ev in enumerate(evs):
-        for f in _sql_model.features(ev):
+        for f in sql_training.features(ev):
             j = vocab.get(f)
             if j is not None:
                 x[i, j] = 1.0
     return x
 
 
-def _vocab(evs: Sequence[_sql_model.Evidence], min_df: int) -> dict[str, int]:
+def _vocab(evs: Sequence[sql_training.Evidence], min_df: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     for ev in evs:
-        for f in set(_sql_model.features(ev)):
+        for f in set(sql_training.features(ev)):
             counts[f] = counts.get(f, 0) + 1
     names = sorted(f for f, n in counts.items() if n >= min_df or f.startswith("r:"))
     return {f: i for i, f in enumerate(names)}
@@ -100,7 +102,7 @@ def _pr(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
 class GreyZone:
     """The dev examples the model decides, and the rules' verdicts on the rest."""
 
-    evs: list[_sql_model.Evidence]
+    evs: list[sql_training.Evidence]
     y: np.ndarray
     groups: np.ndarray
     decided: list[tuple[str, bool, bool]]  # (group, label, the rules' verdict)
@@ -116,17 +118,17 @@ class GreyZone:
         )
 
     def verdicts(self, p: np.ndarray, t: float, recall: bool = False) -> np.ndarray:
-        """Verdicts as routing combines rules and model (``_sql_model.combine``)."""
+        """Verdicts as routing combines rules and model (``sql_training.combine``)."""
         pairs = zip(self.evs, p, strict=True)
-        return np.array([_sql_model.combine(ev, float(q), t, recall=recall) for ev, q in pairs])
+        return np.array([sql_training.combine(ev, float(q), t, recall=recall) for ev, q in pairs])
 
 
 def grey_zone(data: list[tuple[str, str, bool, object]]) -> GreyZone:
     grey, decided = [], []
     for g, _, lab, ev in data:
-        if isinstance(ev, _sql_model.Evidence) and not ev.statement:
+        if isinstance(ev, sql_training.Evidence) and not ev.statement:
             grey.append((g, lab, ev))
-        elif isinstance(ev, _sql_model.Evidence):  # a statement, unless a look-alike's
+        elif isinstance(ev, sql_training.Evidence):  # a statement, unless a look-alike's
             decided.append((g, lab, ev.penalty == 0))
         else:  # an error message, or no SQL word
             decided.append((g, lab, bool(ev)))
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = load_dev()
     zone = grey_zone(data)
     print(f"dev examples {len(data)}: grey zone {len(zone.evs)} ({int(zone.y.sum())} SQL)")
-    rules = np.array([_sql_model.rule_verdicts(ev)[0] for ev in zone.evs], dtype=bool)
+    rules = np.array([sql_training.rule_verdicts(ev)[0] for ev in zone.evs], dtype=bool)
     for g in ("conv", "real"):
         p, r, f = zone.pr(rules, g)
         print(f"rules alone, {g}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
