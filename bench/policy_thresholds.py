@@ -46,6 +46,30 @@ def _row(name: str, s: dict[str, Any]) -> str:
     )
 
 
+def _chat_share(policy: Any, scorer: Any, n: int, out: Path) -> dict[str, float]:
+    """Share per tier of ``n`` ShareGPT first turns (chat traffic, no outcomes) under ``policy``."""
+    import polars as pl
+
+    from classifier import shared_data_dir
+    from labeling._replay import route_log, summarize_assignment
+    from labeling._replay_log import read_replay_logs
+
+    path = shared_data_dir() / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
+    prompts: list[str] = []
+    with path.open(encoding="utf-8") as handle:  # not splitlines(): U+2028 sits in prompts
+        for line in handle:
+            text = json.loads(line).get("prompt") or ""
+            if text.strip() and len(prompts) < n:
+                prompts.append(text)
+    table = out / "sharegpt.parquet"
+    pl.DataFrame(
+        {"sample_id": [str(i) for i in range(len(prompts))], "prompt": prompts}
+    ).write_parquet(table)
+    routed = route_log(read_replay_logs([table], policy), policy, scorer)
+    share: dict[str, float] = summarize_assignment(routed, routed.policy_tier)["share"]
+    return share
+
+
 def main(argv: list[str] | None = None) -> int:
     from classifier import load_scorer, shared_data_dir
     from labeling._calibrate import Target, calibrate_policy
@@ -61,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="load_scorer spec (default: shipped)")
     parser.add_argument("--target", default="quality=0.95")
     parser.add_argument("--cap", type=int, default=400, help="prompts per source, both halves")
+    parser.add_argument("--chat", type=int, default=2000, help="ShareGPT prompts to route")
     parser.add_argument("--out", type=Path, default=Path("build/policy_thresholds"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -94,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     pooled = route_log(read_replay_logs(paths["eval"], chosen), chosen, scorer)
     report["pooled"] = _summary(pooled)
     print(_row("**pooled**", report["pooled"]))
+    for name, chosen_policy in (("shipped thresholds", policy), ("calibrated", chosen)):
+        share = _chat_share(chosen_policy, scorer, args.chat, args.out)
+        report.setdefault("sharegpt_share", {})[name] = share
+        print(
+            f"ShareGPT first turns ({args.chat}), {name}: "
+            + " / ".join(f"{t} {100 * v:.1f} %" for t, v in share.items())
+        )
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     print(f"{time.perf_counter() - start:.0f} s; report: {args.out / 'report.json'}")
     return 0

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labeling._transfer_models import CANDIDATES, FeatureBank, Fold
+from policies import LabelingError
 
 __all__ = ["INNER_FOLDS", "SHRINK_CANDIDATES", "inner_select", "soft_threshold"]
 
@@ -43,6 +44,32 @@ ALPHAS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 1e3)
 RIDGE_GRID = (1.0, 30.0, 1e3, 3e4)
 THRESHOLDS = (0.0, 0.5, 1.0, 1.5)
 _BLOCK = {"struct": "struct", "logits": "student", "pooled": "pooled"}
+# structure features that mean the same in every benchmark (no script, answer-option or
+# casing shares, which mostly say which benchmark a prompt comes from)
+CORE = (
+    "log_chars",
+    "log_words",
+    "log_lines",
+    "log_questions",
+    "digit_share",
+    "math_symbol_share",
+    "log_code_marks",
+    "log_latex_marks",
+    "log_sentences",
+)
+
+
+def _matrix(bank: FeatureBank, blocks: Sequence[str]) -> Floats:
+    """Input columns of ``blocks``; ``core`` is the :data:`CORE` subset of ``struct``."""
+    from classifier._features import FEATURE_NAMES
+
+    parts = []
+    for b in blocks:
+        if b == "core":
+            parts.append(bank.block("struct")[:, [FEATURE_NAMES.index(n) for n in CORE]])
+        else:
+            parts.append(bank.matrix([_BLOCK[b]]))
+    return np.hstack(parts)
 
 
 def _usable(fold: Fold) -> Mask:
@@ -121,8 +148,11 @@ def _centred_target(y: Floats, groups: NDArray[np.int64]) -> Floats:
 
 
 def _ridge_path(bank: FeatureBank, fold: Fold, blocks: Sequence[str]) -> Callable[[Any], Floats]:
-    """Within-source centred ridge on ``blocks``: ``alpha -> score``, one SVD for all."""
-    x = bank.matrix([_BLOCK[b] for b in blocks])
+    """Within-source centred ridge on ``blocks``: ``alpha -> score``, one SVD for all.
+    A last block ``mono``: the score never falls with length (the first column, log
+    length: a negative weight there is set to 0)."""
+    monotone = blocks[-1] == "mono"
+    x = _matrix(bank, blocks[:-1] if monotone else blocks)
     use = _usable(fold)
     mean = x[use].mean(axis=0)
     sd = x[use].std(axis=0)
@@ -134,6 +164,8 @@ def _ridge_path(bank: FeatureBank, fold: Fold, blocks: Sequence[str]) -> Callabl
 
     def score(alpha: Any) -> Floats:
         coef = vt.T @ (s / (s**2 + float(alpha)) * uty)
+        if monotone:
+            coef[0] = max(float(coef[0]), 0.0)
         out: Floats = z @ coef
         return out
 
@@ -141,6 +173,8 @@ def _ridge_path(bank: FeatureBank, fold: Fold, blocks: Sequence[str]) -> Callabl
 
 
 def _fe(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
+    """``blocks`` may end with ``mono`` (see :func:`_ridge_path`)."""
+
     def run(bank: FeatureBank, fold: Fold) -> Floats:
         def fit(f: Fold) -> Callable[[Any], Floats]:
             return _ridge_path(bank, f, blocks)
@@ -182,7 +216,7 @@ def _shrink(base: str, soft: bool = False) -> Callable[[FeatureBank, Fold], Floa
 def _knn_centred(bank: FeatureBank, fold: Fold, blocks: Sequence[str], k: int = 50) -> Floats:
     from sklearn.neighbors import NearestNeighbors
 
-    x = bank.matrix([_BLOCK[b] for b in blocks])
+    x = _matrix(bank, blocks)
     use = _usable(fold)
     sd = x[use].std(axis=0)
     z = (x - x[use].mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
@@ -212,6 +246,20 @@ def _knnres(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
         return fit(fold)(best)
 
     return run
+
+
+def _ord_core(bank: FeatureBank, fold: Fold) -> Floats:
+    """The ordinal head (classifier._head_train) on the :data:`CORE` struct features + logits."""
+    from classifier._head_train import fit_ordinal_head
+
+    if fold.tier_probs is None:
+        raise LabelingError("ordinal candidates need tier_probs")
+    x = _matrix(bank, ["core", "logits"])
+    use = fold.train & (fold.weight > 0)
+    head = fit_ordinal_head(
+        x[use], fold.tier_probs[use], fold.weight[use], blocks=("struct", "logits"), c=0.1
+    )
+    return head.strong_score(x)
 
 
 def dataset_weights(weight: Floats, groups: NDArray[np.int64], datasets: Sequence[str]) -> Floats:
@@ -246,6 +294,10 @@ SHRINK_CANDIDATES: dict[str, tuple[bool, Callable[[FeatureBank, Fold], Floats]]]
     "fe:struct+logits": (True, _fe(["struct", "logits"])),
     "fe:struct+logits+pooled": (True, _fe(["struct", "logits", "pooled"])),
     "fe-ds:struct+logits+pooled": (True, _per_dataset(_fe(["struct", "logits", "pooled"]))),
+    "fe:core": (True, _fe(["core"])),
+    "fe:core+logits": (True, _fe(["core", "logits"])),
+    "fe-mono:core+logits": (True, _fe(["core", "logits", "mono"])),
+    "fe-mono:struct+logits+pooled": (True, _fe(["struct", "logits", "pooled", "mono"])),
     "shrink:ord:struct+logits+pooled": (True, _shrink("ord:struct+logits+pooled")),
     "shrinksoft:ord:struct+logits+pooled": (
         True,
@@ -253,6 +305,10 @@ SHRINK_CANDIDATES: dict[str, tuple[bool, Callable[[FeatureBank, Fold], Floats]]]
     ),
     "shrink:fe:struct+logits+pooled": (True, _shrink("fe:struct+logits+pooled")),
     "shrink:ord:struct+logits": (True, _shrink("ord:struct+logits")),
+    "shrinksoft:fe:struct+logits+pooled": (True, _shrink("fe:struct+logits+pooled", soft=True)),
+    "shrink:fe:core+logits": (True, _shrink("fe:core+logits")),
+    "ord:core+logits": (True, _ord_core),
+    "ord-ds:struct+logits+pooled": (True, _per_dataset(CANDIDATES["ord:struct+logits+pooled"][1])),
     "knnres:pooled": (True, _knnres(["pooled"])),
     "knnres:struct+pooled": (True, _knnres(["struct", "pooled"])),
 }

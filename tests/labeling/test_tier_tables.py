@@ -78,3 +78,13 @@ def test_versus_counts_the_sources_below_length_and_applies_the_bar() -> None:
     assert rows["mixed"].worst_source == "b" and np.isclose(rows["mixed"].worst_gap, -0.02)
     with pytest.raises(LabelingError, match="baseline 'tfidf-lr'"):
         versus(report, baseline="tfidf-lr")
+
+
+def test_the_quality95_policy_is_the_default_with_calibrated_thresholds() -> None:
+    default = load_policy(POLICY)
+    chosen = load_policy(POLICY.with_name("quality95.yaml"))
+    assert chosen.calibration is not None and chosen.calibration.target == "quality=0.95"
+    t = chosen.classifier.thresholds
+    assert 0.0 < t["medium"] < t["frontier"] < default.classifier.thresholds["medium"]
+    assert chosen.tier_names == default.tier_names
+    assert chosen.overrides == default.overrides
