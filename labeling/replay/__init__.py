@@ -17,7 +17,7 @@ from labeling.replay._calibrate import (
 from labeling.replay._drift import DriftWindow, drift_bounds, drift_windows
 from labeling.replay._logs import ReplayLog, read_replay_logs
 from labeling.replay._policy_write import calibrated_policy_text, write_calibrated_policy
-from labeling.replay._replay import RoutedLog, route_log
+from labeling.replay._replay import RoutedLog, route_log, summarize_assignment
 from labeling.replay._report import replay_curve, replay_report, write_curve_png
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "replay_curve",
     "replay_report",
     "route_log",
+    "summarize_assignment",
     "write_calibrated_policy",
     "write_curve_png",
 ]

@@ -1,11 +1,13 @@
 """Per-model outcome sources: the leave-one-source-out transfer benchmark (does a router
-transfer to a source it never saw?) and the outcome label dataset.
+transfer to a source it never saw?), the check against the shipping bar, the outcome
+label dataset and per-tier outcome tables for calibrating a policy.
 
     >>> from labeling.transfer import TransferConfig, run_transfer
 """
 
 from __future__ import annotations
 
+from labeling.transfer._benchmark import Source, SourceResult, group_sources
 from labeling.transfer._candidates import CANDIDATES
 from labeling.transfer._dataset import build_outcome_dataset
 from labeling.transfer._run import (
@@ -16,14 +18,26 @@ from labeling.transfer._run import (
     run_transfer,
 )
 from labeling.transfer._sources import read_outcome_sources
+from labeling.transfer._summary import MACRO_MARGIN, SOURCE_MARGIN, Versus, versus
+from labeling.transfer._tier_tables import tier_columns, tier_scores, write_tier_tables
 
 __all__ = [
     "BLENDS",
     "CANDIDATES",
     "DEFAULT_CANDIDATES",
+    "MACRO_MARGIN",
+    "SOURCE_MARGIN",
+    "Source",
+    "SourceResult",
     "TransferConfig",
     "TransferReport",
+    "Versus",
     "build_outcome_dataset",
+    "group_sources",
     "read_outcome_sources",
     "run_transfer",
+    "tier_columns",
+    "tier_scores",
+    "versus",
+    "write_tier_tables",
 ]

@@ -51,6 +51,7 @@ class FeatureBank:
     texts: Sequence[str]
     groups: NDArray[np.int64]  # source index per prompt (within-source centering)
     cache_dir: Path
+    group_names: tuple[str, ...] = ()  # source name per group index (when known)
     _blocks: dict[str, Floats] = field(default_factory=dict)
     _digest: str = ""
 

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier.evaluation import RoutingTable
+from labeling.transfer import _shrink  # noqa: F401  (registers its candidates in CANDIDATES)
 from labeling.transfer._benchmark import (
     Source,
     SourceResult,
@@ -195,7 +196,9 @@ def run_transfer(
     offsets = np.cumsum([0] + [len(s.texts) for s in sources])
     texts = [t for s in sources for t in s.texts]
     groups = np.concatenate([np.full(len(s.texts), j) for j, s in enumerate(sources)])
-    bank = FeatureBank(texts, groups.astype(np.int64), cache_dir / "features")
+    bank = FeatureBank(
+        texts, groups.astype(np.int64), cache_dir / "features", tuple(s.name for s in sources)
+    )
     target = np.concatenate([item_targets(s, config.target) for s in sources])
     kept = [_kept(s, config.cap_per_source) for s in sources]
     weight = np.concatenate(_weights(sources, kept, config.balance))
