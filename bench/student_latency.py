@@ -2,7 +2,7 @@
 
 For randomly initialised BERT students with the MiniLM vocabulary (30 522 word
 pieces) and, for reference, the all-MiniLM-L6-v2 teacher (FP32 and INT8), this
-exports each model with :func:`classifier.write_artifact` and times
+exports each model with :func:`classifier.training.write_artifact` and times
 ``OnnxComplexityScorer.score([prompt])`` -- tokenization included -- one prompt at a
 time on one onnxruntime thread, over a sample of real ShareGPT prompts, at several
 token budgets. Latency depends on the shape, not on the weights, so random weights
