@@ -7,6 +7,7 @@
 - the completion side: :class:`FakeBackends` (answers per model group, injected as the
   service's completion callable), :func:`reply`, :class:`UpstreamError`, and an
   in-process service on them (:func:`make_client`, :func:`records`);
+- :class:`FakeJudge`: an LLM judge that votes "frontier" unless the prompt says "skip";
 - :func:`wait_until` / :func:`await_until`: poll a condition until it holds, failing
   the test with what it waited for.
 
@@ -22,6 +23,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -237,3 +239,29 @@ async def await_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         await asyncio.sleep(interval_s)
+
+
+@dataclass(frozen=True)
+class JudgeVerdict:
+    prompt_sha256: str
+    tier: str | None
+    confidence: float
+    cost_usd: float
+    cached: bool
+
+
+class FakeJudge:
+    """What ``labeling.JudgeLike`` asks of a judge, with a cost per prompt."""
+
+    def __init__(self) -> None:
+        self.total_cost_usd, self.calls, self.cache_hits = 0.0, 0, 0
+        self.seen: list[str] = []
+
+    def judge(self, prompts: list[str]) -> list[JudgeVerdict]:
+        self.seen.extend(prompts)
+        self.calls += len(prompts)
+        self.total_cost_usd += 0.001 * len(prompts)
+        return [
+            JudgeVerdict("", None if "skip" in p else "frontier", 0.95, 0.001, False)
+            for p in prompts
+        ]

@@ -19,8 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RANK = {"policies": 0, "classifier": 1, "router": 2, "labeling": 3, "serving": 4}
 CODE = (*RANK, "bench")
-# Packages whose modules must not import each other in a cycle. serving joins once its
-# split (issue 15a: one Runtime module, no _app/_chat or _cli/_demo_loop cycles) lands.
+# Packages whose modules must not import each other in a cycle.
 ACYCLIC = ("policies", "classifier", "router", "labeling", "serving")
 PENDING: dict[str, str] = {}  # private reaches still to remove, with the reason
 
@@ -82,6 +81,19 @@ def test_no_import_of_another_package_private_module() -> None:
                     bad.append(f"{imp.file.relative_to(ROOT)}: {reached}")
     assert sorted(set(bad) - PENDING.keys()) == [], "imports of another package's privates"
     assert sorted(PENDING.keys() - set(bad)) == [], "stale PENDING entries: remove them"
+
+
+def test_tests_reach_only_their_own_package_privates() -> None:
+    """``tests/<package>/`` may test its package's private modules, not another package's
+    (shared test code goes through public names or tests/fakes.py)."""
+    bad = []
+    for top in RANK:
+        for path in sorted((ROOT / "tests" / top).rglob("*.py")):
+            for imp in imports(path):
+                target = imp.module.split(".")[0]
+                if target != top and target in RANK and private_target(imp) is not None:
+                    bad.append(f"{imp.file.relative_to(ROOT)}:{imp.line}: {imp.module}")
+    assert bad == [], "tests importing another package's private modules"
 
 
 def test_imports_point_down() -> None:

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from labeling import AGGREGATORS, LabelConfig, run_labeling
 from labeling._label_model import MIN_GAIN, MIN_TRAIN, LabelModel, vote_matrix
 from policies import LabelingError
-from serving.cli._label import parse_weights
 from tests.labeling._records import openai_record, write_jsonl
 
 
@@ -99,13 +98,6 @@ def test_weights_change_the_vote(tmp_path: Path) -> None:
 def test_bad_weights_are_rejected(weights: dict[str, float], message: str) -> None:
     with pytest.raises(LabelingError, match=message):
         LabelConfig(weights=weights)
-
-
-def test_parse_weights() -> None:
-    assert parse_weights("outcome=3, length=0.5,") == {"outcome": 3.0, "length": 0.5}
-    for bad in ("outcome", "outcome=x", "=2"):
-        with pytest.raises(LabelingError, match="--weights"):
-            parse_weights(bad)
 
 
 def test_cli_aggregate_model_and_weights_on_the_example_logs(tmp_path: Path) -> None:

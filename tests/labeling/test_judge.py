@@ -14,7 +14,7 @@ import pytest
 from labeling._judge import Judge, build_rubric, parse_verdict
 from policies import LabelingError
 from serving import BackendProcess, SimModel, default_backend_config
-from serving.sim._answers import judge_answer
+from serving.sim import judge_answer
 
 TIERS = ("small", "medium", "frontier")
 PROMPTS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +15,7 @@ from classifier import LABEL_COLUMNS, LABEL_SCHEMA, read_label_metadata
 from labeling import LabelConfig, aggregate_votes, run_labeling, scrub_frame, split_of
 from policies import default_policy
 from router import estimate_tokens
+from tests.fakes import FakeJudge
 from tests.labeling._records import decision_log, openai_record, write_jsonl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "logs"
@@ -48,7 +48,7 @@ def test_pipeline_scrubs_by_default_and_can_keep_pii(tmp_path: Path) -> None:
 
 
 def test_scrubber_is_routers_pii_finder() -> None:
-    from router._detectors import find_pii
+    from router import find_pii
 
     texts = [
         "card 4111 1111 1111 1112 fails Luhn",  # find_pii: not a card
@@ -175,29 +175,6 @@ def test_text_functions_use_router_estimate_and_detectors() -> None:
         assert any(v is not None for v in votes), name
 
 
-@dataclass(frozen=True)
-class Verdict:
-    prompt_sha256: str
-    tier: str | None
-    confidence: float
-    cost_usd: float
-    cached: bool
-
-
-class FakeJudge:
-    def __init__(self) -> None:
-        self.total_cost_usd, self.calls, self.cache_hits = 0.0, 0, 0
-        self.seen: list[str] = []
-
-    def judge(self, prompts: list[str]) -> list[Verdict]:
-        self.seen.extend(prompts)
-        self.calls += len(prompts)
-        self.total_cost_usd += 0.001 * len(prompts)
-        return [
-            Verdict("", None if "skip" in p else "frontier", 0.95, 0.001, False) for p in prompts
-        ]
-
-
 def test_judge_function_votes_once_per_distinct_prompt(tmp_path: Path) -> None:
     records = [openai_record("hard one"), openai_record("HARD one"), openai_record("skip me")]
     path = write_jsonl(tmp_path / "l.jsonl", records)
@@ -231,29 +208,3 @@ def test_cli_exits_2_on_labeling_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--out", "x"])
     assert result.exit_code == 2
     assert "input not found" in result.output
-
-
-def test_cli_judge_option_builds_the_judge_lazily(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import serving.cli._label as label_cli
-    from serving import app
-
-    built: dict[str, object] = {}
-
-    def fake_make_judge(model: str, tiers: tuple[str, ...], cache_dir: Path, api_base: str | None):
-        built.update(model=model, tiers=tiers, api_base=api_base)
-        return FakeJudge()
-
-    monkeypatch.setattr(label_cli, "make_judge", fake_make_judge)
-    log = write_jsonl(tmp_path / "l.jsonl", [openai_record("hard question")])
-    args = ["label", str(log), "--out", str(tmp_path / "o"), "--judge", "openai/gpt-4o"]
-    result = CliRunner().invoke(app, [*args, "--judge-api-base", "http://127.0.0.1:9"])
-    assert result.exit_code == 0, result.output
-    assert built == {
-        "model": "openai/gpt-4o",
-        "tiers": ("small", "medium", "frontier"),
-        "api_base": "http://127.0.0.1:9",
-    }
-    card = json.loads((tmp_path / "o" / "datacard.json").read_text())
-    assert card["judge"]["calls"] == 1
