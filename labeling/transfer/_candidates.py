@@ -174,12 +174,28 @@ def _soft_lr(x: Floats, y: Floats, w: Floats, c: float) -> Any:
 
 def fit_head(x: Floats, y: Floats, w: Floats, c: float = 1.0) -> tuple[Floats, Floats, Any]:
     """Standardise ``x`` and fit the soft-target LR head; (mean, scale, model)."""
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(scale > 1e-9, scale, 1.0)
+    mean, scale = column_scale(x)
     return mean, scale, _soft_lr((x - mean) / scale, y, w, c)
 
 
-def _usable(fold: Fold) -> Mask:
+def column_scale(rows: Floats) -> tuple[Floats, Floats]:
+    """Per-column mean and standard deviation of ``rows`` (1 for a constant column)."""
+    sd = rows.std(axis=0)
+    return rows.mean(axis=0), np.where(sd > 1e-9, sd, 1.0)
+
+
+def centre_within(z: Floats, y: Floats, groups: NDArray[np.int64]) -> tuple[Floats, Floats]:
+    """``z`` and ``y`` with each source's (group's) mean removed: within-source effects."""
+    zc, yc = z.copy(), y.copy()
+    for g in np.unique(groups):
+        rows = groups == g
+        zc[rows] -= zc[rows].mean(axis=0)
+        yc[rows] -= yc[rows].mean()
+    return zc, yc
+
+
+def usable(fold: Fold) -> Mask:
+    """Training rows with a finite target and a positive weight."""
     out: Mask = fold.train & np.isfinite(fold.target) & (fold.weight > 0)
     return out
 
@@ -187,7 +203,7 @@ def _usable(fold: Fold) -> Mask:
 def _lr(blocks: Sequence[str], c: float = 1.0) -> Callable[[FeatureBank, Fold], Floats]:
     def run(bank: FeatureBank, fold: Fold) -> Floats:
         x = bank.matrix(blocks)
-        use = _usable(fold)
+        use = usable(fold)
         mean, scale, model = fit_head(x[use], fold.target[use], fold.weight[use], c)
         out: Floats = model.decision_function((x - mean) / scale)
         return out
@@ -202,18 +218,10 @@ def _centered_ridge(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floa
         from sklearn.linear_model import Ridge
 
         x = bank.matrix(blocks)
-        use = _usable(fold)
-        mean, scale = (
-            x[use].mean(axis=0),
-            np.where(x[use].std(axis=0) > 1e-9, x[use].std(axis=0), 1),
-        )
+        use = usable(fold)
+        mean, scale = column_scale(x[use])
         z = (x - mean) / scale
-        zc, yc = z[use].copy(), fold.target[use].copy()
-        groups = bank.groups[use]
-        for g in np.unique(groups):
-            rows = groups == g
-            zc[rows] -= zc[rows].mean(axis=0)
-            yc[rows] -= yc[rows].mean()
+        zc, yc = centre_within(z[use], fold.target[use], bank.groups[use])
         model = Ridge(alpha=10.0).fit(zc, yc, sample_weight=fold.weight[use])
         out: Floats = model.predict(z)
         return out
@@ -228,11 +236,8 @@ def _knn(blocks: Sequence[str], k: int = 50) -> Callable[[FeatureBank, Fold], Fl
         from sklearn.neighbors import KNeighborsRegressor
 
         x = bank.matrix(blocks)
-        use = _usable(fold)
-        mean, scale = (
-            x[use].mean(axis=0),
-            np.where(x[use].std(axis=0) > 1e-9, x[use].std(axis=0), 1),
-        )
+        use = usable(fold)
+        mean, scale = column_scale(x[use])
         z = (x - mean) / scale
         z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
         model = KNeighborsRegressor(n_neighbors=k).fit(z[use], fold.target[use])
@@ -249,7 +254,7 @@ def _gbm(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         x = bank.matrix(blocks)
-        use = _usable(fold)
+        use = usable(fold)
         model = HistGradientBoostingRegressor(
             max_iter=150,
             learning_rate=0.05,
@@ -287,7 +292,7 @@ def _ordinal(
 def _tfidf(bank: FeatureBank, fold: Fold) -> Floats:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    use = _usable(fold)
+    use = usable(fold)
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=20_000, dtype=np.float64
     )

@@ -37,7 +37,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labeling.transfer._candidates import CANDIDATES, FeatureBank, Fold
+from labeling.transfer._candidates import (
+    CANDIDATES,
+    FeatureBank,
+    Fold,
+    centre_within,
+    column_scale,
+    usable,
+)
 from policies import LabelingError
 
 __all__ = ["INNER_FOLDS", "SHRINK_CANDIDATES", "inner_select", "soft_threshold"]
@@ -75,11 +82,6 @@ def _matrix(bank: FeatureBank, blocks: Sequence[str]) -> Floats:
         else:
             parts.append(bank.matrix([_BLOCK[b]]))
     return np.hstack(parts)
-
-
-def _usable(fold: Fold) -> Mask:
-    out: Mask = fold.train & np.isfinite(fold.target) & (fold.weight > 0)
-    return out
 
 
 def _log_length(bank: FeatureBank) -> Floats:
@@ -122,7 +124,7 @@ def inner_select(
 
     ``scores(inner_fold)`` fits what does not depend on the parameter once per inner fold
     and returns ``param -> score over all prompts``."""
-    use = _usable(fold)
+    use = usable(fold)
     sources = np.unique(bank.groups[use])
     totals = np.zeros(len(params))
     for k in range(INNER_FOLDS):
@@ -134,15 +136,6 @@ def inner_select(
         for i, p in enumerate(params):
             totals[i] += _within_spearman(by_param(p)[held], fold.target[held], bank.groups[held])
     return params[int(np.argmax(totals))]
-
-
-def _centred(z: Floats, y: Floats, groups: NDArray[np.int64]) -> tuple[Floats, Floats]:
-    zc, yc = z.copy(), y.copy()
-    for g in np.unique(groups):
-        rows = groups == g
-        zc[rows] -= zc[rows].mean(axis=0)
-        yc[rows] -= yc[rows].mean()
-    return zc, yc
 
 
 def _centred_target(y: Floats, groups: NDArray[np.int64]) -> Floats:
@@ -158,11 +151,10 @@ def _ridge_path(bank: FeatureBank, fold: Fold, blocks: Sequence[str]) -> Callabl
     length: a negative weight there is set to 0)."""
     monotone = blocks[-1] == "mono"
     x = _matrix(bank, blocks[:-1] if monotone else blocks)
-    use = _usable(fold)
-    mean = x[use].mean(axis=0)
-    sd = x[use].std(axis=0)
-    z = (x - mean) / np.where(sd > 1e-9, sd, 1.0)
-    zc, yc = _centred(z[use], fold.target[use], bank.groups[use])
+    use = usable(fold)
+    mean, scale = column_scale(x[use])
+    z = (x - mean) / scale
+    zc, yc = centre_within(z[use], fold.target[use], bank.groups[use])
     w = np.sqrt(fold.weight[use] / fold.weight[use].mean())
     u, s, vt = np.linalg.svd(zc * w[:, None], full_matrices=False)
     uty = u.T @ (yc * w)
@@ -207,7 +199,7 @@ def _shrink(base: str, soft: bool = False) -> Callable[[FeatureBank, Fold], Floa
         length = _log_length(bank)
 
         def fit(f: Fold) -> Callable[[Any], Floats]:
-            rows = _usable(f)
+            rows = usable(f)
             zl = standardised(length, rows)
             zb = standardised(_base_score(base, bank, f), rows)
             return lambda p: zl + p[0] * soft_threshold(zb, p[1])
@@ -222,9 +214,9 @@ def _knn_centred(bank: FeatureBank, fold: Fold, blocks: Sequence[str], k: int = 
     from sklearn.neighbors import NearestNeighbors
 
     x = _matrix(bank, blocks)
-    use = _usable(fold)
-    sd = x[use].std(axis=0)
-    z = (x - x[use].mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
+    use = usable(fold)
+    mean, scale = column_scale(x[use])
+    z = (x - mean) / scale
     z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
     yc = _centred_target(fold.target[use], bank.groups[use])
     index = NearestNeighbors(n_neighbors=k).fit(z[use])
@@ -240,7 +232,7 @@ def _knnres(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floats]:
         length = _log_length(bank)
 
         def fit(f: Fold) -> Callable[[Any], Floats]:
-            rows = _usable(f)
+            rows = usable(f)
             zl = standardised(length, rows)
             kn = _knn_centred(bank, f, blocks)
             scored = f.test if f.test is not None else ~f.train
