@@ -75,6 +75,20 @@ class OpenStream:
     finished: bool = False
     cascade: Cascade | None = None  # told how the stream ended (circuit breaker)
 
+    async def pull(self) -> tuple[dict[str, Any], str | None] | None:
+        """Read and absorb the next chunk: its (delta, finish_reason), None at the end
+        (the iterator is not read again once it has ended)."""
+        if self.ended:
+            return None
+        try:
+            raw = await anext(self.iterator)
+        except StopAsyncIteration:
+            self.ended = True
+            return None
+        delta, finish, usage = _parts(raw)
+        self.absorb(delta, finish, usage)
+        return delta, finish
+
     def absorb(
         self, delta: dict[str, Any], finish: str | None, usage: dict[str, Any] | None
     ) -> None:
@@ -95,16 +109,9 @@ class OpenStream:
             yield item
         self.buffered = []
         try:
-            while not self.ended:
-                try:
-                    raw = await anext(self.iterator)
-                except StopAsyncIteration:
-                    self.ended = True
-                    break
-                delta, finish, usage = _parts(raw)
-                self.absorb(delta, finish, usage)
-                if delta or finish:
-                    yield delta, finish
+            while (chunk := await self.pull()) is not None:
+                if chunk[0] or chunk[1]:
+                    yield chunk
         except (asyncio.CancelledError, GeneratorExit):  # the client went away
             self.error = self.error or CLIENT_GONE
             raise
@@ -168,15 +175,10 @@ async def _probe(
             )
             opened = OpenStream(target, kind, [], 0, None, started, aiter(response))
             while sum(map(len, opened.text)) < max(holdback, 1) and not opened.has_tool_calls:
-                try:
-                    raw = await anext(opened.iterator)
-                except StopAsyncIteration:
-                    opened.ended = True
+                if (item := await opened.pull()) is None:
                     break
-                delta, finish, usage = _parts(raw)
-                opened.absorb(delta, finish, usage)
-                if delta or finish:
-                    opened.buffered.append((delta, finish))
+                if item[0] or item[1]:
+                    opened.buffered.append(item)
     except asyncio.CancelledError:  # the client left: the record names the call it cut
         latency = round((time.perf_counter() - started) * 1000, 3)
         attempts.append(Attempt(target.model, target.tier, kind, "error", latency, error=CUT))
