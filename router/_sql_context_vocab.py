@@ -47,12 +47,13 @@ _STORES = (
 )
 _FORMATS = r"(?:json|yaml|protobuf|avro|zod|pydantic|typescript|openapi|swagger)"
 # Said outright: "unrelated, ...", "enough SQL for today", "different topic:".
-_LEAVING = (
-    r"\b(?:unrelated|off[- ]topic|never\s*mind|change\s+of\s+(?:the\s+)?subject|"
+_LEAVING = (  # not "never mind" ("never mind, make it faster" stays SQL)
+    r"\b(?:unrelated|off[- ]topic|change\s+of\s+(?:the\s+)?subject|"
     r"(?:different|new|separate|other)\s+(?:topic|subject)|(?:totally|completely|entirely)\s+"
-    r"(?:different|unrelated|new)|enough\s+(?:sql|databases?|queries|of\s+(?:that|this|sql))"
+    r"(?:unrelated|(?:different|new|separate)\s+(?:q|question|topic|subject|thing))|"
+    r"enough\s+(?:sql|databases?|queries|of\s+(?:that|this|sql))"
     r"(?:\s+for\s+(?:today|now|tonight))?|enough\s+for\s+today|forget\s+(?:about\s+)?"
-    r"(?:the\s+)?(?:sql|query|queries|database)|switching\s+gears|on\s+another\s+note)\b"
+    r"(?:the\s+)?(?:sql|databases?)|switching\s+gears|on\s+another\s+note)\b"
 )
 _LEAVING_RX = re.compile(_LEAVING)
 _TOPIC_CHANGE = re.compile(
@@ -62,7 +63,7 @@ _TOPIC_CHANGE = re.compile(
     r"joke)s?\b"
     # a message, email or note to people (not "a custom error message in the trigger")
     r"|\b(?:write|draft|compose|prepare|send)\s+(?:me\s+|up\s+)?(?:a|an|the|my|our|some)?\s*"
-    r"(?!(?:[\w-]+\s+){0,2}(?:error|exception|log|validation)\s)(?:[\w-]+\s+){0,3}?"
+    r"(?!(?:[\w-]+\s+){0,2}(?:error|exception|log|validation|trigger|procedure|function|job)\s)(?:[\w-]+\s+){0,3}?"
     r"(?:message|e-?mail|slack\s+(?:message|post|note|update)|memo|letter|announcement|tweet|"
     r"linkedin\s+post|blog\s+post|status\s+update|standup\s+update|release\s+notes?|"
     r"thank[- ]you\s+note|note\s+to)\b"
@@ -72,10 +73,13 @@ _TOPIC_CHANGE = re.compile(
     r"pounds\b|miles?\b|km\b|kilomet|feet\b|ft\b|inch|cm\b|met(?:er|re)s?\b|ounces?\b|oz\b|"
     r"gallons?\b|lit(?:er|re)s?\b|cups?\b|mph\b|usd\b|eur\b|dollars\b|euros\b)"
     # a recommendation of something that is not software
+    # (not "suggest an index for the books table")
     r"|\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|\d+)?\s*(?:good\s+|great\s+|nice\s+)?"
-    r"(?:[\w-]+\s+){0,4}?(?:books?|novels?|movies?|films?|tv\s+(?:shows?|series)|podcasts?|"
-    r"restaurants?|recipes?|video\s+games?|board\s+games?|albums?|songs?|gifts?|hotels?|"
-    r"destinations?)\b"
+    r"(?!(?:[\w-]+\s+){0,4}?(?:index|key|query|table|column|schema|join|view)\b)"
+    r"(?:[\w-]+\s+){0,4}?(?:books?|novels?|movies?|films?|tv\s+(?:shows?|series)|"
+    r"documentar(?:y|ies)|(?:documentary|netflix|anime)\s+series|podcasts?|restaurants?|"
+    r"recipes?|video\s+games?|board\s+games?|albums?|songs?|gifts?|hotels?|destinations?)\b"
+    r"(?!\s+(?:table|column|id|schema))"
     r"|\b(?:book|movie|film|podcast|restaurant|recipe)\s+recommendations?\b"
     # another tool's schema, mapping or model built from the conversation's schema
     r"|\b" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|mappings?|models?|entit(?:y|ies)|"
@@ -109,16 +113,25 @@ def without_leaving_cue(text: str) -> str:
 
 # --- a system prompt that sets a non-SQL task ----------------------------------------------
 _OTHER_TASK = re.compile(
-    r"\b(?:translator|traducteur|traductrice|traductor|traduttore|übersetzer|"
-    r"copywriter|copy\s+editor|proofreader|recruiter|recruiting|headhunter|career\s+coach|"
-    r"summari[sz]er|poet|journalist|ghostwriter|marketing\s+assistant|social\s+media\s+manager|"
-    r"(?:translate|traduis|traduisez|traduce|traduci|übersetze|summari[sz]e|proofread|"
-    r"paraphrase|rephrase|rewrite|classify|categori[sz]e)\s+(?:\w+\s+){0,4}?(?:every|all|each|"
-    r"whatever|what|anything|the\s+(?:user|text|following)|tout|ce\s+que|todo|lo\s+que|alles)|"
-    r"(?:write|draft|create|compose|produce)\s+(?:[\w,-]+\s+){0,3}?(?:job\s+(?:ads?|posts?|postings?|"
-    r"descriptions?)|product\s+descriptions?|marketing\s+copy|blog\s+posts?|tweets?|"
-    r"press\s+releases?|cover\s+letters?|newsletters?|emails?|poems?|stories|slogans?))"
+    # a role: "You are a translator", "Act as a recruiter"
+    r"\b(?:translator|traducteur|traductrice|traductor|traduttore|übersetzer|copywriter|"
+    r"copy\s+editor|proofreader|recruiter|headhunter|career\s+coach|summari[sz]er|poet|"
+    r"journalist|ghostwriter|marketing\s+assistant|social\s+media\s+manager)\b"
+    # a text task as the prompt's verb: at a sentence start or after "you", "that", "who"
+    # ("Summarise what the user sends", "an assistant that translates"; not "answer
+    # concisely and summarise when long")
+    r"|(?:^|[.!?:;\n]\s*|\b(?:you|that|who|tu|vous|tú|du)\s+(?:only\s+|always\s+|will\s+|"
+    r"must\s+|should\s+)?)(?:translat(?:e|es)|tradui[st]|traduisez|tradu[cz]es?|traduci|"
+    r"übersetze|summari[sz](?:e|es)|proofreads?|paraphrases?|rephrases?|rewrites?|"
+    r"classif(?:y|ies)|categori[sz]es?)\b"
+    # writing something that is not code: "You write job ads", "that drafts cover letters"
+    r"|\b(?:write|writes|draft|drafts|create|creates|compose|composes|produce|produces)\s+"
+    r"(?:[\w,-]+\s+){0,3}?(?:job\s+(?:ads?|posts?|postings?|descriptions?)|product\s+"
+    r"descriptions?|marketing\s+copy|blog\s+posts?|tweets?|press\s+releases?|"
+    r"cover\s+letters?|newsletters?|emails?|poems?|stories|slogans?)\b",
+    re.M,
 )
+_CONDITION = re.compile(r"\b(?:if|when|whenever|unless|only\s+for)\b")
 # The system prompt's task is SQL after all ("translate questions into SQL").
 _SQL_TARGET = re.compile(
     r"\b(?:into|to|in|as)\s+(?:\w+\s+)?(?:sql|queries|query)\b|\bsql\s+(?:quer(?:y|ies)|"
@@ -130,7 +143,13 @@ def sets_other_task(system: str) -> bool:
     """The system prompt sets a task whose object is not SQL (translate, summarise, write
     job ads, act as a recruiter): the user's database words are its material."""
     lower = system.lower()[: 2 * _HEAD]
-    return bool(_OTHER_TASK.search(lower)) and not _SQL_TARGET.search(lower)
+    if _SQL_TARGET.search(lower):
+        return False
+    for m in _OTHER_TASK.finditer(lower):
+        sentence = re.split(r"[.!?\n]", lower[m.end() :], maxsplit=1)[0]
+        if not _CONDITION.search(sentence):  # "Translate to English if ...": not the task
+            return True
+    return False
 
 
 _ASKS_FOR_SQL = re.compile(

@@ -267,6 +267,10 @@ def test_a_system_prompt_sql_tutor_does_not_hold_a_request_that_says_it_is_done(
             "Summarise every message the user sends in one sentence.",
             "Postmortem: a migration locked the payments table in MySQL for 14 minutes.",
         ),
+        (
+            "You are an assistant that proofreads release notes.",
+            "v2.3 moves the audit log from SQLite to a Postgres database and adds two indexes",
+        ),
     ],
 )
 def test_a_system_prompt_that_sets_another_task_makes_database_words_material(
@@ -283,6 +287,9 @@ def test_under_another_task_an_explicit_request_for_sql_is_still_sql() -> None:
     assert _fires([system, ask])
     sql_system = _system("You translate analysts' questions into SQL for our Postgres db.")
     assert _fires([sql_system, _user("signups per week this year")])
+    # a conditional instruction sets no task: the request is read as usual
+    general = _system("Be brief. Summarise your answer when it gets long.")
+    assert _fires([general, _user("my postgres autovacuum never finishes on the events table")])
 
 
 @pytest.mark.parametrize(
