@@ -115,6 +115,8 @@ def _sql_turn(
         and not asks_for_sql(last.text)
     ):
         return None  # "You write job ads." + "backend developer, PostgreSQL, Docker"
+    if system is None and not prompt.context:
+        return last.index if detect(last.text) else None  # nothing around the request
     change = changes_topic(last.text)
     if detect(without_leaving_cue(last.text) if change else last.text):
         return last.index

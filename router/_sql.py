@@ -243,7 +243,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 5
     if not words.isdisjoint(v.CAREER_WORDS) or any(p in s for p in v.CAREER_PHRASES):
         return 5
-    if cv.lookalike(s):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
+    if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
         return 5
     if any(has_word(s, w) for w in words & v.LOOKALIKE):
         return 3

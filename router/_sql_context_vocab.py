@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -139,11 +140,46 @@ _SQL_TARGET = re.compile(
 )
 
 
+# Substrings one of which every _OTHER_TASK match holds (a cheap test before the regex).
+_TASK_STEMS = (
+    "transl",
+    "tradu",
+    "übersetz",
+    "summar",
+    "proofread",
+    "paraphras",
+    "rephras",
+    "rewrite",
+    "classif",
+    "categor",
+    "recruit",
+    "headhunt",
+    "coach",
+    "copy",
+    "poet",
+    "journalist",
+    "ghostwrit",
+    "marketing",
+    "social media",
+    "job ",
+    "description",
+    "post",
+    "tweet",
+    "release",
+    "letter",
+    "email",
+    "poem",
+    "stories",
+    "slogan",
+)
+
+
+@functools.lru_cache(maxsize=64)  # an application sends the same system prompt every time
 def sets_other_task(system: str) -> bool:
     """The system prompt sets a task whose object is not SQL (translate, summarise, write
     job ads, act as a recruiter): the user's database words are its material."""
     lower = system.lower()[: 2 * _HEAD]
-    if _SQL_TARGET.search(lower):
+    if not any(stem in lower for stem in _TASK_STEMS) or _SQL_TARGET.search(lower):
         return False
     for m in _OTHER_TASK.finditer(lower):
         sentence = re.split(r"[.!?\n]", lower[m.end() :], maxsplit=1)[0]
@@ -193,10 +229,25 @@ _DATABASE = re.compile(
 )
 
 
-def lookalike(lower: str) -> bool:
-    """The lower-cased request is a single-message SQL look-alike: a BI calculated field or
-    ORM mapping configuration that names no SQL ("what SQL does EF Core generate" stays
-    SQL), a library recommendation, a CSV/JSON file conversion with no database in it."""
+_BI_ORM_WORDS = frozenset(
+    "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
+    "calc ef annotations navigation bi studio lod".split()
+)
+_LIBRARY_WORDS = frozenset("library libraries package packages crate crates gem gems".split())
+_FILE_FORMATS = frozenset("csv json xml yaml tsv xlsx".split())
+
+
+def lookalike(lower: str, words: frozenset[str]) -> bool:
+    """The lower-cased request (``words``: its words) is a single-message SQL look-alike: a
+    BI calculated field or ORM mapping configuration that names no SQL ("what SQL does EF
+    Core generate" stays SQL), a library recommendation, a CSV/JSON file conversion with no
+    database in it."""
+    if (
+        words.isdisjoint(_BI_ORM_WORDS)
+        and words.isdisjoint(_LIBRARY_WORDS)
+        and not (_FILE_FORMATS & words and ("file" in words or "files" in words))
+    ):
+        return False  # none of the words every look-alike needs: skip the regex
     m = _LOOKALIKE.search(lower[: 2 * _HEAD])
     if m is None:
         return False
