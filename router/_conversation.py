@@ -14,8 +14,18 @@ Spain"):
   that only names an engine ("I'm on SQL Server 2019") counts for a short follow-up.
 
 In the high-recall mode (``mode: recall`` in a policy rule) the detector's recall variant
-reads the same turns and any SQL context counts. A turn is its index in ``messages`` (0 for
-a string prompt).
+reads the same turns and any SQL context counts, except in both modes:
+
+* a request that clearly changes the topic (its own non-SQL task: a haiku, a Slack message,
+  a unit conversion, a book recommendation, a mongoose schema or an Elasticsearch mapping
+  of the table; "unrelated, ..."; ``router._sql_context_vocab.changes_topic``) is not made
+  SQL by the system prompt or earlier turns; short elliptical follow-ups ("why?", "now
+  only 2023", "make it faster") still are;
+* under a system prompt that sets a non-SQL task ("You write job ads", "Translate
+  everything into French") the request's database words are that task's material: it is
+  SQL only when it asks for SQL itself ("write me a query that ...").
+
+A turn is its index in ``messages`` (0 for a string prompt).
 """
 
 from __future__ import annotations
@@ -27,6 +37,12 @@ from dataclasses import dataclass, field
 from router._detectors import DETECTORS, detect_sql
 from router._prompt import PromptInput, Turn
 from router._sql import leaves_sql, other_query_tool, sql_context
+from router._sql_context_vocab import (
+    asks_for_sql,
+    changes_topic,
+    sets_other_task,
+    without_leaving_cue,
+)
 
 __all__ = ["RECALL_DETECTORS", "RECALL_SUFFIX", "DetectorHits", "detect_turn", "scan_prompt"]
 
@@ -77,10 +93,38 @@ def detect_turn(name: str, prompt: PromptInput, *, recall: bool = False) -> int 
     """The message index on which detector ``name`` fires for ``prompt``, or None."""
     detect = RECALL_DETECTORS[name] if recall else DETECTORS[name]
     last = prompt.last_user or Turn(0, "user", prompt.detector_text)
+    if name == "sql":
+        return _sql_turn(prompt, last, detect, recall=recall)
     for turn in (last, prompt.system):
         if turn is not None and detect(turn.text):
             return turn.index
-    return _sql_from_context(prompt, last, recall=recall) if name == "sql" else None
+    return None
+
+
+def _sql_turn(
+    prompt: PromptInput, last: Turn, detect: Callable[[str], bool], *, recall: bool
+) -> int | None:
+    """The turn that makes the request SQL: the request itself, else (unless it clearly
+    changes the topic) the system prompt or an earlier turn. Under a system prompt that
+    sets a non-SQL task, the request's database words are that task's material."""
+    system = prompt.system
+    if (
+        system is not None
+        and sets_other_task(system.text)
+        and not sql_context(system.text)
+        and not asks_for_sql(last.text)
+    ):
+        return None  # "You write job ads." + "backend developer, PostgreSQL, Docker"
+    if system is None and not prompt.context:
+        return last.index if detect(last.text) else None  # nothing around the request
+    change = changes_topic(last.text)
+    if detect(without_leaving_cue(last.text) if change else last.text):
+        return last.index
+    if change:
+        return None  # "thanks! now write a haiku": its own task, in both modes
+    if system is not None and detect(system.text):
+        return system.index
+    return _sql_from_context(prompt, last, recall=recall)
 
 
 def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
+from router import _sql_context_vocab as cv
 from router import _sql_model
 from router import _sql_vocab as v
 from router._sql_task import GATE_LOWER, GATE_UPPER, idiom, task_kind
@@ -146,7 +147,7 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
 
     Markers are searched everywhere, the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
-    if any(m in lower for m in v.ERROR_MARKERS):
+    if any(m in lower for m in v.ERROR_MARKERS) or cv.lock_error(lower):
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
@@ -237,9 +238,12 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
 def _lookalike(s: str, words: frozenset[str]) -> int:
     """Points against: the request is about something that only looks like SQL (pandas, a
     CV...: 3), or another query language whose prompts share SQL's words (MongoDB: 5)."""
+    words = cv.tool_words(words)  # "Tu es un assistant": "es" is not Elasticsearch
     if any(has_word(s, w) for w in words & v.QUERY_LANGUAGES):
         return 5
     if not words.isdisjoint(v.CAREER_WORDS) or any(p in s for p in v.CAREER_PHRASES):
+        return 5
+    if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
         return 5
     if any(has_word(s, w) for w in words & v.LOOKALIKE):
         return 3
@@ -340,7 +344,11 @@ def sql_context(text: str) -> int:
 
 def leaves_sql(text: str) -> bool:
     """A follow-up that leaves the SQL conversation ("never mind, write a haiku instead",
-    "now do it in pandas"): earlier SQL turns no longer make it SQL."""
+    "now do it in pandas"): earlier SQL turns no longer make it SQL. Wider than
+    :func:`router._sql_context_vocab.changes_topic` (a clear topic change, which the
+    high-recall mode also respects): any look-alike tool named in the follow-up."""
     lower = text.lower()[: 2 * ASK_SPAN]
     words = words_of(detector_view(text))
-    return bool(v.TOPIC_SWITCH.search(lower)) or _lookalike(lower, words) > 0
+    if v.TOPIC_SWITCH.search(lower) or cv.changes_topic(text):
+        return True
+    return _lookalike(lower, words) > 0

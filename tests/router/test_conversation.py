@@ -127,12 +127,14 @@ def test_conversations_that_leave_or_never_touch_sql_are_not_sql(messages: Messa
         assert detect_turn("sql", normalize_prompt(messages, 10**6), recall=True) is None
 
 
-def test_recall_mode_reads_context_a_topic_switch_would_hide() -> None:
+def test_recall_mode_reads_context_a_look_alike_mention_would_hide() -> None:
+    # the default mode leaves SQL when the follow-up names a look-alike tool; the
+    # high-recall mode only for a clear topic change (its own task in that tool)
     prompt = normalize_prompt(
         [
             _user("SELECT region, SUM(amount) FROM sales GROUP BY region"),
             _assistant("That sums sales per region."),
-            _user("now do the same with a pandas DataFrame please"),
+            _user("how would pandas compare here?"),
         ],
         10**6,
     )
@@ -197,3 +199,126 @@ def test_route_command_prints_where_detectors_fired(tmp_path: Any) -> None:
     assert "sql on message 0" in result.output
     as_json = CliRunner().invoke(app, ["route", "--messages", str(path), "--json"])
     assert json.loads(as_json.output)["detector_turns"] == {"sql": 0}
+
+
+# --- topic changes, system prompts that set another task, single-message look-alikes -------
+# (phrasings written for these tests, not taken from any evaluation file)
+PRICES_QUERY = [
+    _user("SELECT sku, AVG(price) FROM listings WHERE shop_id = 7 GROUP BY sku"),
+    _assistant("It averages the listing price of each SKU in shop 7."),
+]
+LEDGER_SCHEMA = [
+    _user("tables: ledger(id, account_id, amount, booked_at), accounts(id, owner, branch)"),
+    _assistant("Understood."),
+]
+
+
+def _fires(messages: Messages) -> bool:
+    return "sql-no-speculation" in route(messages).rules
+
+
+@pytest.mark.parametrize("context", [PRICES_QUERY, LEDGER_SCHEMA])
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        "cool, now a limerick about my cat please",  # creative writing
+        "could you write a teams message for ops saying the import finished",  # a message
+        "random q: what is 180 degrees fahrenheit in celsius",  # a unit conversion
+        "suggest three good mystery novels for a long flight",  # a recommendation
+        "turn this into a Prisma schema for me",  # another tool's schema
+        "now express it as a DynamoDB table with a sort key",  # another store
+    ],
+)
+def test_a_clear_topic_change_is_not_sql_in_either_mode(context: Messages, follow_up: str) -> None:
+    prompt = normalize_prompt([*context, _user(follow_up)], 10**6)
+    assert detect_turn("sql", prompt) is None
+    assert detect_turn("sql", prompt, recall=True) is None
+    assert not _fires([*context, _user(follow_up)])
+
+
+@pytest.mark.parametrize("context", [PRICES_QUERY, LEDGER_SCHEMA])
+@pytest.mark.parametrize(
+    "follow_up", ["why?", "only for 2022 now", "make it quicker", "and per branch?", "as json"]
+)
+def test_short_elliptical_follow_ups_stay_sql(context: Messages, follow_up: str) -> None:
+    assert _fires([*context, _user(follow_up)])
+
+
+def test_a_system_prompt_sql_tutor_does_not_hold_a_request_that_says_it_is_done() -> None:
+    tutor = _system("You are a patient MySQL teacher.")
+    assert not _fires([tutor, _user("that's enough sql for now, suggest a board game for 4")])
+    assert _fires([tutor, _user("why does my LEFT JOIN drop rows?")])
+    # the cue is not SQL evidence, but the rest of the request still is
+    assert _fires([tutor, _user("unrelated: write a query listing users with no orders")])
+
+
+@pytest.mark.parametrize(
+    ("system", "user"),
+    [
+        (
+            "You write short, upbeat job postings for a staffing agency.",
+            "data analyst, SQL Server and SSIS, Lisbon office, 3 days on site",
+        ),
+        (
+            "Tu es un traducteur : traduis en anglais tout ce que l'utilisateur écrit.",
+            "Les commandes sont stockées dans une base PostgreSQL, table commandes.",
+        ),
+        (
+            "Summarise every message the user sends in one sentence.",
+            "Postmortem: a migration locked the payments table in MySQL for 14 minutes.",
+        ),
+        (
+            "You are an assistant that proofreads release notes.",
+            "v2.3 moves the audit log from SQLite to a Postgres database and adds two indexes",
+        ),
+    ],
+)
+def test_a_system_prompt_that_sets_another_task_makes_database_words_material(
+    system: str, user: str
+) -> None:
+    prompt = normalize_prompt([_system(system), _user(user)], 10**6)
+    assert detect_turn("sql", prompt, recall=True) is None
+    assert not _fires([_system(system), _user(user)])
+
+
+def test_under_another_task_an_explicit_request_for_sql_is_still_sql() -> None:
+    system = _system("Translate whatever the user writes into Italian.")
+    ask = _user("wait, first write me a query that lists customers without invoices")
+    assert _fires([system, ask])
+    sql_system = _system("You translate analysts' questions into SQL for our Postgres db.")
+    assert _fires([sql_system, _user("signups per week this year")])
+    # a conditional instruction sets no task: the request is read as usual
+    general = _system("Be brief. Summarise your answer when it gets long.")
+    assert _fires([general, _user("my postgres autovacuum never finishes on the events table")])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Power BI measure for running margin %, the formula returns blank for the first month",
+        "In EF Core how do I set up a many-to-many between Student and Course via modelBuilder",
+        "which library would you suggest for versioning sql schema migrations in a Rust app",
+        "node script: turn each line of a csv into a separate json file keyed by the sku column",
+    ],
+)
+def test_single_message_look_alikes_are_not_sql(text: str) -> None:
+    assert not detect_sql(text) and not detect_sql(text, recall=True)
+    assert not _fires([_user(text)])
+
+
+def test_look_alikes_that_ask_about_sql_or_a_database_stay_sql() -> None:
+    assert detect_sql("what SQL does EF Core generate for this Include and why is it slow")
+    assert detect_sql("load this csv file into a postgres table, then dedupe it with SQL")
+
+
+def test_an_engine_lock_error_decides_alone() -> None:
+    text = (
+        "Deadlock found when trying to get lock; try restarting transaction\n"
+        "two cron jobs touch the same stock counters, what can I change?"
+    )
+    assert detect_sql(text)
+
+
+def test_french_es_is_not_elasticsearch_in_a_system_prompt() -> None:
+    system = _system("Tu es un assistant SQL pour une base SQLite (tables clients, factures).")
+    assert _fires([system, _user("quels clients n'ont aucune facture cette année ?")])

@@ -1,0 +1,288 @@
+"""When the conversation around a request stops making it SQL, and single-message look-alikes.
+
+``router._conversation`` lets a system prompt or an earlier turn make a short follow-up SQL
+("now only 2023", "why?"). These cues decide when it must not:
+
+* :func:`changes_topic`: the request is its own non-SQL task (a haiku, a Slack message or
+  an email, a unit conversion, a book or film recommendation, another tool's schema or
+  mapping: "now as a mongoose schema", "generate an elasticsearch index mapping for this",
+  an explicit "unrelated, ..." or "enough SQL for today"), so neither the system prompt nor
+  earlier turns make it SQL, in either mode;
+* :func:`sets_other_task` / :func:`asks_for_sql`: a system prompt that sets a non-SQL task
+  ("You write job ads", "Tu es un traducteur. Traduis ...", "Summarise what the user
+  sends") makes the database words of the user's message the task's material, unless the
+  user asks for SQL itself ("write me a query that ...");
+* :func:`lookalike`: single messages that look like SQL work and are not (README rule): a BI
+  tool's calculated field (Tableau, Power BI, Looker Studio), ORM model or mapping
+  configuration (EF Core's fluent API, DbContext), a library recommendation, converting
+  CSV/JSON/XML files; :func:`tool_words` drops "es" (Elasticsearch) from a French or
+  Spanish sentence ("Tu es un assistant qui écrit du SQL").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+__all__ = [
+    "asks_for_sql",
+    "changes_topic",
+    "lock_error",
+    "lookalike",
+    "sets_other_task",
+    "tool_words",
+    "without_leaving_cue",
+]
+
+_HEAD = 400  # characters of the request that state its task
+
+# --- a clear topic change in the request ---------------------------------------------------
+# Other stores, ORMs, dataframes and spreadsheets ("now do it in pandas"), and formats whose
+# schema or types a DDL can be turned into ("TypeScript types for this").
+_STORES = (
+    r"(?:mongoose|mongo(?:db)?|elasticsearch|elastic\s+search|opensearch|firestore|firebase|"
+    r"dynamodb|cassandra|redis|couchbase|neo4j|cypher|graphql|prisma|typeorm|sequelize|"
+    r"mikro-?orm|drizzle|django|sqlalchemy|hibernate|jpa|doctrine|ef\s+core|entity\s+framework|"
+    r"eloquent|activerecord|gorm|pandas|polars|pyspark|dplyr|excel|google\s+sheets|airtable|"
+    r"power\s+bi|tableau)"
+)
+_FORMATS = r"(?:json|yaml|protobuf|avro|zod|pydantic|typescript|openapi|swagger)"
+# Said outright: "unrelated, ...", "enough SQL for today", "different topic:".
+_LEAVING = (  # not "never mind" ("never mind, make it faster" stays SQL)
+    r"\b(?:unrelated|off[- ]topic|change\s+of\s+(?:the\s+)?subject|"
+    r"(?:different|new|separate|other)\s+(?:topic|subject)|(?:totally|completely|entirely)\s+"
+    r"(?:unrelated|(?:different|new|separate)\s+(?:q|question|topic|subject|thing))|"
+    r"enough\s+(?:sql|databases?|queries|of\s+(?:that|this|sql))"
+    r"(?:\s+for\s+(?:today|now|tonight))?|enough\s+for\s+today|forget\s+(?:about\s+)?"
+    r"(?:the\s+)?(?:sql|databases?)|switching\s+gears|on\s+another\s+note)\b"
+)
+_LEAVING_RX = re.compile(_LEAVING)
+_TOPIC_CHANGE = re.compile(
+    _LEAVING +
+    # creative writing
+    r"|\b(?:haiku|poem|limerick|sonnet|lyrics|rap\s+verse|short\s+story|bedtime\s+story|"
+    r"joke)s?\b"
+    # a message, email or note to people (not "a custom error message in the trigger")
+    r"|\b(?:write|draft|compose|prepare|send)\s+(?:me\s+|up\s+)?(?:a|an|the|my|our|some)?\s*"
+    r"(?!(?:[\w-]+\s+){0,2}(?:error|exception|log|validation|trigger|procedure|function|job)\s)(?:[\w-]+\s+){0,3}?"
+    r"(?:message|e-?mail|slack\s+(?:message|post|note|update)|memo|letter|announcement|tweet|"
+    r"linkedin\s+post|blog\s+post|status\s+update|standup\s+update|release\s+notes?|"
+    r"thank[- ]you\s+note|note\s+to)\b"
+    r"(?!\s+(?:table|column|field|queue|id|model|address|validation|format))"
+    # a unit conversion
+    r"|\b(?:celsius|fahrenheit|kelvin)\b|\bconvert\s+[\d.,]+\s*(?:°|degrees?\b|kg\b|lbs?\b|"
+    r"pounds\b|miles?\b|km\b|kilomet|feet\b|ft\b|inch|cm\b|met(?:er|re)s?\b|ounces?\b|oz\b|"
+    r"gallons?\b|lit(?:er|re)s?\b|cups?\b|mph\b|usd\b|eur\b|dollars\b|euros\b)"
+    # a recommendation of something that is not software
+    # (not "suggest an index for the books table")
+    r"|\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|\d+)?\s*(?:good\s+|great\s+|nice\s+)?"
+    r"(?!(?:[\w-]+\s+){0,4}?(?:index|key|query|table|column|schema|join|view)\b)"
+    r"(?:[\w-]+\s+){0,4}?(?:books?|novels?|movies?|films?|tv\s+(?:shows?|series)|"
+    r"documentar(?:y|ies)|(?:documentary|netflix|anime)\s+series|podcasts?|restaurants?|"
+    r"recipes?|video\s+games?|board\s+games?|albums?|songs?|gifts?|hotels?|destinations?)\b"
+    r"(?!\s+(?:table|column|id|schema))"
+    r"|\b(?:book|movie|film|podcast|restaurant|recipe)\s+recommendations?\b"
+    # another tool's schema, mapping or model built from the conversation's schema
+    r"|\b" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|mappings?|models?|entit(?:y|ies)|"
+    r"index(?:es)?|collections?|documents?|class(?:es)?|interfaces?|types|structs?|"
+    r"data\s*frames?|formulas?|equivalent|version)\b"
+    r"|\b" + _FORMATS + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|models?|class(?:es)?|interfaces?|"
+    r"types|structs?|equivalent)\b"
+    r"|\b(?:now|instead|same\s+thing|redo\s+it|do\s+it|rewrite\s+it|write\s+it|the\s+same)\b"
+    r"[^.?!\n]{0,30}\b(?:in|with|using|as|for)\s+(?:an?\s+)?" + _STORES + r"\b"
+)
+
+
+def changes_topic(text: str) -> bool:
+    """The request is its own non-SQL task or says it leaves the topic: a system prompt
+    or earlier SQL turns do not make it SQL (short elliptical follow-ups stay in)."""
+    return bool(_TOPIC_CHANGE.search(text.lower()[:_HEAD]))
+
+
+def without_leaving_cue(text: str) -> str:
+    """``text`` without the words that say it leaves SQL ("ok, enough SQL for today. can
+    you recommend a book?"): they are not SQL evidence. The rest is still detected, so
+    "unrelated: write a query that ..." is an SQL request."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a case change altered the length: work on the lower case
+        text = lower
+    spans = [m.span() for m in _LEAVING_RX.finditer(lower, 0, _HEAD)]
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+# --- a system prompt that sets a non-SQL task ----------------------------------------------
+_OTHER_TASK = re.compile(
+    # a role: "You are a translator", "Act as a recruiter"
+    r"\b(?:translator|traducteur|traductrice|traductor|traduttore|übersetzer|copywriter|"
+    r"copy\s+editor|proofreader|recruiter|headhunter|career\s+coach|summari[sz]er|poet|"
+    r"journalist|ghostwriter|marketing\s+assistant|social\s+media\s+manager)\b"
+    # a text task as the prompt's verb: at a sentence start or after "you", "that", "who"
+    # ("Summarise what the user sends", "an assistant that translates"; not "answer
+    # concisely and summarise when long")
+    r"|(?:^|[.!?:;\n]\s*|\b(?:you|that|who|tu|vous|tú|du)\s+(?:only\s+|always\s+|will\s+|"
+    r"must\s+|should\s+)?)(?:translat(?:e|es)|tradui[st]|traduisez|tradu[cz]es?|traduci|"
+    r"übersetze|summari[sz](?:e|es)|proofreads?|paraphrases?|rephrases?|rewrites?|"
+    r"classif(?:y|ies)|categori[sz]es?)\b"
+    # writing something that is not code: "You write job ads", "that drafts cover letters"
+    r"|\b(?:write|writes|draft|drafts|create|creates|compose|composes|produce|produces)\s+"
+    r"(?:[\w,-]+\s+){0,3}?(?:job\s+(?:ads?|posts?|postings?|descriptions?)|product\s+"
+    r"descriptions?|marketing\s+copy|blog\s+posts?|tweets?|press\s+releases?|"
+    r"cover\s+letters?|newsletters?|emails?|poems?|stories|slogans?)\b",
+    re.M,
+)
+_CONDITION = re.compile(r"\b(?:if|when|whenever|unless|only\s+for)\b")
+# The system prompt's task is SQL after all ("translate questions into SQL").
+_SQL_TARGET = re.compile(
+    r"\b(?:into|to|in|as)\s+(?:\w+\s+)?(?:sql|queries|query)\b|\bsql\s+(?:quer(?:y|ies)|"
+    r"statements?|code)\b|text-to-sql|nl2sql|\bwrites?\s+(?:\w+\s+)?sql\b"
+)
+
+
+# Substrings one of which every _OTHER_TASK match holds (a cheap test before the regex).
+_TASK_STEMS = (
+    "transl",
+    "tradu",
+    "übersetz",
+    "summar",
+    "proofread",
+    "paraphras",
+    "rephras",
+    "rewrite",
+    "classif",
+    "categor",
+    "recruit",
+    "headhunt",
+    "coach",
+    "copy",
+    "poet",
+    "journalist",
+    "ghostwrit",
+    "marketing",
+    "social media",
+    "job ",
+    "description",
+    "post",
+    "tweet",
+    "release",
+    "letter",
+    "email",
+    "poem",
+    "stories",
+    "slogan",
+)
+
+
+@functools.lru_cache(maxsize=64)  # an application sends the same system prompt every time
+def sets_other_task(system: str) -> bool:
+    """The system prompt sets a task whose object is not SQL (translate, summarise, write
+    job ads, act as a recruiter): the user's database words are its material."""
+    lower = system.lower()[: 2 * _HEAD]
+    if not any(stem in lower for stem in _TASK_STEMS) or _SQL_TARGET.search(lower):
+        return False
+    for m in _OTHER_TASK.finditer(lower):
+        sentence = re.split(r"[.!?\n]", lower[m.end() :], maxsplit=1)[0]
+        if not _CONDITION.search(sentence):  # "Translate to English if ...": not the task
+            return True
+    return False
+
+
+_ASKS_FOR_SQL = re.compile(
+    r"\b(?:write|give|generate|show|need|want|create|make|fix|optimi[sz]e|debug|explain)\s+"
+    r"(?:me\s+|us\s+)?(?:[\w-]+\s+){0,3}?(?:sql|quer(?:y|ies)|select\s+statement|"
+    r"stored\s+procedure|ddl|create\s+table)\b"
+    r"|\b(?:why|what|how)\b[^.?!\n]{0,40}\b(?:this|my|the)\s+(?:sql|query|queries)\b"
+    r"|\b(?:in|as|using)\s+(?:plain\s+)?sql\b"
+    r"|\bsql\s+(?:for|to|that)\b"
+)
+
+
+def asks_for_sql(text: str) -> bool:
+    """The user asks for SQL itself (under a system prompt that set another task)."""
+    return bool(_ASKS_FOR_SQL.search(text.lower()[:_HEAD]))
+
+
+# --- single-message look-alikes (points against, like router._sql_vocab.LOOKALIKE) ----------
+_LOOKALIKE = re.compile(
+    # a BI tool's calculated field or table calculation
+    r"(?P<bi>\b(?:tableau|power\s+bi|looker\s+studio|qlik|data\s+studio)\b[^\n]{0,80}\b"
+    r"(?:calculated\s+fields?|table\s+calc(?:ulation)?s?|lod\s+expressions?|measures?|formulas?|"
+    r"dax)\b|\b(?:calculated\s+field|table\s+calc(?:ulation)?)s?\b)"
+    # ORM model or mapping configuration
+    r"|(?P<orm>\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
+    r"navigation\s+propert(?:y|ies)|data\s+annotations)\b)"
+    # a library recommendation (README: "a library recommendation for SQL migration files")
+    r"|(?P<library>\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
+    r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
+    r"|\b(?:which|what|best)\s+(?:[\w-]+\s+){0,2}?(?:library|libraries|package|crate|gem)\s+"
+    r"(?:for|to|should|would|do|is)\b"
+    r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
+    r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b)"
+    # converting files between CSV, JSON, XML, YAML
+    r"|(?P<files>\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
+    r"\s+files?\b)"
+)
+# A database in a file conversion makes it SQL work ("load the CSV into a Postgres table").
+_DATABASE = re.compile(
+    r"\b(?:database|db|sql|mysql|postgres(?:ql)?|sqlite3?|oracle|tables?|insert|select)\b"
+)
+
+
+_BI_ORM_WORDS = frozenset(
+    "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
+    "calc ef annotations navigation bi studio lod".split()
+)
+_LIBRARY_WORDS = frozenset("library libraries package packages crate crates gem gems".split())
+_FILE_FORMATS = frozenset("csv json xml yaml tsv xlsx".split())
+
+
+def lookalike(lower: str, words: frozenset[str]) -> bool:
+    """The lower-cased request (``words``: its words) is a single-message SQL look-alike: a
+    BI calculated field or ORM mapping configuration that names no SQL ("what SQL does EF
+    Core generate" stays SQL), a library recommendation, a CSV/JSON file conversion with no
+    database in it."""
+    if (
+        words.isdisjoint(_BI_ORM_WORDS)
+        and words.isdisjoint(_LIBRARY_WORDS)
+        and not (_FILE_FORMATS & words and ("file" in words or "files" in words))
+    ):
+        return False  # none of the words every look-alike needs: skip the regex
+    m = _LOOKALIKE.search(lower[: 2 * _HEAD])
+    if m is None:
+        return False
+    if m.group("files"):
+        return not _DATABASE.search(lower)
+    if m.group("library"):
+        return True
+    return not re.search(r"\bsql\b|n\+1", lower)
+
+
+_ES_CONTEXT = frozenset(
+    "index indices cluster mapping mappings shard shards kibana dsl bulk analyzer ingest "
+    "logstash elastic _search".split()
+)
+
+
+def tool_words(words: frozenset[str]) -> frozenset[str]:
+    """``words`` without "es" when nothing else names Elasticsearch: "es" is also a French
+    and Spanish word ("Tu es un assistant", "¿Qué es una clave primaria?")."""
+    if "es" in words and words.isdisjoint(_ES_CONTEXT):
+        return words - {"es"}
+    return words
+
+
+# Lock errors worded by one engine only: each decides alone, like router._sql_vocab's
+# ERROR_MARKERS (PostgreSQL, MySQL 1213, SQL Server 1205).
+ENGINE_LOCK_ERRORS = (
+    "waits for sharelock on transaction",
+    "waits for exclusivelock on",
+    "waits for sharelock on relation",
+    "deadlock found when trying to get lock",
+    "was deadlocked on lock resources",
+)
+
+
+def lock_error(lower: str) -> bool:
+    """A database engine's deadlock or lock-wait message in the lower-cased text."""
+    return "lock" in lower and any(m in lower for m in ENGINE_LOCK_ERRORS)
