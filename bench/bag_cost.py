@@ -21,7 +21,7 @@ from route_latency import load_prompts, percentile  # bench/ is on sys.path as a
 
 from classifier import DEFAULT_MODEL_DIR
 from classifier.inference import MODEL_FILE, TOKENIZER_FILE, load_tokenizer
-from labeling.transfer._bag import BAG_CAP, BAG_CHARS_PER_TOKEN, static_embeddings
+from labeling.transfer import BAG_CAP, BAG_CHARS_PER_TOKEN, static_embeddings
 
 
 def timings(prompts: list[str], cap: int, table: Any, tokenizer: Any) -> dict[str, list[float]]:
