@@ -7,6 +7,7 @@ label dataset and per-tier outcome tables for calibrating a policy.
 
 from __future__ import annotations
 
+from labeling.transfer._bag import BAG_CAP, BAG_CHARS_PER_TOKEN, bag_vectors, static_embeddings
 from labeling.transfer._benchmark import Source, SourceResult, group_sources
 from labeling.transfer._candidates import CANDIDATES
 from labeling.transfer._dataset import build_outcome_dataset
@@ -22,6 +23,8 @@ from labeling.transfer._summary import MACRO_MARGIN, SOURCE_MARGIN, Versus, vers
 from labeling.transfer._tier_tables import tier_columns, tier_scores, write_tier_tables
 
 __all__ = [
+    "BAG_CAP",
+    "BAG_CHARS_PER_TOKEN",
     "BLENDS",
     "CANDIDATES",
     "DEFAULT_CANDIDATES",
@@ -32,10 +35,12 @@ __all__ = [
     "TransferConfig",
     "TransferReport",
     "Versus",
+    "bag_vectors",
     "build_outcome_dataset",
     "group_sources",
     "read_outcome_sources",
     "run_transfer",
+    "static_embeddings",
     "tier_columns",
     "tier_scores",
     "versus",

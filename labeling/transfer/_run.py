@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifier.evaluation import RoutingTable
-from labeling.transfer import _shrink  # noqa: F401  (registers its candidates in CANDIDATES)
+from labeling.transfer import _bag, _shrink  # noqa: F401  (register their candidates)
 from labeling.transfer._benchmark import (
     Source,
     SourceResult,
