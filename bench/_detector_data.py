@@ -25,6 +25,7 @@ CONV_HANDWRITTEN = CONVERSATIONS / "handwritten.jsonl"
 CONV_PROBES = CONVERSATIONS / "probes_fresh.jsonl"  # generalisation check, never tuned on
 CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written before the scorer
 CONV_PROBES3 = CONVERSATIONS / "probes_fresh3.jsonl"  # a third, written before the fourth pass
+CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by category (issue 14, 5th)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -203,7 +204,8 @@ def nl_request_examples() -> list[Example]:
 def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
     prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
-    ``probes`` / ``probes2`` / ``probes3`` (fresh conversations kept out of tuning)."""
+    ``probes`` / ``probes2`` / ``probes3`` (fresh conversations, tuned on since) or
+    ``dev_extra`` (tuning material written by category)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -214,7 +216,12 @@ def conversation_examples(source: str) -> list[Example]:
             out.append(Example(key, text, bool(r["sql"]), (message,)))
         return out
     out = []
-    files = {"probes": CONV_PROBES, "probes2": CONV_PROBES2, "probes3": CONV_PROBES3}
+    files = {
+        "probes": CONV_PROBES,
+        "probes2": CONV_PROBES2,
+        "probes3": CONV_PROBES3,
+        "dev_extra": CONV_DEV_EXTRA,
+    }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]
         assert isinstance(messages, list)

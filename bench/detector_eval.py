@@ -313,8 +313,10 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 
 
 def _print_probes(misses: int) -> int:
-    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh*.jsonl), all rows."""
-    for source, recall in itertools.product(("probes", "probes2", "probes3"), (False, True)):
+    """P/R on the probe sets (tests/data/sql_conversations/probes_fresh*.jsonl) and the
+    category-written tuning set (dev_extra.jsonl), all rows: all of them are dev material now."""
+    sources = ("probes", "probes2", "probes3", "dev_extra")
+    for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
         wrong = []
