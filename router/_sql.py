@@ -21,7 +21,7 @@ import re
 
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, idiom, task_kind
+from router._sql_task import GATE_LOWER, GATE_UPPER, analytics, cue_score, idiom, task_kind
 from router._textscan import (
     ASK_SPAN,
     anchor,
@@ -161,7 +161,7 @@ def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
         spans += [(i, i + len(t)) for t in v.ENGINE_TOOLS for i in positions(s, t, limit=2)]
     for name, pattern in v.CONTEXT_DIALECTS.items():
         if name in words:
-            warehouse = name != "oracle" and not words.isdisjoint(v.WAREHOUSE_WORDS)
+            warehouse = name in v.WAREHOUSE_DIALECTS and not words.isdisjoint(v.WAREHOUSE_WORDS)
             spans += [
                 (i, i + len(name))
                 for i in positions(s, name, limit=4)
@@ -212,7 +212,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
     case), whether an SQL engine is named, and whether data moves into or out of one."""
     dialect, moves = _dialect_score(s, words)
-    score = dialect + _phrase_score(s, text, words)
+    score = dialect + max(_phrase_score(s, text, words), cue_score(s, words))
     doers = ("sql", "query", "queries", "stored", "trigger")
     if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
         score += 3 + _opens_with_query(s)
@@ -285,7 +285,10 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves, task=rewrite)
+    wide = short and not penalty and analytics(lower, words)  # high-recall mode only
+    return _sql_model.Evidence(
+        words, score + ddl, penalty, short, engine, moves, task=rewrite, analytics=wide
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from router._sql_anchors import ANCHOR_REQUIRES
+from router._sql_task import CUE_GATE
 from router._textscan import wordset
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "TOPIC_SWITCH",
     "UPPER_PHRASES",
     "UPPER_WORDS",
+    "WAREHOUSE_DIALECTS",
     "WAREHOUSE_WORDS",
 ]
 
@@ -62,15 +64,22 @@ DIALECTS = wordset(
     "hivesql sparksql mariadb bigquery clickhouse duckdb trino teradata "
     "vertica databricks db2 cockroachdb daiquery pgadmin ssms sybase greenplum timescaledb "
     "presto hiveql tidb phpmyadmin psycopg2 pymysql mysqldump plpgsql sqlcmd sqlplus dbeaver "
-    "datagrip supabase planetscale synapse impala sqlserver nvarchar innodb myisam"
+    "datagrip supabase planetscale synapse impala sqlserver nvarchar innodb myisam "
+    # more engines, and the misspellings users type ("postgre", "sqllite")
+    "timescale yugabyte yugabytedb singlestore memsql netezza exasol firebird informix "
+    "postgis pgsql postgre sqllite sqlit sqllit starrocks hsqldb dbt pgcli"
 )
-GATE = DIALECTS | wordset(
-    "query queries sqlquery select table tables database databases db schema schemas join "
-    "joins insert update delete column columns index indexes upsert cte ctes trigger triggers "
-    "procedure procedures ddl dml oracle subquery subqueries sqlstate relational rdbms "
-    "ora-00942 normalization normalize normalise materialized having coalesce rdbms dba "
-    "inserts transaction transactions row rows record records null nulls denormalize "
-    "denormalization"
+GATE = (
+    DIALECTS
+    | wordset(
+        "query queries sqlquery select table tables database databases db schema schemas join "
+        "joins insert update delete column columns index indexes upsert cte ctes trigger triggers "
+        "procedure procedures ddl dml oracle subquery subqueries sqlstate relational rdbms "
+        "ora-00942 normalization normalize normalise materialized having coalesce rdbms dba "
+        "inserts transaction transactions row rows record records null nulls denormalize "
+        "denormalization sqlcode errno serialize canceling cancelling hive athena"
+    )
+    | CUE_GATE
 )
 DB_NOUNS = wordset(
     "table tables column columns schema database databases row rows record records index "
@@ -86,7 +95,7 @@ DRIVERS = wordset("psycopg2 pymysql mysqli jdbc odbc pdo")
 LOOKALIKE = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
     "neo4j sparql dynamodb firestore firebase kql kusto jquery excel spreadsheet spreadsheets "
-    "dax vba faiss pinecone weaviate chromadb cassandra"
+    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv")
@@ -113,7 +122,10 @@ LOOKALIKE_PHRASES = tuple(
     "query string|query param|markdown table|table format|table of contents|in a table|"
     "redis|data frame|query function|vlookup|pivot table|json schema|schema json|schema.org|"
     "graphql schema|xml schema|vector database|vector index|es index|elastic index|"
-    "query term|search term".split("|")
+    "query term|search term|data.table|game theory|chomsky|conjunctive normal|"
+    "disjunctive normal|jordan normal|table component|react table|data grid|html table|"
+    "quadratic|polynomial|equation|no sql please|without sql|"
+    "without using sql|without spark sql|without using spark sql|instead of sql".split("|")
 )
 OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto", "soql")
 
@@ -121,13 +133,26 @@ OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto",
 ERROR_MARKERS = tuple(
     "sqlstate|ora-0|ora-1|ora-2|psycopg2.errors|psycopg2.|sqlite3.operationalerror|"
     "sqlite3.integrityerror|pg::|activerecord::statementinvalid|er_dup_entry|er_parse_error|"
-    "identity_insert|mysql server version for the right syntax|sql server error".split("|")
+    "identity_insert|mysql server version for the right syntax|sql server error|"
+    # SQLite, PostgreSQL, MySQL, SQL Server and Db2 messages (their words pass the gate)
+    "unique constraint failed|not null constraint failed|foreign key constraint failed|"
+    "sqlite_busy|sqlite_constraint|database is locked|could not serialize access|"
+    "canceling statement due to|cancelling statement due to|current transaction is aborted|"
+    "value too long for type|null value in column|no unique constraint matching|"
+    "too many connections for role|authentication failed for user|lock on transaction|"
+    "lock on relation|cannot add or update a child row|cannot delete or update a parent row|"
+    "errno: 150|errno 150|incorrect string value|data truncated for column|"
+    "out of range value for column|access denied for user '|server has gone away|"
+    "only_full_group_by|conversion failed when converting|would be truncated|"
+    "multi-part identifier|invalid object name '|deadlocked on lock|lock request time out|"
+    "sqlcode|pls-00|sp2-0".split("|")
 )
 ERROR_PHRASES = re.compile(
     r"(?:must\s+appear\s+in\s+(?:the\s+)?group\s+by|subquery\s+returns?\s+more\s+than\s+"
     r"(?:1|one)\s+row|single-row\s+subquery|violates\s+(?:unique|foreign\s+key|not-null|check)"
     r"\s+constraint|duplicate\s+key\s+value|error\s+in\s+your\s+sql\s+syntax|syntax\s+error\s+"
-    r"at\s+or\s+near|(?:relation|table|column)\s+[`\"'][\w.]+[`\"']\s+does\s+not\s+exist|"
+    r"at\s+or\s+near|(?:relation|table|column)\s+[`\"'][\w.]+[`\"']\s+(?:does\s+not|doesn'?t)\s+"
+    r"exist|"
     r"unknown\s+column\s+'|ambiguous\s+column\s+name|column\s+reference\s+\"\w+\"\s+is\s+"
     r"ambiguous|foreign\s+key\s+constraint\s+fails|integrity\s+constraint\s+violation|"
     r"invalid\s+in\s+the\s+select\s+list|duplicate\s+entry\s+'|no\s+such\s+(?:table|column):|"
@@ -169,6 +194,11 @@ UPPER_PHRASES = (
     "COALESCE",
     "VARCHAR",
     "ILIKE",
+    "WITH RECURSIVE",
+    "EXPLAIN ANALYZE",
+    "EXPLAIN (",
+    "FOR UPDATE",
+    "SKIP LOCKED",
 )
 UPPER_WORDS = ("SELECT", "WHERE", "OFFSET", "JOIN", "UNION", "DISTINCT", "NULLS", "LIMIT")
 
@@ -279,11 +309,18 @@ CONTEXT_DIALECTS = {
     "redshift": re.compile(
         r"redshift(?:\s+(?:db|database|sql|table|query|queries|cluster|spectrum|schema)\b|:|,)"
     ),
+    "hive": re.compile(
+        r"hive(?:\s+(?:db|database|sql|ql|table|tables|query|queries|metastore|partitions?|udf|"
+        r"external|on\s+tez)\b|:)"
+    ),
+    "athena": re.compile(r"athena(?:\s+(?:query|queries|table|tables|sql|workgroup)\b|:)"),
 }
 # With any of these words in the prompt, "snowflake" and "redshift" are the warehouses.
 WAREHOUSE_WORDS = wordset(
-    "table tables query queries join joins schema warehouse sql cluster database column columns"
+    "table tables query queries join joins schema warehouse sql cluster database column columns "
+    "analytics dwh etl elt dbt rows"
 )
+WAREHOUSE_DIALECTS = frozenset(("snowflake", "redshift"))  # warehouse words name them
 DB_ACTION = re.compile(  # right before a dialect: "export data from excel to", "convert to"
     r"\b(?:load|import|export|insert|migrat\w*|copy|move|sync|dump|restore|back\s+up|backup|"
     r"ingest|convert|translate|rewrite|turn)\w*\b[^.?!\n]{0,60}\b(?:to|into|in|from)\s+(?:a\s+|an\s+|the\s+|my\s+)?\Z"
