@@ -6,7 +6,8 @@
 Training data, all from the dev half of bench/detector_eval.py's split (the test half and
 the fresh probes are never read here): the labeled ShareGPT/Arena prompts (real traffic,
 unlabeled ones count as not SQL), defog's non-SQL questions, the hand-written NL requests,
-Spider/defog prompts, and the single-turn conversations of tests/data/sql_conversations.
+Spider/defog prompts, the single-turn conversations of tests/data/sql_conversations, and
+all of that folder's dev_extra.jsonl (tuning material, no test half).
 Only the examples the rules leave to the model are used (no statement or error message,
 and some SQL word): ``router.sql_training.sql_evidence`` gives their features exactly as routing
 computes them. Logistic regression (scikit-learn, a dev/train dependency; router itself
@@ -39,7 +40,7 @@ from router import (  # noqa: E402
 
 OUT = de.REPO / "router" / sql_training.WEIGHTS_FILE
 GROUPS = {"sharegpt_arena": "real", "defog_idk": "real", "conv_sharegpt": "conv"}
-GROUPS["conv_handwritten"] = "conv"
+GROUPS["conv_handwritten"] = GROUPS["dev_extra"] = "conv"
 RECALL_PRECISION = 0.9  # the high-recall threshold keeps out-of-fold precision above this
 
 
@@ -58,11 +59,12 @@ def load_dev() -> list[tuple[str, str, bool, object]]:
     the rules decide alone."""
     rows = [(name, load()) for name, load, _ in de.ROWS if name != "bare_questions"]
     rows += [(name, load()) for name, load in de.CONVERSATION_ROWS]
+    rows += [("dev_extra", de.conversation_examples("dev_extra"))]  # all of it is dev material
     out, seen = [], set()
     for name, examples in rows:
         for ex in examples:
             text = _text(ex)
-            if de.split_of(ex.key) != "dev" or text is None:
+            if text is None or (name != "dev_extra" and de.split_of(ex.key) != "dev"):
                 continue
             group = GROUPS.get(name, "bench")
             if (group, text) in seen:

@@ -112,6 +112,9 @@ GATE_LOWER = (
     "only_full_group_by",
     "lock on transaction",
     "lock on relation",
+    "pls-00",
+    "explain analy",
+    "sp2-0",
 )
 
 
@@ -213,7 +216,7 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"index(?:es)?)|dead\s+tuples?",
     ),
     # replication and logs of an SQL engine
-    ("replication replica replicas", 3, r"(?:replication|replica)\s+lag|read\s+replicas?\b"),
+    ("replication replica replicas", 4, r"(?:replication|replica)\s+lag|read\s+replicas?\b"),
     (
         "binlog binlogs wal",
         3,
@@ -312,7 +315,14 @@ _CUES = tuple(
     (frozenset(words.split()), re.compile(pattern), points)
     for words, points, pattern in _CUE_SOURCES
 )
-CUE_GATE = frozenset().union(*(w for w, _, _ in _CUES))  # words that let a prompt be scored
+# The cues' trigger words that let a prompt past the gate (those rare outside databases; the
+# others, "scan", "same", "explain"..., need a gate word such as "table" or "index" anyway,
+# and letting them through would cost every prompt that holds them the whole rule pass).
+CUE_GATE = frozenset(
+    "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
+    "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
+    "deduplicate keyset uncommitted serializable repeatable union".split()
+)
 
 
 def cue_score(lower: str, words: frozenset[str]) -> int:

@@ -95,7 +95,7 @@ DRIVERS = wordset("psycopg2 pymysql mysqli jdbc odbc pdo")
 LOOKALIKE = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
     "neo4j sparql dynamodb firestore firebase kql kusto jquery excel spreadsheet spreadsheets "
-    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns"
+    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv")
@@ -123,7 +123,8 @@ LOOKALIKE_PHRASES = tuple(
     "redis|data frame|query function|vlookup|pivot table|json schema|schema json|schema.org|"
     "graphql schema|xml schema|vector database|vector index|es index|elastic index|"
     "query term|search term|data.table|game theory|chomsky|conjunctive normal|"
-    "disjunctive normal|jordan normal|table component|react table|data grid|html table|"
+    "disjunctive normal|jordan normal|periodic table|table component|react table|data grid|"
+    "html table|"
     "quadratic|polynomial|equation|no sql please|without sql|"
     "without using sql|without spark sql|without using spark sql|instead of sql".split("|")
 )
@@ -368,7 +369,7 @@ TABLE_AFTER = re.compile(  # "table called users", "tables orders(id, ...", "Tab
 )
 # "Make me a table of ...": a table in the answer, not in a database.
 TABLE_ANSWER = re.compile(
-    r"(?:make|create|give|draw|build|put|provide|generate|show)\s+(?:me\s+|us\s+)?(?:an?\s+|"
+    r"(?:make|create|give|draw|build|put|provide|generate|show|prepare)\s+(?:me\s+|us\s+)?(?:an?\s+|"
     r"this\s+|it\s+|them\s+|the\s+\w+\s+)?(?:in(?:to)?\s+a\s+)?table\s+(?:of|comparing|showing|"
     r"listing|that\s+(?:lists|shows|compares))\b"
 )
@@ -382,6 +383,7 @@ TABLE_ANSWER_ANCHORS = (
     "provide",
     "generate",
     "show",
+    "prepare",
 )
 # A follow-up that leaves the SQL conversation: earlier SQL turns no longer make it SQL.
 TOPIC_SWITCH = re.compile(
