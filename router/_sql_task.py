@@ -114,6 +114,9 @@ GATE_LOWER = (
     "lock on relation",
     "pls-00",
     "explain analy",
+    "arithmetic overflow",
+    "many to many",
+    "permission denied for",
     "sp2-0",
 )
 
@@ -238,6 +241,13 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"rows|statistics|estimates?)\b",
     ),
     ("explain", 4, r"explain\s+(?:output|analy[sz]e|shows)|output\s+of\s+explain\b"),
+    (
+        "execution",  # an execution plan of a query, not of a project or campaign
+        4,
+        rf"execution\s+plans?\b{_NOT_END}{{0,80}}?\b(?:index\w*|scans?|seeks?|quer(?:y|ies)|joins?|"
+        r"rows|sql|ssms|costs?|operators?|estimat\w*|postgres\w*|mysql|oracle)\b|(?:quer(?:y|ies)|"
+        r"sql|actual|estimated|graphical|ssms|statement'?s?)\s+execution\s+plans?",
+    ),
     # isolation levels
     (
         "committed uncommitted repeatable snapshot serializable",
@@ -260,6 +270,24 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
     ),
     ("isnull ifnull nvl nvl2 nullif", 3, rf"{_NULL_FN}\b"),
     ("distinct", 3, r"count\s*\(?\s*distinct\b|select\s+distinct\b"),
+    (
+        "select",
+        4,
+        r"select\s+\*\s*(?:from\b|in\b|is\b|vs\b|$)|(?:generat|produc|emit|runn?)\w*\s+"
+        r"(?:an?\s+|the\s+|this\s+)?[\"'`]?select\b",
+    ),
+    (
+        "transaction transactions",
+        4,
+        r"transactions?\s+(?:around|for|wrapping|with)\s+(?:\w+\s+){0,3}?(?:updates?|inserts?|"
+        r"deletes?|statements|queries|writes)\b",
+    ),
+    (
+        "schema schemas",
+        3,
+        rf"(?:compare|comparing|diff|sync|syncing|migrat\w*)\s+(?:the\s+|our\s+|two\s+)?(?:database\s+|db\s+)?"
+        rf"schemas?\b{_NOT_END}{{0,50}}?\b(?:databases?|dbs?|tables?|prod|staging)\b",
+    ),
     ("resultset result", 3, r"result\s?sets?\b"),
     ("cte ctes", 4, r"recursive\s+ctes?\b"),
     ("recursive", 4, r"recursive\s+quer(?:y|ies)\s+(?:to|that|for)\b"),
@@ -291,6 +319,12 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
     ),
     ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
+    ("sargable", 4, r"sargab"),
+    (
+        "many",
+        4,
+        r"many[\s-]to[\s-]many\s+(?:relation\w*|between|tables?|links?|associations?|joins?)\b",
+    ),
     (
         "tables",
         4,
@@ -321,7 +355,7 @@ _CUES = tuple(
 CUE_GATE = frozenset(
     "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
     "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
-    "deduplicate keyset uncommitted serializable repeatable union".split()
+    "deduplicate keyset uncommitted serializable repeatable union sargable".split()
 )
 
 
@@ -352,8 +386,8 @@ _ANALYTICS = re.compile(
     rf"\b{_AGGREGATE}\b[^.?!\n]{{0,60}}?\b{_GROUPING}|"
     r"\b(?:month|year|week|day)[\s-]over[\s-](?:month|year|week|day)\b|"
     r"\brunning\s+(?:total|balance|sum|count)\b|\bcumulative\s+(?:sum|total|count)\b|"
-    r"\b(?:find|list|get|show|select|count|return|all)\s+(?:the\s+)?[a-z]+s\s+(?:who|that|which)\s+"
-    r"(?:never|did\s+not|didn'?t|have\s+not|haven'?t)\b|"
+    r"\b(?:find|list|get|show|select|count|return|all)\s+(?:the\s+|of\s+)?[a-z]+s\s+(?:who|that|which)"
+    r"\s+(?:have\s+|has\s+|had\s+)?(?:never|not\s+yet|did\s+not|didn'?t|haven'?t|hasn'?t)\b|"
     r"\b(?:more|fewer|less)\s+than\s+\d+\s+[a-z]+|\bcame\s+back\s+within\b"
 )
 _RELATIONAL = frozenset(

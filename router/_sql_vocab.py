@@ -95,7 +95,8 @@ DRIVERS = wordset("psycopg2 pymysql mysqli jdbc odbc pdo")
 LOOKALIKE = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
     "neo4j sparql dynamodb firestore firebase kql kusto jquery excel spreadsheet spreadsheets "
-    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq"
+    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq airtable "
+    "smartsheet notion"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv")
@@ -146,13 +147,17 @@ ERROR_MARKERS = tuple(
     "out of range value for column|access denied for user '|server has gone away|"
     "only_full_group_by|conversion failed when converting|would be truncated|"
     "multi-part identifier|invalid object name '|deadlocked on lock|lock request time out|"
-    "sqlcode|pls-00|sp2-0".split("|")
+    "sqlcode|pls-00|sp2-0|because other objects depend on it|sqlsyntaxerrorexception|"
+    "sqlexception|sql compilation error|deadlock found when trying to get lock|"
+    "arithmetic overflow error converting|permission denied for table|permission denied for "
+    "relation|permission denied for schema|permission denied for sequence".split("|")
 )
 ERROR_PHRASES = re.compile(
     r"(?:must\s+appear\s+in\s+(?:the\s+)?group\s+by|subquery\s+returns?\s+more\s+than\s+"
     r"(?:1|one)\s+row|single-row\s+subquery|violates\s+(?:unique|foreign\s+key|not-null|check)"
     r"\s+constraint|duplicate\s+key\s+value|error\s+in\s+your\s+sql\s+syntax|syntax\s+error\s+"
-    r"at\s+or\s+near|(?:relation|table|column)\s+[`\"'][\w.]+[`\"']\s+(?:does\s+not|doesn'?t)\s+"
+    r"at\s+or\s+near|(?:relation|table|column|role|database|schema|function|sequence|type|"
+    r"index|constraint|extension)\s+[`\"'][\w.]+[`\"']\s+(?:does\s+not|doesn'?t)\s+"
     r"exist|"
     r"unknown\s+column\s+'|ambiguous\s+column\s+name|column\s+reference\s+\"\w+\"\s+is\s+"
     r"ambiguous|foreign\s+key\s+constraint\s+fails|integrity\s+constraint\s+violation|"
@@ -200,6 +205,9 @@ UPPER_PHRASES = (
     "EXPLAIN (",
     "FOR UPDATE",
     "SKIP LOCKED",
+    "LIKE '%",
+    "SELECTs",
+    "JOINs",
 )
 UPPER_WORDS = ("SELECT", "WHERE", "OFFSET", "JOIN", "UNION", "DISTINCT", "NULLS", "LIMIT")
 
@@ -207,7 +215,7 @@ UPPER_WORDS = ("SELECT", "WHERE", "OFFSET", "JOIN", "UNION", "DISTINCT", "NULLS"
 PHRASES_4 = re.compile(
     r"(?:where\s+clause|having\s+clause|select\s+statement|sql\s+statement|stored\s+procedures?|"
     r"(?:left|right|inner|outer|self|cross|full|anti|semi)\s+(?:outer\s+)?joins?\b|"
-    r"ddl\b|dml\b|subquer|sql\s+quer|sql\s+code|sql\s+script|query\s+plan|execution\s+plan|"
+    r"ddl\b|dml\b|subquer|sql\s+quer|sql\s+code|sql\s+script|query\s+plan|"
     r"explain\s+analy[sz]e|normal\s+forms?\b|[123]nf\b|bcnf\b|relational\s+(?:database|algebra|"
     r"schema|model)|rdbms\b|materiali[sz]ed\s+views?|correlated\s+subquer|isolation\s+level|"
     r"select\s+for\s+update|case\s+when\b|count\(\*\)|information_schema|one-to-many|"
