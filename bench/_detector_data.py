@@ -26,6 +26,8 @@ CONV_PROBES = CONVERSATIONS / "probes_fresh.jsonl"  # generalisation check, neve
 CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written before the scorer
 CONV_PROBES3 = CONVERSATIONS / "probes_fresh3.jsonl"  # a third, written before the fourth pass
 CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by category (issue 14, 5th)
+CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, then tuned on
+CONV_PROBES4 = CONVERSATIONS / "probes_fresh4.jsonl"  # written after the fifth pass, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -205,7 +207,8 @@ def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
     prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
     ``probes`` / ``probes2`` / ``probes3`` (fresh conversations, tuned on since) or
-    ``dev_extra`` (tuning material written by category)."""
+    ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes4``
+    (written after the fifth pass, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -221,6 +224,8 @@ def conversation_examples(source: str) -> list[Example]:
         "probes2": CONV_PROBES2,
         "probes3": CONV_PROBES3,
         "dev_extra": CONV_DEV_EXTRA,
+        "dev_checks": CONV_DEV_CHECKS,
+        "probes4": CONV_PROBES4,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

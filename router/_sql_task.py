@@ -273,15 +273,17 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
     (
         "select",
         4,
-        r"select\s+\*\s*(?:from\b|in\b|is\b|vs\b|$)|(?:generat|produc|emit|runn?)\w*\s+"
+        r"select\s+\*(?!\*)|(?:generat|produc|emit|runn?)\w*\s+"
         r"(?:an?\s+|the\s+|this\s+)?[\"'`]?select\b",
     ),
     (
         "transaction transactions",
         4,
         r"transactions?\s+(?:around|for|wrapping|with)\s+(?:\w+\s+){0,3}?(?:updates?|inserts?|"
-        r"deletes?|statements|queries|writes)\b",
+        r"deletes?|statements|queries|writes)\b|(?:updates?|inserts?|deletes?|statements|"
+        r"queries|writes)\s+(?:\w+\s+){0,2}?in\s+(?:a|one|the\s+same|a\s+single)\s+transaction\b",
     ),
+    ("savepoint savepoints", 4, r"savepoints?\b"),
     (
         "schema schemas",
         3,
@@ -355,7 +357,8 @@ _CUES = tuple(
 CUE_GATE = frozenset(
     "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
     "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
-    "deduplicate keyset uncommitted serializable repeatable union sargable".split()
+    "deduplicate keyset uncommitted serializable repeatable union sargable savepoint "
+    "savepoints".split()
 )
 
 

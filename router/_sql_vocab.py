@@ -167,7 +167,8 @@ ERROR_PHRASES = re.compile(
 )
 ERROR_ANCHORS = tuple(
     "must|subquer|single-row|violates|duplicate|error|syntax|relation|table|column|unknown|"
-    "ambiguous|foreign|integrity|invalid|no|operand|msg|lock".split("|")
+    "ambiguous|foreign|integrity|invalid|no|operand|msg|lock|role|function|sequence|type|"
+    "extension".split("|")
 )
 
 # SQL written in capitals inside prose: "Why is SELECT * slow?", "my GROUP BY returns...".

@@ -22,6 +22,10 @@ def _both(text: str) -> tuple[bool, bool]:
         "db2 error SQLCODE=-803 on insert, what does it mean",
         "my worker logs 'could not serialize access due to read/write dependencies'",
         "PLS-00201: identifier must be declared when calling my package",
+        "ERROR: permission denied for relation audit_log, but I'm the owner?",
+        "Arithmetic overflow error converting numeric to data type numeric in my report proc",
+        'ERROR: function "calc_tax" does not exist after I moved it to another schema',
+        "com.mysql.cj.jdbc.exceptions.MySQLSyntaxErrorException in our batch job",
     ],
 )
 def test_engine_error_messages_decide(text: str) -> None:
@@ -66,6 +70,10 @@ def test_relational_design_and_operations(text: str) -> None:
         "union vs union all when the two selects can't overlap",
         "how do I write a lateral join to get the 3 newest comments per post",
         "dedupe the records in the contacts table on lower(email)",
+        "why is select * frowned upon in views",
+        "is my where clause sargable if I wrap the column in upper()",
+        "should I wrap these three updates in a transaction with a savepoint",
+        "how do I model a many to many between doctors and clinics",
     ],
 )
 def test_sql_vocabulary_in_prose(text: str) -> None:
@@ -111,6 +119,22 @@ def test_analytics_without_a_relational_cue_or_with_a_lookalike_is_not_sql(text:
 )
 def test_lookalike_words_outside_databases_are_not_sql(text: str) -> None:
     assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "our project execution plan for the office move, make it a checklist",
+        "airtable: count linked records per client and show the total",
+    ],
+)
+def test_business_plans_and_airtable_are_not_sql(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+def test_orm_generated_select_with_an_engine_named() -> None:
+    text = 'typeorm is producing "SELECT ... WHERE id IN (...)" with 9000 ids and mysql times out'
+    assert detect_sql(text, recall=True)
 
 
 def test_analytics_counts_only_in_the_high_recall_mode() -> None:
