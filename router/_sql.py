@@ -144,9 +144,12 @@ _PHRASES = (
 def _has_error(lower: str, words: frozenset[str]) -> bool:
     """A database error message: SQLSTATE, ORA-00942, "must appear in the GROUP BY clause"...
 
-    Markers are searched everywhere, the phrases (common anchors such as "error") only in
+    Markers are searched everywhere (those keyed by a word only when the word is in the
+    prompt), the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
     if any(m in lower for m in v.ERROR_MARKERS):
+        return True
+    if v.keyed(lower, words, v.ERROR_MARKERS_BY_WORD):
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
@@ -251,7 +254,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
-    return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
+    lookalike = any(p in s for p in v.LOOKALIKE_PHRASES)
+    return 3 * (lookalike or v.keyed(s, words, v.LOOKALIKE_BY_WORD))
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
@@ -261,7 +265,9 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
-        any(g in text for g in GATE_UPPER) or any(g in lower for g in GATE_LOWER)
+        any(g in text for g in GATE_UPPER)
+        or any(g in lower for g in GATE_LOWER)
+        or v.keyed(lower, words, v.GATE_BY_WORD)
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM

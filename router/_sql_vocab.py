@@ -31,9 +31,12 @@ __all__ = [
     "ENGINE_TOOLS",
     "ERROR_ANCHORS",
     "ERROR_MARKERS",
+    "ERROR_MARKERS_BY_WORD",
+    "GATE_BY_WORD",
     "ERROR_PHRASES",
     "GATE",
     "LOOKALIKE",
+    "LOOKALIKE_BY_WORD",
     "LOOKALIKE_PHRASES",
     "ORM_WORDS",
     "OTHER_QL",
@@ -55,6 +58,7 @@ __all__ = [
     "UPPER_WORDS",
     "WAREHOUSE_DIALECTS",
     "WAREHOUSE_WORDS",
+    "keyed",
 ]
 
 # Engines and dialects: a name alone is 2 points ("help studying MySQL" is SQL, a CV listing
@@ -123,35 +127,109 @@ LOOKALIKE_PHRASES = tuple(
     "query string|query param|markdown table|table format|table of contents|in a table|"
     "redis|data frame|query function|vlookup|pivot table|json schema|schema json|schema.org|"
     "graphql schema|xml schema|vector database|vector index|es index|elastic index|"
-    "query term|search term|data.table|game theory|chomsky|conjunctive normal|"
-    "disjunctive normal|jordan normal|periodic table|table component|react table|data grid|"
-    "html table|"
-    "quadratic|polynomial|equation|no sql please|without sql|"
-    "without using sql|without spark sql|without using spark sql|instead of sql".split("|")
+    "query term|search term".split("|")
 )
+# More look-alike phrases (fifth pass), each searched only when its word is in the prompt.
+LOOKALIKE_BY_WORD = {
+    w: tuple(m.split("|"))
+    for w, m in (
+        ("data", "data.table"),
+        ("theory", "game theory"),
+        ("chomsky", "chomsky"),
+        ("conjunctive", "conjunctive normal"),
+        ("disjunctive", "disjunctive normal"),
+        ("jordan", "jordan normal"),
+        ("periodic", "periodic table"),
+        ("component", "table component"),
+        ("react", "react table"),
+        ("grid", "data grid"),
+        ("html", "html table"),
+        ("quadratic", "quadratic"),
+        ("polynomial", "polynomial"),
+        ("equation", "equation"),
+        ("please", "no sql please"),
+        ("without", "without sql|without using sql|without spark sql|without using spark sql"),
+        ("instead", "instead of sql"),
+    )
+}
 OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto", "soql")
 
 # Database error messages: each decides alone, like an SQL statement.
 ERROR_MARKERS = tuple(
     "sqlstate|ora-0|ora-1|ora-2|psycopg2.errors|psycopg2.|sqlite3.operationalerror|"
     "sqlite3.integrityerror|pg::|activerecord::statementinvalid|er_dup_entry|er_parse_error|"
-    "identity_insert|mysql server version for the right syntax|sql server error|"
-    # SQLite, PostgreSQL, MySQL, SQL Server and Db2 messages (their words pass the gate)
-    "unique constraint failed|not null constraint failed|foreign key constraint failed|"
-    "sqlite_busy|sqlite_constraint|database is locked|could not serialize access|"
-    "canceling statement due to|cancelling statement due to|current transaction is aborted|"
-    "value too long for type|null value in column|no unique constraint matching|"
-    "too many connections for role|authentication failed for user|lock on transaction|"
-    "lock on relation|cannot add or update a child row|cannot delete or update a parent row|"
-    "errno: 150|errno 150|incorrect string value|data truncated for column|"
-    "out of range value for column|access denied for user '|server has gone away|"
-    "only_full_group_by|conversion failed when converting|would be truncated|"
-    "multi-part identifier|invalid object name '|deadlocked on lock|lock request time out|"
-    "sqlcode|pls-00|sp2-0|because other objects depend on it|sqlsyntaxerrorexception|"
-    "sqlexception|sql compilation error|deadlock found when trying to get lock|"
-    "arithmetic overflow error converting|permission denied for table|permission denied for "
-    "relation|permission denied for schema|permission denied for sequence".split("|")
+    "identity_insert|mysql server version for the right syntax|sql server error|pls-00|sp2-0".split(
+        "|"
+    )
 )
+# Engine messages searched only when their word is in the prompt (a substring search over a
+# long prompt for each would cost every gated prompt): SQLite, PostgreSQL, MySQL, SQL Server,
+# Db2, Snowflake and JDBC messages, keyed by one word each holds.
+_WORD_MARKERS = (
+    (
+        "constraint",
+        "unique constraint failed|not null constraint failed|foreign key constraint "
+        "failed|no unique constraint matching",
+    ),
+    ("sqlite", "sqlite_busy|sqlite_constraint"),
+    ("locked", "database is locked"),
+    ("serialize", "could not serialize access"),
+    ("canceling", "canceling statement due to"),
+    ("cancelling", "cancelling statement due to"),
+    ("aborted", "current transaction is aborted"),
+    ("long", "value too long for type"),
+    ("column", "null value in column|data truncated for column|out of range value for column"),
+    ("role", "too many connections for role"),
+    ("authentication", "authentication failed for user"),
+    ("transaction", "lock on transaction"),
+    ("relation", "lock on relation|permission denied for relation"),
+    ("child", "cannot add or update a child row"),
+    ("parent", "cannot delete or update a parent row"),
+    ("errno", "errno: 150|errno 150"),
+    ("incorrect", "incorrect string value"),
+    (
+        "denied",
+        "access denied for user '|permission denied for table|permission denied for "
+        "schema|permission denied for sequence",
+    ),
+    ("away", "server has gone away"),
+    ("full", "only_full_group_by"),
+    ("converting", "conversion failed when converting|arithmetic overflow error converting"),
+    ("truncated", "would be truncated"),
+    ("multi-part", "multi-part identifier"),
+    ("object", "invalid object name '"),
+    ("deadlocked", "deadlocked on lock"),
+    ("request", "lock request time out"),
+    ("sqlcode", "sqlcode"),
+    ("depend", "because other objects depend on it"),
+    ("sqlsyntaxerrorexception", "sqlsyntaxerrorexception"),
+    ("sqlexception", "sqlexception"),
+    ("compilation", "sql compilation error"),
+    ("deadlock", "deadlock found when trying to get lock"),
+)
+ERROR_MARKERS_BY_WORD = {w: tuple(m.split("|")) for w, m in _WORD_MARKERS}
+# The gate's substrings that are searched only when their word is in the prompt (each
+# substring searched in every prompt would cost every prompt a pass): the keyed error
+# messages, and phrases whose words are too common to gate on ("explain analyze").
+GATE_BY_WORD = {
+    **ERROR_MARKERS_BY_WORD,
+    "analyze": ("explain analyze",),
+    "analyse": ("explain analyse",),
+    "many": ("many to many",),
+}
+
+
+_KEYS: dict[int, frozenset[str]] = {}
+
+
+def keyed(lower: str, words: frozenset[str], table: dict[str, tuple[str, ...]]) -> bool:
+    """A substring of ``table`` whose key word is in ``words`` occurs in ``lower``."""
+    keys = _KEYS.get(id(table))
+    if keys is None:
+        keys = _KEYS[id(table)] = frozenset(table)
+    return any(m in lower for w in words & keys for m in table[w])
+
+
 ERROR_PHRASES = re.compile(
     r"(?:must\s+appear\s+in\s+(?:the\s+)?group\s+by|subquery\s+returns?\s+more\s+than\s+"
     r"(?:1|one)\s+row|single-row\s+subquery|violates\s+(?:unique|foreign\s+key|not-null|check)"
