@@ -315,8 +315,8 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 def _print_probes(misses: int) -> int:
     """P/R on the probe sets (tests/data/sql_conversations/probes_fresh*.jsonl) and the
     category-written tuning sets (dev_extra.jsonl, dev_checks.jsonl): all dev material now
-    except probes_fresh4 and probes_fresh5, which no change was chosen on."""
-    sources = ("probes", "probes2", "probes3", "dev_extra", "dev_checks", "probes4", "probes5")
+    except probes_fresh6 and probes_fresh7, which no change was chosen on."""
+    sources = ("probes", "probes2", "probes3", "dev_extra", "dev_checks", "probes6", "probes7")
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
