@@ -27,6 +27,11 @@ CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written be
 CONV_PROBES3 = CONVERSATIONS / "probes_fresh3.jsonl"  # a third, written before the fourth pass
 # a fourth, written blind by an outsider, then used for tuning by the context pass (dev set)
 CONV_PROBES4 = CONVERSATIONS / "probes_fresh4.jsonl"
+CONV_PROBES5 = CONVERSATIONS / "probes_fresh5.jsonl"  # the outsider's second blind set: never tuned on
+CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by category (issue 14, 5th)
+CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, then tuned on
+CONV_PROBES6 = CONVERSATIONS / "probes_fresh6.jsonl"  # written after the fifth pass, never tuned on
+CONV_PROBES7 = CONVERSATIONS / "probes_fresh7.jsonl"  # likewise, written after probes_fresh6
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -205,8 +210,11 @@ def nl_request_examples() -> list[Example]:
 def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
     prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
-    ``probes`` / ``probes2`` / ``probes3`` (fresh conversations kept out of tuning) or
-    ``probes4`` (written blind by an outsider, then tuned on by the SQL-context pass)."""
+    ``probes`` / ``probes2`` / ``probes3`` (fresh conversations, tuned on since),
+    ``probes4`` (written blind by an outsider, then tuned on by the SQL-context pass),
+    ``probes5`` (the outsider's second blind set: measured, never tuned on),
+    ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes6`` /
+    ``probes7`` (written after the fifth pass, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -222,6 +230,11 @@ def conversation_examples(source: str) -> list[Example]:
         "probes2": CONV_PROBES2,
         "probes3": CONV_PROBES3,
         "probes4": CONV_PROBES4,
+        "probes5": CONV_PROBES5,
+        "dev_extra": CONV_DEV_EXTRA,
+        "dev_checks": CONV_DEV_CHECKS,
+        "probes6": CONV_PROBES6,
+        "probes7": CONV_PROBES7,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

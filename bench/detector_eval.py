@@ -313,9 +313,14 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 
 
 def _print_probes(misses: int) -> int:
-    """P/R on the fresh probes (tests/data/sql_conversations/probes_fresh*.jsonl), all rows
-    (probes4 was tuned on: a dev set now, see that folder's README)."""
-    sources = ("probes", "probes2", "probes3", "probes4")
+    """P/R on the probe sets (tests/data/sql_conversations/probes_fresh*.jsonl) and the
+    category-written tuning sets (dev_extra.jsonl, dev_checks.jsonl): all dev material now
+    except probes_fresh5, probes_fresh6 and probes_fresh7, which no change was chosen on
+    (see that folder's README)."""
+    sources = (
+        "probes", "probes2", "probes3", "probes4", "dev_extra", "dev_checks",
+        "probes5", "probes6", "probes7",
+    )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()

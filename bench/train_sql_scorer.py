@@ -6,13 +6,16 @@
 Training data, all from the dev half of bench/detector_eval.py's split (the test half and
 the fresh probes are never read here): the labeled ShareGPT/Arena prompts (real traffic,
 unlabeled ones count as not SQL), defog's non-SQL questions, the hand-written NL requests,
-Spider/defog prompts, and the single-turn conversations of tests/data/sql_conversations.
+Spider/defog prompts, the single-turn conversations of tests/data/sql_conversations, and
+all of that folder's dev_extra.jsonl (tuning material, no test half).
 Only the examples the rules leave to the model are used (no statement or error message,
 and some SQL word): ``router.sql_training.sql_evidence`` gives their features exactly as routing
 computes them. Logistic regression (scikit-learn, a dev/train dependency; router itself
-only reads the JSON) with 5-fold cross-validation on dev picks C and the two thresholds:
+only reads the JSON) with 5-fold cross-validation on dev picks C (1.0 unless another
+beats it by more than 0.005) and the two thresholds:
 the default mode's maximises the smaller F1 of the conversational and real-traffic dev rows;
-the high-recall mode's is the lowest whose out-of-fold precision on both stays >= 0.9.
+the high-recall mode's is the lowest whose out-of-fold precision stays >= 0.9 on the
+conversational rows and >= 0.85 on real traffic (see RECALL_PRECISION).
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ from router import (  # noqa: E402
 
 OUT = de.REPO / "router" / sql_training.WEIGHTS_FILE
 GROUPS = {"sharegpt_arena": "real", "defog_idk": "real", "conv_sharegpt": "conv"}
-GROUPS["conv_handwritten"] = "conv"
-RECALL_PRECISION = 0.9  # the high-recall threshold keeps out-of-fold precision above this
+GROUPS["conv_handwritten"] = GROUPS["dev_extra"] = "conv"
+# The high-recall threshold keeps out-of-fold precision at or above these. Real traffic's
+# floor is lower: its grey zone has few SQL prompts, so its precision is flat for long
+# stretches (0.886 from 0.19 to 0.27 in the fifth pass) and a 0.9 floor flipped the
+# threshold between 0.145 and 0.28 when one example was added; its recall did not move
+# below 0.4, while the conversational recall did.
+RECALL_PRECISION = {"conv": 0.9, "real": 0.85}
 
 
 def _text(ex: de.Example) -> str | None:
@@ -58,11 +66,12 @@ def load_dev() -> list[tuple[str, str, bool, object]]:
     the rules decide alone."""
     rows = [(name, load()) for name, load, _ in de.ROWS if name != "bare_questions"]
     rows += [(name, load()) for name, load in de.CONVERSATION_ROWS]
+    rows += [("dev_extra", de.conversation_examples("dev_extra"))]  # all of it is dev material
     out, seen = [], set()
     for name, examples in rows:
         for ex in examples:
             text = _text(ex)
-            if de.split_of(ex.key) != "dev" or text is None:
+            if text is None or (name != "dev_extra" and de.split_of(ex.key) != "dev"):
                 continue
             group = GROUPS.get(name, "bench")
             if (group, text) in seen:
@@ -136,21 +145,31 @@ def grey_zone(data: list[tuple[str, str, bool, object]]) -> GreyZone:
     return GreyZone([ev for *_, ev in grey], y, np.array([g for g, _, _ in grey]), decided)
 
 
+C_USUAL = 1.0  # the regularisation every shipped scorer so far was chosen with
+C_GAIN = 0.005  # another C must beat C_USUAL by this much (the noise of 5 folds)
+
+
 def cross_validate(zone: GreyZone, x: np.ndarray, verbose: bool) -> tuple[float, float, np.ndarray]:
-    """(C, default threshold, out-of-fold probabilities) maximising the smaller F1."""
+    """(C, default threshold, out-of-fold probabilities) maximising the smaller F1; another C
+    than ``C_USUAL`` only when it gains more than ``C_GAIN`` (ties within the noise of 5
+    folds flipped C, and both thresholds with it, when one example was added)."""
     best: tuple[float, float, float, np.ndarray] | None = None
-    for c in (0.1, 0.3, 1.0, 3.0):
+    for c in (C_USUAL, 0.1, 0.3, 3.0):
         oof = np.zeros(len(zone.y))
         folds = StratifiedKFold(5, shuffle=True, random_state=14)
         for train, test in folds.split(x, zone.y):
             model = LogisticRegression(C=c, max_iter=2000).fit(x[train], zone.y[train])
             oof[test] = model.predict_proba(x[test])[:, 1]
+        mine: tuple[float, float, float, np.ndarray] | None = None
         for t in np.arange(0.1, 0.85, 0.025):
             f1s = [zone.pr(zone.verdicts(oof, t), g)[2] for g in ("conv", "real")]
-            if best is None or min(f1s) > best[0]:
-                best = (min(f1s), c, float(t), oof)
+            if mine is None or min(f1s) > mine[0]:
+                mine = (min(f1s), c, float(t), oof)
             if verbose:
                 print(f"C={c} t={t:.3f} conv F1 {f1s[0]:.3f} real F1 {f1s[1]:.3f}")
+        assert mine is not None
+        if best is None or mine[0] > best[0] + C_GAIN:
+            best = mine
     assert best is not None
     return best[1], best[2], best[3]
 
@@ -160,7 +179,7 @@ def recall_threshold(zone: GreyZone, oof: np.ndarray, t_default: float) -> float
     t_recall = t_default
     for t in np.arange(t_default, 0.02, -0.01):
         pred = zone.verdicts(oof, t, recall=True)
-        if min(zone.pr(pred, g)[0] for g in ("conv", "real")) < RECALL_PRECISION:
+        if any(zone.pr(pred, g)[0] < floor for g, floor in RECALL_PRECISION.items()):
             break
         t_recall = float(t)
     return t_recall

@@ -22,7 +22,7 @@ import re
 from router import _sql_context_vocab as cv
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, idiom, task_kind
+from router._sql_task import GATE_LOWER, GATE_UPPER, analytics, cue_score, idiom, task_kind
 from router._textscan import (
     ASK_SPAN,
     anchor,
@@ -145,9 +145,12 @@ _PHRASES = (
 def _has_error(lower: str, words: frozenset[str]) -> bool:
     """A database error message: SQLSTATE, ORA-00942, "must appear in the GROUP BY clause"...
 
-    Markers are searched everywhere, the phrases (common anchors such as "error") only in
+    Markers are searched everywhere (those keyed by a word only when the word is in the
+    prompt), the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
     if any(m in lower for m in v.ERROR_MARKERS) or cv.lock_error(lower):
+        return True
+    if v.keyed(lower, words, v.ERROR_MARKERS_BY_WORD):
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
@@ -162,7 +165,7 @@ def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
         spans += [(i, i + len(t)) for t in v.ENGINE_TOOLS for i in positions(s, t, limit=2)]
     for name, pattern in v.CONTEXT_DIALECTS.items():
         if name in words:
-            warehouse = name != "oracle" and not words.isdisjoint(v.WAREHOUSE_WORDS)
+            warehouse = name in v.WAREHOUSE_DIALECTS and not words.isdisjoint(v.WAREHOUSE_WORDS)
             spans += [
                 (i, i + len(name))
                 for i in positions(s, name, limit=4)
@@ -213,7 +216,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     """Points for evidence in the lower-cased request ``s`` (``text``: the same, original
     case), whether an SQL engine is named, and whether data moves into or out of one."""
     dialect, moves = _dialect_score(s, words)
-    score = dialect + _phrase_score(s, text, words)
+    score = dialect + max(_phrase_score(s, text, words), cue_score(s, words))
     doers = ("sql", "query", "queries", "stored", "trigger")
     if not words.isdisjoint(doers) and at(s, doers, v.QUERY_DOES):
         score += 3 + _opens_with_query(s)
@@ -255,7 +258,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
-    return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
+    lookalike = any(p in s for p in v.LOOKALIKE_PHRASES)
+    return 3 * (lookalike or v.keyed(s, words, v.LOOKALIKE_BY_WORD))
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
@@ -265,7 +269,9 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
-        any(g in text for g in GATE_UPPER) or any(g in lower for g in GATE_LOWER)
+        any(g in text for g in GATE_UPPER)
+        or any(g in lower for g in GATE_LOWER)
+        or v.keyed(lower, words, v.GATE_BY_WORD)
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
@@ -289,7 +295,10 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves, task=rewrite)
+    wide = short and not penalty and analytics(lower, words)  # high-recall mode only
+    return _sql_model.Evidence(
+        words, score + ddl, penalty, short, engine, moves, task=rewrite, analytics=wide
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -65,7 +65,7 @@ _REQUIRES_SOURCE = (  # (anchors, words one of which the phrase needs)
     ("many", "many"),
     ("duplicate", "key entry rows records"),
     ("syntax", "error"),
-    ("relation table", "exist"),
+    ("relation table role function sequence type extension", "exist"),
     ("unknown ambiguous", "column"),
     ("integrity", "constraint"),
     ("invalid", "select column identifier"),

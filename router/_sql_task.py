@@ -19,7 +19,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["GATE_LOWER", "GATE_UPPER", "IDIOMS", "idiom", "other_task", "task_kind"]
+__all__ = [
+    "CUE_GATE",
+    "GATE_LOWER",
+    "GATE_UPPER",
+    "IDIOMS",
+    "analytics",
+    "cue_score",
+    "idiom",
+    "other_task",
+    "task_kind",
+]
 
 GATE_UPPER = ("BY ", "HAVING", "COALESCE", "UNION", "DISTINCT", "NULL", "OFFSET", "WHERE")
 IDIOMS = (
@@ -88,6 +98,7 @@ GATE_LOWER = (
     "indexing strateg",
     "invalid identifier",
     "lock wait",
+    "pls-00",  # PL/SQL errors; the fifth pass's other messages pass by a word (GATE_BY_WORD)
 )
 
 
@@ -155,3 +166,233 @@ def task_kind(lower: str) -> str | None:
 def other_task(lower: str) -> bool:
     """The lower-cased request opens with a task whose object is not SQL."""
     return task_kind(lower) is not None
+
+
+# --- Relational cues: words that are SQL work only beside a relational word ---------------
+# (trigger words, pattern searched in the lower-cased head and tail, points). A trigger
+# word must be in the prompt before its pattern runs, so a prompt pays only for the cues
+# it can match; every pattern is bounded (no nested unbounded repeats). Points are taken
+# like the vocabulary's (the best cue counts), so "deadlock ... transactions" is SQL while a
+# thread or goroutine deadlock, Kafka consumer lag or a vacuum cleaner is not.
+_ROWS = r"(?:rows?|tables?|transactions?|inserts?|updates?|deletes?|records?|select|queries|query)"
+_NOT_END = r"[^.?!\n]"  # within one sentence
+_NULL_FN = r"(?:isnull|ifnull|nvl2?|nullif)"
+_CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pattern)
+    # concurrency in a database: deadlocks on rows, tables and transactions
+    (
+        "deadlock deadlocks deadlocked",
+        4,
+        rf"deadlock\w*\b{_NOT_END}{{0,80}}?\b{_ROWS}\b|\b{_ROWS}\b{_NOT_END}{{0,80}}?\bdeadlock",
+    ),
+    # storage maintenance: vacuum, bloat, dead tuples
+    ("autovacuum", 4, r"autovacuum"),
+    (
+        "vacuum",
+        4,
+        rf"vacuum\s+(?:full|analy[sz]e|freeze|verbose)\b|vacuum\w*\b{_NOT_END}{{0,60}}?\b"
+        rf"(?:tables?|bloat\w*|tuples?|postgres\w*|wraparound)\b|\b(?:tables?|postgres\w*)\b"
+        rf"{_NOT_END}{{0,60}}?\bvacuum",
+    ),
+    (
+        "bloat bloated tuples",
+        4,
+        r"(?:tables?|index(?:es)?)\s+(?:is\s+|are\s+|has\s+)?bloat|bloated\s+(?:tables?|"
+        r"index(?:es)?)|dead\s+tuples?",
+    ),
+    # replication and logs of an SQL engine
+    ("replication replica replicas", 4, r"(?:replication|replica)\s+lag|read\s+replicas?\b"),
+    (
+        "binlog binlogs wal",
+        3,
+        r"binlogs?\b|\bwal\s+(?:files?|segments?|archiv\w*|directory|level|replay|size)|"
+        r"write[\s-]ahead\s+log",
+    ),
+    # query plans: scans, joins, the planner, EXPLAIN
+    (
+        "scan scans",
+        4,
+        r"(?:bitmap\s+(?:heap|index)|index[\s-]only|index|seq(?:uential)?|(?:full\s+)?table|"
+        r"clustered\s+index)\s+scans?\b",
+    ),
+    ("join joins", 4, r"(?:hash|merge|nested[\s-]loops?|lateral)\s+joins?\b"),
+    (
+        "planner optimizer optimiser",
+        4,
+        rf"(?:query\s+)?(?:planner|optimi[sz]er)\b{_NOT_END}{{0,60}}?\b(?:index\w*|scans?|join\w*|"
+        r"rows|statistics|estimates?)\b",
+    ),
+    ("explain", 4, r"explain\s+(?:output|analy[sz]e|shows)|output\s+of\s+explain\b"),
+    (
+        "execution",  # an execution plan of a query, not of a project or campaign
+        4,
+        rf"execution\s+plans?\b{_NOT_END}{{0,80}}?\b(?:index\w*|scans?|seeks?|quer(?:y|ies)|joins?|"
+        r"rows|sql|ssms|costs?|operators?|estimat\w*|postgres\w*|mysql|oracle)\b|(?:quer(?:y|ies)|"
+        r"sql|actual|estimated|graphical|ssms|statement'?s?)\s+execution\s+plans?",
+    ),
+    # isolation levels
+    (
+        "committed uncommitted repeatable snapshot serializable",
+        4,
+        r"read\s+(?:committed|uncommitted)|repeatable\s+read|snapshot\s+isolation|"
+        r"serializable\s+(?:isolation|transactions?|level)",
+    ),
+    # SQL vocabulary the phrase lists lack
+    (
+        "having",
+        4,
+        r"where\s+(?:and|or|vs\.?|versus)\s+having|having\s+(?:and|or|vs\.?|versus)\s+where",
+    ),
+    ("union", 4, r"union\s+(?:and|or|vs\.?|versus)\s+union\s+all"),
+    (
+        "isnull ifnull nvl nvl2 nullif",
+        4,
+        rf"{_NULL_FN}\s*\(|coalesce\b{_NOT_END}{{0,40}}?\b{_NULL_FN}\b|"
+        rf"{_NULL_FN}\b{_NOT_END}{{0,40}}?\bcoalesce",
+    ),
+    ("isnull ifnull nvl nvl2 nullif", 3, rf"{_NULL_FN}\b"),
+    ("distinct", 3, r"count\s*\(?\s*distinct\b|select\s+distinct\b"),
+    (
+        "select",
+        4,
+        r"select\s+\*(?!\*)|(?:generat|produc|emit|runn?)\w*\s+"
+        r"(?:an?\s+|the\s+|this\s+)?[\"'`]?select\b",
+    ),
+    (
+        "transaction transactions",
+        4,
+        r"transactions?\s+(?:around|for|wrapping|with)\s+(?:\w+\s+){0,3}?(?:updates?|inserts?|"
+        r"deletes?|statements|queries|writes)\b|(?:updates?|inserts?|deletes?|statements|"
+        r"queries|writes)\s+(?:\w+\s+){0,2}?in\s+(?:a|one|the\s+same|a\s+single)\s+transaction\b",
+    ),
+    ("savepoint savepoints", 4, r"savepoints?\b"),
+    (
+        "schema schemas",
+        3,
+        rf"(?:compare|comparing|diff|sync|syncing|migrat\w*)\s+(?:the\s+|our\s+|two\s+)?(?:database\s+|db\s+)?"
+        rf"schemas?\b{_NOT_END}{{0,50}}?\b(?:databases?|dbs?|tables?|prod|staging)\b",
+    ),
+    ("resultset result", 3, r"result\s?sets?\b"),
+    ("cte ctes", 4, r"recursive\s+ctes?\b"),
+    ("recursive", 4, r"recursive\s+quer(?:y|ies)\s+(?:to|that|for)\b"),
+    ("group", 3, r"group\s+by\s+(?:\w+\s+){0,3}?(?:columns?|fields?)\b"),
+    # "query" with a database or warehouse as its object; a query whose speed changed
+    (
+        "query queries",
+        3,
+        r"quer(?:y|ies)\s+(?:against|on|over|in)\s+(?:our|the|my|a|an)\s+(?:\w+\s+)?"
+        r"(?:warehouse|database|db|tables?|schema)\b|(?:my|our|the|this)\s+(?:\w+\s+){0,2}?"
+        r"quer(?:y|ies)\s+(?:went|got|became|takes|took|times\s+out|hangs)\b",
+    ),
+    (
+        "query",
+        3,
+        r"(?:in|with|using)\s+(?:one|a\s+single|a|one\s+single)\s+(?:sql\s+)?query\b",
+    ),
+    # rows of a named table: "pull all rows from payments where ..."
+    (
+        "rows records",
+        3,
+        r"(?:rows|records)\s+(?:from|in|of)\s+(?:the\s+)?[a-z_]+\s+(?:where|whose|that|with)\b",
+    ),
+    # duplicates, hierarchies, table design, keyset pagination, upsert conflicts
+    (
+        "dedupe dedup deduplicate deduplicating same",
+        4,
+        r"(?:dedupe?|de-?duplicat\w*)\s+(?:the\s+|all\s+|my\s+|our\s+)?(?:rows|records|tables?)\b|"
+        r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
+    ),
+    ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
+    ("sargable", 4, r"sargab"),
+    (
+        "many",
+        4,
+        r"many[\s-]to[\s-]many\s+(?:relation\w*|between|tables?|links?|associations?|joins?)\b",
+    ),
+    (
+        "tables",
+        4,
+        rf"design\w*\s+(?:the\s+|my\s+|our\s+|a\s+)?(?:\w+\s+)?tables\b{_NOT_END}{{0,80}}?"
+        r"\b(?:keys?|columns?|relations\w*|foreign|primary|normali\w*)\b",
+    ),
+    (
+        "conflict violation",
+        4,
+        r"on\s+conflict\s+(?:do|\(|on\s+constraint)|unique[\s_]violation",
+    ),
+    (
+        "offset keyset",
+        4,
+        r"without\s+(?:using\s+|an?\s+)?offset\b|offset\s+(?:pagination|is\s+slow|gets?\s+slow)|"
+        r"keyset\s+pagination",
+    ),
+    # an engine by version: "after the upgrade to pg 15"
+    ("pg", 2, r"(?:to|on|from|running|using)\s+pg\s?(?:9\.\d|1\d)\b"),
+)
+_CUES = tuple(
+    (frozenset(words.split()), re.compile(pattern), points)
+    for words, points, pattern in _CUE_SOURCES
+)
+# The cues' trigger words that let a prompt past the gate (those rare outside databases; the
+# others, "scan", "same", "explain"..., need a gate word such as "table" or "index" anyway,
+# and letting them through would cost every prompt that holds them the whole rule pass).
+CUE_GATE = frozenset(
+    "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
+    "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
+    "deduplicate keyset uncommitted serializable repeatable union sargable savepoint "
+    "savepoints".split()
+)
+
+
+def cue_score(lower: str, words: frozenset[str]) -> int:
+    """Points for the relational cues in the lower-cased request: their sum, at most 6 (0
+    when none), so "our report query went from 2 to 40 min" and "after the upgrade to pg
+    15" add up."""
+    found = (p for need, rx, p in _CUES if not need.isdisjoint(words) and rx.search(lower))
+    return min(6, sum(found))
+
+
+# --- Tabular analytics with a relational cue (the high-recall mode only) -----------------
+# "top 5 products by revenue in each category", "median response time per endpoint",
+# "month over month growth": questions people ask of a database, a spreadsheet or a
+# dataframe alike. With a relational cue (a table, rows, columns, "in our db/warehouse")
+# and no look-alike tool they are SQL requests often enough for a safety rule.
+_AGGREGATE = (
+    r"(?:total|sum|count|number|average|avg|mean|median|max|maximum|min|minimum|latest|"
+    r"most\s+recent|newest|oldest|first|last|top|bottom|rank|ranking|percent|percentage|share|"
+    r"ratio|rate|growth|revenue|sales|distinct|duplicates?)"
+)
+_GROUPING = (
+    r"(?:per|for\s+(?:each|every)|in\s+each|of\s+each|within\s+(?:each|their|its|his|her)|"
+    r"by\s+(?:day|week|month|year|hour|quarter|region|country|category|customer|user|"
+    r"department|store|product|team|account|date))\b"
+)
+_ANALYTICS = re.compile(
+    rf"\b{_AGGREGATE}\b[^.?!\n]{{0,60}}?\b{_GROUPING}|"
+    r"\b(?:month|year|week|day)[\s-]over[\s-](?:month|year|week|day)\b|"
+    r"\brunning\s+(?:total|balance|sum|count)\b|\bcumulative\s+(?:sum|total|count)\b|"
+    r"\b(?:find|list|get|show|select|count|return|all)\s+(?:the\s+|of\s+)?[a-z]+s\s+(?:who|that|which)"
+    r"\s+(?:have\s+|has\s+|had\s+)?(?:never|not\s+yet|did\s+not|didn'?t|haven'?t|hasn'?t)\b|"
+    r"\b(?:more|fewer|less)\s+than\s+\d+\s+[a-z]+|\bcame\s+back\s+within\b"
+)
+_RELATIONAL = frozenset(
+    "table tables db database databases warehouse schema dwh sql query queries".split()
+)
+# Where the data sits: "from our orders table", "in the db", "a logins table", "products and
+# order_items tables", "table is events(...)", SQL named, "a query to", "in one query" (not
+# "this table", "a table of").
+_DB_PLACE = re.compile(
+    r"\b(?:from|in|into|on|of|against)\s+(?:the|our|my|a|an)\s+(?:[a-z_]+\s+)?(?:db|database|"
+    r"data\s+warehouse|warehouse|schema)\b|\b(?:the|a|an|our|my|from|in|of)\s+(?:[a-z]+_[a-z_]+|"
+    r"[a-z]{2,}s)\s+tables?\b|\b[a-z_]+\s+and\s+[a-z_]+\s+tables\b|\btables?\s+(?:is|are|called|"
+    r"named)\s+[a-z_]+|\bsql\b|\b(?:a|one|single|sql)\s+quer(?:y|ies)\s+(?:to|that|for)\b|"
+    r"\bin\s+(?:one|a\s+single|a)\s+query\b"
+)
+
+
+def analytics(lower: str, words: frozenset[str]) -> bool:
+    """A tabular-analytics request ("average order value per store", "running balance")
+    beside a relational word (a table, rows, a column, the db): SQL in the high-recall mode.
+    The caller keeps look-alike tools (pandas, Excel, MongoDB...) out."""
+    if words.isdisjoint(_RELATIONAL) or _DB_PLACE.search(lower) is None:
+        return False
+    return _ANALYTICS.search(lower) is not None

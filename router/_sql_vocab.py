@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from router._sql_anchors import ANCHOR_REQUIRES
+from router._sql_task import CUE_GATE
 from router._textscan import wordset
 
 __all__ = [
@@ -30,9 +31,12 @@ __all__ = [
     "ENGINE_TOOLS",
     "ERROR_ANCHORS",
     "ERROR_MARKERS",
+    "ERROR_MARKERS_BY_WORD",
+    "GATE_BY_WORD",
     "ERROR_PHRASES",
     "GATE",
     "LOOKALIKE",
+    "LOOKALIKE_BY_WORD",
     "LOOKALIKE_PHRASES",
     "ORM_WORDS",
     "OTHER_QL",
@@ -52,7 +56,9 @@ __all__ = [
     "TOPIC_SWITCH",
     "UPPER_PHRASES",
     "UPPER_WORDS",
+    "WAREHOUSE_DIALECTS",
     "WAREHOUSE_WORDS",
+    "keyed",
 ]
 
 # Engines and dialects: a name alone is 2 points ("help studying MySQL" is SQL, a CV listing
@@ -62,15 +68,22 @@ DIALECTS = wordset(
     "hivesql sparksql mariadb bigquery clickhouse duckdb trino teradata "
     "vertica databricks db2 cockroachdb daiquery pgadmin ssms sybase greenplum timescaledb "
     "presto hiveql tidb phpmyadmin psycopg2 pymysql mysqldump plpgsql sqlcmd sqlplus dbeaver "
-    "datagrip supabase planetscale synapse impala sqlserver nvarchar innodb myisam"
+    "datagrip supabase planetscale synapse impala sqlserver nvarchar innodb myisam "
+    # more engines, and the misspellings users type ("postgre", "sqllite")
+    "timescale yugabyte yugabytedb singlestore memsql netezza exasol firebird informix "
+    "postgis pgsql postgre sqllite sqlit sqllit starrocks hsqldb dbt pgcli"
 )
-GATE = DIALECTS | wordset(
-    "query queries sqlquery select table tables database databases db schema schemas join "
-    "joins insert update delete column columns index indexes upsert cte ctes trigger triggers "
-    "procedure procedures ddl dml oracle subquery subqueries sqlstate relational rdbms "
-    "ora-00942 normalization normalize normalise materialized having coalesce rdbms dba "
-    "inserts transaction transactions row rows record records null nulls denormalize "
-    "denormalization"
+GATE = (
+    DIALECTS
+    | wordset(
+        "query queries sqlquery select table tables database databases db schema schemas join "
+        "joins insert update delete column columns index indexes upsert cte ctes trigger triggers "
+        "procedure procedures ddl dml oracle subquery subqueries sqlstate relational rdbms "
+        "ora-00942 normalization normalize normalise materialized having coalesce rdbms dba "
+        "inserts transaction transactions row rows record records null nulls denormalize "
+        "denormalization sqlcode errno serialize canceling cancelling hive athena"
+    )
+    | CUE_GATE
 )
 DB_NOUNS = wordset(
     "table tables column columns schema database databases row rows record records index "
@@ -86,7 +99,8 @@ DRIVERS = wordset("psycopg2 pymysql mysqli jdbc odbc pdo")
 LOOKALIKE = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
     "neo4j sparql dynamodb firestore firebase kql kusto jquery excel spreadsheet spreadsheets "
-    "dax vba faiss pinecone weaviate chromadb cassandra"
+    "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq airtable "
+    "smartsheet notion"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv")
@@ -115,19 +129,114 @@ LOOKALIKE_PHRASES = tuple(
     "graphql schema|xml schema|vector database|vector index|es index|elastic index|"
     "query term|search term".split("|")
 )
+# More look-alike phrases (fifth pass), each searched only when its word is in the prompt.
+LOOKALIKE_BY_WORD = {
+    w: tuple(m.split("|"))
+    for w, m in (
+        ("data", "data.table"),
+        ("theory", "game theory"),
+        ("chomsky", "chomsky"),
+        ("conjunctive", "conjunctive normal"),
+        ("disjunctive", "disjunctive normal"),
+        ("jordan", "jordan normal"),
+        ("periodic", "periodic table"),
+        ("component", "table component"),
+        ("react", "react table"),
+        ("grid", "data grid"),
+        ("html", "html table"),
+        ("quadratic", "quadratic"),
+        ("polynomial", "polynomial"),
+        ("equation", "equation"),
+        ("please", "no sql please"),
+        ("without", "without sql|without using sql|without spark sql|without using spark sql"),
+        ("instead", "instead of sql"),
+    )
+}
 OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto", "soql")
 
 # Database error messages: each decides alone, like an SQL statement.
 ERROR_MARKERS = tuple(
     "sqlstate|ora-0|ora-1|ora-2|psycopg2.errors|psycopg2.|sqlite3.operationalerror|"
     "sqlite3.integrityerror|pg::|activerecord::statementinvalid|er_dup_entry|er_parse_error|"
-    "identity_insert|mysql server version for the right syntax|sql server error".split("|")
+    "identity_insert|mysql server version for the right syntax|sql server error|pls-00|sp2-0".split(
+        "|"
+    )
 )
+# Engine messages searched only when their word is in the prompt (a substring search over a
+# long prompt for each would cost every gated prompt): SQLite, PostgreSQL, MySQL, SQL Server,
+# Db2, Snowflake and JDBC messages, keyed by one word each holds.
+_WORD_MARKERS = (
+    (
+        "constraint",
+        "unique constraint failed|not null constraint failed|foreign key constraint "
+        "failed|no unique constraint matching",
+    ),
+    ("sqlite", "sqlite_busy|sqlite_constraint"),
+    ("locked", "database is locked"),
+    ("serialize", "could not serialize access"),
+    ("canceling", "canceling statement due to"),
+    ("cancelling", "cancelling statement due to"),
+    ("aborted", "current transaction is aborted"),
+    ("long", "value too long for type"),
+    ("column", "null value in column|data truncated for column|out of range value for column"),
+    ("role", "too many connections for role"),
+    ("authentication", "authentication failed for user"),
+    ("transaction", "lock on transaction"),
+    ("relation", "lock on relation|permission denied for relation"),
+    ("child", "cannot add or update a child row"),
+    ("parent", "cannot delete or update a parent row"),
+    ("errno", "errno: 150|errno 150"),
+    ("incorrect", "incorrect string value"),
+    (
+        "denied",
+        "access denied for user '|permission denied for table|permission denied for "
+        "schema|permission denied for sequence",
+    ),
+    ("away", "server has gone away"),
+    ("full", "only_full_group_by"),
+    ("converting", "conversion failed when converting|arithmetic overflow error converting"),
+    ("truncated", "would be truncated"),
+    ("multi-part", "multi-part identifier"),
+    ("object", "invalid object name '"),
+    ("deadlocked", "deadlocked on lock"),
+    ("request", "lock request time out"),
+    ("sqlcode", "sqlcode"),
+    ("depend", "because other objects depend on it"),
+    ("sqlsyntaxerrorexception", "sqlsyntaxerrorexception"),
+    ("sqlexception", "sqlexception"),
+    ("compilation", "sql compilation error"),
+    ("deadlock", "deadlock found when trying to get lock"),
+)
+ERROR_MARKERS_BY_WORD = {w: tuple(m.split("|")) for w, m in _WORD_MARKERS}
+# The gate's substrings that are searched only when their word is in the prompt (each
+# substring searched in every prompt would cost every prompt a pass): the keyed error
+# messages, and phrases whose words are too common to gate on ("explain analyze").
+GATE_BY_WORD = {
+    **ERROR_MARKERS_BY_WORD,
+    "analyze": ("explain analyze",),
+    "analyse": ("explain analyse",),
+    "many": ("many to many",),
+}
+
+
+_KEYS: dict[int, frozenset[str]] = {}
+
+
+def keyed(lower: str, words: frozenset[str], table: dict[str, tuple[str, ...]]) -> bool:
+    """A substring of ``table`` whose key word is in ``words`` occurs in ``lower``."""
+    keys = _KEYS.get(id(table))
+    if keys is None:
+        keys = _KEYS[id(table)] = frozenset(table)
+    return any(m in lower for w in words & keys for m in table[w])
+
+
 ERROR_PHRASES = re.compile(
     r"(?:must\s+appear\s+in\s+(?:the\s+)?group\s+by|subquery\s+returns?\s+more\s+than\s+"
     r"(?:1|one)\s+row|single-row\s+subquery|violates\s+(?:unique|foreign\s+key|not-null|check)"
     r"\s+constraint|duplicate\s+key\s+value|error\s+in\s+your\s+sql\s+syntax|syntax\s+error\s+"
-    r"at\s+or\s+near|(?:relation|table|column)\s+[`\"'][\w.]+[`\"']\s+does\s+not\s+exist|"
+    r"at\s+or\s+near|(?:relation|table|column|role|database|schema|function|sequence|type|"
+    r"index|constraint|extension)\s+[`\"'][\w.]+[`\"']\s+(?:does\s+not|doesn'?t)\s+"
+    r"exist|"
     r"unknown\s+column\s+'|ambiguous\s+column\s+name|column\s+reference\s+\"\w+\"\s+is\s+"
     r"ambiguous|foreign\s+key\s+constraint\s+fails|integrity\s+constraint\s+violation|"
     r"invalid\s+in\s+the\s+select\s+list|duplicate\s+entry\s+'|no\s+such\s+(?:table|column):|"
@@ -136,7 +245,8 @@ ERROR_PHRASES = re.compile(
 )
 ERROR_ANCHORS = tuple(
     "must|subquer|single-row|violates|duplicate|error|syntax|relation|table|column|unknown|"
-    "ambiguous|foreign|integrity|invalid|no|operand|msg|lock".split("|")
+    "ambiguous|foreign|integrity|invalid|no|operand|msg|lock|role|function|sequence|type|"
+    "extension".split("|")
 )
 
 # SQL written in capitals inside prose: "Why is SELECT * slow?", "my GROUP BY returns...".
@@ -169,6 +279,14 @@ UPPER_PHRASES = (
     "COALESCE",
     "VARCHAR",
     "ILIKE",
+    "WITH RECURSIVE",
+    "EXPLAIN ANALYZE",
+    "EXPLAIN (",
+    "FOR UPDATE",
+    "SKIP LOCKED",
+    "LIKE '%",
+    "SELECTs",
+    "JOINs",
 )
 UPPER_WORDS = ("SELECT", "WHERE", "OFFSET", "JOIN", "UNION", "DISTINCT", "NULLS", "LIMIT")
 
@@ -176,7 +294,7 @@ UPPER_WORDS = ("SELECT", "WHERE", "OFFSET", "JOIN", "UNION", "DISTINCT", "NULLS"
 PHRASES_4 = re.compile(
     r"(?:where\s+clause|having\s+clause|select\s+statement|sql\s+statement|stored\s+procedures?|"
     r"(?:left|right|inner|outer|self|cross|full|anti|semi)\s+(?:outer\s+)?joins?\b|"
-    r"ddl\b|dml\b|subquer|sql\s+quer|sql\s+code|sql\s+script|query\s+plan|execution\s+plan|"
+    r"ddl\b|dml\b|subquer|sql\s+quer|sql\s+code|sql\s+script|query\s+plan|"
     r"explain\s+analy[sz]e|normal\s+forms?\b|[123]nf\b|bcnf\b|relational\s+(?:database|algebra|"
     r"schema|model)|rdbms\b|materiali[sz]ed\s+views?|correlated\s+subquer|isolation\s+level|"
     r"select\s+for\s+update|case\s+when\b|count\(\*\)|information_schema|one-to-many|"
@@ -279,11 +397,18 @@ CONTEXT_DIALECTS = {
     "redshift": re.compile(
         r"redshift(?:\s+(?:db|database|sql|table|query|queries|cluster|spectrum|schema)\b|:|,)"
     ),
+    "hive": re.compile(
+        r"hive(?:\s+(?:db|database|sql|ql|table|tables|query|queries|metastore|partitions?|udf|"
+        r"external|on\s+tez)\b|:)"
+    ),
+    "athena": re.compile(r"athena(?:\s+(?:query|queries|table|tables|sql|workgroup)\b|:)"),
 }
 # With any of these words in the prompt, "snowflake" and "redshift" are the warehouses.
 WAREHOUSE_WORDS = wordset(
-    "table tables query queries join joins schema warehouse sql cluster database column columns"
+    "table tables query queries join joins schema warehouse sql cluster database column columns "
+    "analytics dwh etl elt dbt rows"
 )
+WAREHOUSE_DIALECTS = frozenset(("snowflake", "redshift"))  # warehouse words name them
 DB_ACTION = re.compile(  # right before a dialect: "export data from excel to", "convert to"
     r"\b(?:load|import|export|insert|migrat\w*|copy|move|sync|dump|restore|back\s+up|backup|"
     r"ingest|convert|translate|rewrite|turn)\w*\b[^.?!\n]{0,60}\b(?:to|into|in|from)\s+(?:a\s+|an\s+|the\s+|my\s+)?\Z"
@@ -331,7 +456,7 @@ TABLE_AFTER = re.compile(  # "table called users", "tables orders(id, ...", "Tab
 )
 # "Make me a table of ...": a table in the answer, not in a database.
 TABLE_ANSWER = re.compile(
-    r"(?:make|create|give|draw|build|put|provide|generate|show)\s+(?:me\s+|us\s+)?(?:an?\s+|"
+    r"(?:make|create|give|draw|build|put|provide|generate|show|prepare)\s+(?:me\s+|us\s+)?(?:an?\s+|"
     r"this\s+|it\s+|them\s+|the\s+\w+\s+)?(?:in(?:to)?\s+a\s+)?table\s+(?:of|comparing|showing|"
     r"listing|that\s+(?:lists|shows|compares))\b"
 )
@@ -345,6 +470,7 @@ TABLE_ANSWER_ANCHORS = (
     "provide",
     "generate",
     "show",
+    "prepare",
 )
 # A follow-up that leaves the SQL conversation: earlier SQL turns no longer make it SQL.
 TOPIC_SWITCH = re.compile(
