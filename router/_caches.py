@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from router._sql import _verdicts
-from router._textscan import view, word_starts, words_of
+from router._textscan import word_starts, words_of
 
 __all__ = ["clear_detector_caches"]
 
 
 def clear_detector_caches() -> None:
-    """Forget every cached word set, view and SQL verdict: the next scan starts cold."""
-    for cached in (words_of, word_starts, view, _verdicts):
+    """Forget every cached word set and SQL verdict: the next scan starts cold."""
+    for cached in (words_of, word_starts, _verdicts):
         cached.cache_clear()

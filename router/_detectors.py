@@ -1,7 +1,7 @@
 """Fast prompt detectors for routing override rules: SQL, code, math and PII.
 
-Each detector reads the bounded detector text (system prompt + last user turn, head and
-tail, see ``router._prompt``) and answers in microseconds, in pure ``re`` with anchored
+Each detector reads the bounded view of a message (its first and last ``SCAN_SPAN``
+characters, ``router._textscan.view``) and answers in microseconds, in pure ``re`` with anchored
 matching (``router._textscan``): linear in the text length whatever the input. SQL lives in
 ``router._sql`` and PII in ``router._pii``; code and math are here, with the registry the
 override matchers look detectors up in. ``docs/detectors.md`` has the measured precision
@@ -94,10 +94,10 @@ def _asks_for_code(s: str, words: frozenset[str]) -> bool:
 
 def detect_code(text: str) -> bool:
     """True when a prompt shows or asks for code: fences, tracebacks, syntax, requests."""
-    if "```" in text:
+    if "```" in text:  # a fence anywhere decides: one C-level scan of the whole text
         return True
-    braces = text.count(";\n") + text.count("{\n") >= 3  # whole text: str.count is cheap
     text = detector_view(text)
+    braces = text.count(";\n") + text.count("{\n") >= 3
     words, score = words_of(text), 0
     for gate, lead, pattern, points in _CODE_SHAPES:
         if (not gate or gate in words) and at(text, (lead,), pattern):
@@ -154,7 +154,7 @@ _QUANTITY_Q = re.compile(
 
 def detect_math(text: str) -> bool:
     """True for LaTeX, equations, and quantitative questions or word problems with numbers."""
-    text = detector_view(text)  # a long prompt: head, tail, first "\\" and "$" (LaTeX)
+    text = detector_view(text)  # a long prompt: its head and tail
     if ("\\" in text and _LATEX.search(text)) or "[asy]" in text:
         return True
     if "$" in text and _INLINE_MATH.search(text):

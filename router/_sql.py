@@ -290,8 +290,9 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
 
 @functools.lru_cache(maxsize=32)
 def _verdicts(text: str) -> tuple[bool, bool]:
-    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
-    conversation scan's second mode and its context checks cost a dictionary look-up."""
+    """(default mode, high-recall mode) for the view ``text``: both from one pass, cached
+    (keyed by the short view, so hashing the key costs little), so the conversation scan's
+    second mode and its context checks cost a dictionary look-up."""
     ev = _evidence(text)
     if isinstance(ev, bool):
         return ev, ev
@@ -306,7 +307,7 @@ def detect_sql(text: str, recall: bool = False) -> bool:
     ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
     noun, a request) is enough, and look-alike query languages' statements count.
     """
-    return _verdicts(text)[recall]
+    return _verdicts(detector_view(text))[recall]
 
 
 def other_query_tool(text: str) -> bool:
@@ -327,9 +328,9 @@ def sql_context(text: str) -> int:
     2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
     engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
     """
+    text = detector_view(text)
     if _verdicts(text)[0]:
         return 2
-    text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower

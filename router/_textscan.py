@@ -5,11 +5,10 @@ A pattern runs only where ``str.find`` found its leading literal (its anchor), w
 the text length whatever the input. The word set of a text is cached, so the four detectors
 of one routing decision split the text once.
 
-A long text is read through its :func:`view`: the head and the tail (where a long prompt's
-request sits: every request-level rule reads only ``2 * ASK_SPAN`` characters at each end)
-plus short windows after the first occurrences of the anchors a detector names (an SQL
-statement or a database error in the middle of a pasted file). That bounds the work on a
-16,000-character prompt to about what a 4,000-character one costs.
+A message is read through its :func:`view`: its first and last ``SCAN_SPAN`` characters
+(where a long prompt's request sits), nothing between, so the work per message is bounded
+whatever its length. Two cheap C-level scans of the whole text are the exceptions: a code
+fence (``detect_code``) and the "@" of an email (``detect_pii``).
 """
 
 from __future__ import annotations
@@ -19,43 +18,10 @@ import re
 
 MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
 ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 characters
-VIEW_END = 2 * ASK_SPAN  # characters of the head and of the tail a view keeps
-_VIEW_WINDOW = (60, 560)  # a middle window: this many characters before/after its anchor
-_VIEW_WINDOWS = 6  # middle windows at most
-# The anchors of the detectors' shared view (:func:`detector_view`), in priority order:
-# SQL errors and statements, code, LaTeX and "$" (math), then English-looking SQL words.
-DETECTOR_ANCHORS = (
-    "sqlstate",
-    "ora-",
-    "psycopg2.",
-    "sqlite3.",
-    "pg::",
-    "statementinvalid",
-    "er_dup_entry",
-    "er_parse_error",
-    "identity_insert",
-    "mysql server version",
-    "sql server error",
-    "insert into",
-    "create table",
-    "alter table",
-    "delete from",
-    "primary key",
-    "traceback (most recent",
-    "#include",
-    "\\",
-    "$",
-    "[asy]",
-    "select",
-    "join",
-    "def ",
-    "function",
-    "class ",
-    "import ",
-    "update",
-    "create",
-    "with",
-)
+# The detectors read a message's first and last SCAN_SPAN characters, nothing between: the
+# work per message is bounded by 2 * SCAN_SPAN characters whatever its length (chosen by
+# measured quality and cost, docs/detectors.md "Bounded view").
+SCAN_SPAN = 600
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
 _SEPARATOR_BYTES = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
 
@@ -140,42 +106,14 @@ def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
 
 def detector_view(text: str) -> str:
     """The one view of ``text`` that the SQL, code and math detectors all read (so its word
-    set is split once): :func:`view` with ``DETECTOR_ANCHORS``."""
-    return view(text, DETECTOR_ANCHORS)
+    set is split once): :func:`view`."""
+    return view(text)
 
 
-@functools.cache
-def _ascii(anchors: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple(a.encode("ascii") for a in anchors)
-
-
-@functools.lru_cache(maxsize=16)
-def view(text: str, anchors: tuple[str, ...] = ()) -> str:
-    """``text`` if short, else its head and tail with windows around the first occurrence
-    of each of ``anchors`` (lower-case, in priority order) in the middle, in text order.
-
-    The head and the tail are ``VIEW_END`` characters each, so whatever a detector reads in
-    the first or last ``2 * ASK_SPAN`` characters is unchanged; a middle window runs from
-    60 characters before its anchor to 560 after it, longer than any statement pattern a
-    detector anchors there (their bounded parts stop at 500 characters).
-    """
-    if len(text) <= 3 * VIEW_END:
+def view(text: str) -> str:
+    """``text`` if it has at most ``2 * SCAN_SPAN + 1`` characters, else its first and last
+    ``SCAN_SPAN`` characters joined by a newline: the bounded text every detector reads
+    (what lies between is not read, see docs/detectors.md "Bounded view")."""
+    if len(text) <= 2 * SCAN_SPAN + 1:
         return text
-    head, tail = VIEW_END, len(text) - VIEW_END
-    # one byte per character (non-ASCII ones become "?"): the same offsets, faster finds
-    middle = text[head:tail].lower().encode("ascii", "replace")
-    spans: list[tuple[int, int]] = []
-    for a in _ascii(anchors):
-        i = middle.find(a)
-        if i >= 0 and not any(lo <= head + i < hi for lo, hi in spans):
-            i += head
-            spans.append((max(head, i - _VIEW_WINDOW[0]), min(tail, i + _VIEW_WINDOW[1])))
-            if len(spans) == _VIEW_WINDOWS:
-                break
-    merged: list[list[int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return "\n".join([text[:head], *(text[lo:hi] for lo, hi in merged), text[tail:]])
+    return text[:SCAN_SPAN] + "\n" + text[-SCAN_SPAN:]
