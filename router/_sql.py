@@ -21,9 +21,10 @@ import re
 
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, idiom, task_kind
+from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, task_kind
 from router._textscan import (
     ASK_SPAN,
+    Needles,
     anchor,
     at,
     before,
@@ -87,6 +88,16 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 _STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
+# The vocabulary's phrase lists, searched where a word starts (``Needles``: a set
+# intersection with the text's word starts instead of one ``in`` per phrase).
+_ERROR_MARKERS = Needles(v.ERROR_MARKERS)
+_UPPER_PHRASES = Needles(v.UPPER_PHRASES)
+_CAREER_PHRASES = Needles(v.CAREER_PHRASES)
+_LOOKALIKE_PHRASES = Needles(v.LOOKALIKE_PHRASES)
+_IDIOMS = Needles(IDIOMS)
+_GATE_UPPER = Needles(GATE_UPPER)
+_GATE_LOWER = Needles(GATE_LOWER)
+_DDL = Needles(("primary key", "foreign key", "varchar(", "auto_increment"))
 _TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
 
 
@@ -146,7 +157,7 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
 
     Markers are searched everywhere, the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
-    if any(m in lower for m in v.ERROR_MARKERS):
+    if _ERROR_MARKERS.found(lower, word_starts(lower)):
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
@@ -177,7 +188,7 @@ def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
 
 def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     """SQL vocabulary in prose: capitals anywhere ("GROUP BY") or lower-case phrases."""
-    upper = 4 * any(p in text for p in v.UPPER_PHRASES)
+    upper = 4 * _UPPER_PHRASES.found(text, word_starts(s))
     if not upper:
         upper = 2 * any(has_word(text, w) for w in v.UPPER_WORDS if w in text)
     lower = next((n for n, group, p in _PHRASES if _at(s, words, group, p)), 0)
@@ -226,7 +237,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     ):
         score += 3
     db_nouns = {w.rstrip("s") for w in words & v.DB_NOUNS if has_word(s, w)}
-    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * idiom(s)
+    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * _IDIOMS.found(s, word_starts(s))
     if db_nouns - {"db"} and any(
         i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
     ):
@@ -239,7 +250,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     CV...: 3), or another query language whose prompts share SQL's words (MongoDB: 5)."""
     if any(has_word(s, w) for w in words & v.QUERY_LANGUAGES):
         return 5
-    if not words.isdisjoint(v.CAREER_WORDS) or any(p in s for p in v.CAREER_PHRASES):
+    if not words.isdisjoint(v.CAREER_WORDS) or _CAREER_PHRASES.found(s, word_starts(s)):
         return 5
     if any(has_word(s, w) for w in words & v.LOOKALIKE):
         return 3
@@ -251,7 +262,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
-    return 3 * any(p in s for p in v.LOOKALIKE_PHRASES)
+    return 3 * _LOOKALIKE_PHRASES.found(s, word_starts(s))
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
@@ -261,7 +272,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
-        any(g in text for g in GATE_UPPER) or any(g in lower for g in GATE_LOWER)
+        _GATE_UPPER.found(text, word_starts(lower)) or _GATE_LOWER.found(lower, word_starts(lower))
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
@@ -276,7 +287,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         return _sql_model.Evidence(words, 10, 10 * other, True, False, False, statement=True)
     if _has_error(lower, words):
         return True
-    ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
+    ddl = _DDL.found(lower, word_starts(lower))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]

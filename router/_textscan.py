@@ -14,6 +14,8 @@ fence (``detect_code``) and the "@" of an email (``detect_pii``).
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 
 MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
@@ -28,26 +30,42 @@ _SEPARATOR_BYTES = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS)
 
 @functools.lru_cache(maxsize=8)
 def words_of(text: str) -> frozenset[str]:
-    """Lower-cased words of ``text``, split on punctuation; cached for the next detector."""
+    """Lower-cased words of ``text``, split on punctuation; cached for the next detector.
+
+    One C-level byte translation of the UTF-8 text (the separators are ASCII, and no byte
+    of a multi-byte UTF-8 character is), instead of a ``replace`` per separator."""
     s = text.lower()
-    if s.isascii():  # one C-level byte translation instead of a replace per separator
+    if s.isascii():
         return frozenset(s.encode("ascii").translate(_SEPARATOR_BYTES).decode("ascii").split())
-    for c in _SEPARATORS:
-        if c in s:
-            s = s.replace(c, " ")
-    return frozenset(s.split())
+    raw = s.encode("utf-8", "surrogatepass").translate(_SEPARATOR_BYTES)
+    return frozenset(raw.decode("utf-8", "surrogatepass").split())
 
 
 _WORD_START = re.compile(r"(\w{1,4})\w*")
 _LEAD = re.compile(r"\w*")
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+_NON_WORD = bytes(c for c in range(128) if chr(c) not in _WORD_CHARS)
+_NON_WORD_BYTES = bytes.maketrans(_NON_WORD, b" " * len(_NON_WORD))
+_FIRST_4 = operator.itemgetter(slice(0, 4))
 
 
 @functools.lru_cache(maxsize=8)
 def word_starts(s: str) -> frozenset[str]:
-    """The first (up to) four characters of every ``\\w+`` run of ``s``: one regex pass that
-    tells which anchors can occur word-initially (where ``positions`` finds them, a run
-    starts), so the others cost no ``str.find``."""
-    return frozenset(_WORD_START.findall(s))
+    """The first (up to) four characters of every ``\\w+`` run of ``s`` (and, on non-ASCII
+    text, maybe a few more): tells which anchors can occur word-initially (where
+    ``positions`` finds them, a run starts), so the others cost no ``str.find``.
+
+    The text's UTF-8 bytes have every ASCII character other than ``[A-Za-z0-9_]`` (ASCII
+    ``\\w``) translated to a space; of the pieces ``split`` leaves, an alphanumeric one is a
+    run, and the runs of the others (with "_" or a non-ASCII non-word character such as
+    "’") come from one regex pass over them."""
+    if s.isascii():
+        runs = s.encode("ascii").translate(_NON_WORD_BYTES).decode("ascii").split()
+        return frozenset(map(_FIRST_4, set(runs)))
+    raw = s.encode("utf-8", "surrogatepass").translate(_NON_WORD_BYTES)
+    pieces = raw.decode("utf-8", "surrogatepass").split()
+    odd = " ".join(itertools.filterfalse(str.isalnum, pieces))
+    return frozenset(map(_FIRST_4, set(pieces))).union(_WORD_START.findall(odd))
 
 
 def start_key(anchor: str) -> str | None:
@@ -67,6 +85,29 @@ def wordset(words: str) -> frozenset[str]:
 def anchor(pattern: str) -> str:
     """The literal a pattern starts with: its anchor for ``str.find``."""
     return re.split(r"[\\\[(.*+?{|^$]", pattern, maxsplit=1)[0]
+
+
+class Needles:
+    """Phrases looked for where a word starts: a phrase whose leading word has a
+    :func:`start_key` is searched (``in``) only when that key is among the text's
+    :func:`word_starts` (a set intersection), the others always. Found where the plain
+    substring test finds them, except inside a word ("xpower query")."""
+
+    def __init__(self, needles: tuple[str, ...]) -> None:
+        keyed = [(None if n[:1] == "_" else start_key(n.lower()), n) for n in needles]
+        self.always = tuple(n for k, n in keyed if k is None)
+        self.by_key: dict[str, tuple[str, ...]] = {}
+        for k, n in keyed:
+            if k is not None:
+                self.by_key[k] = (*self.by_key.get(k, ()), n)
+        self.keys = frozenset(self.by_key)
+
+    def found(self, s: str, starts: frozenset[str]) -> bool:
+        """One of the phrases is in ``s`` (``starts``: the lower-cased ``s``'s word starts)."""
+        if any(n in s for n in self.always):
+            return True
+        by_key = self.by_key
+        return any(n in s for k in self.keys & starts for n in by_key[k])
 
 
 def boundary_before(s: str, i: int) -> bool:
@@ -90,8 +131,18 @@ def has_word(s: str, word: str) -> bool:
 
 
 def at(s: str, anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
-    """``pattern`` matches at a word-initial occurrence of one of ``anchors``."""
-    return any(pattern.match(s, i) for a in anchors for i in positions(s, a))
+    """``pattern`` matches at a word-initial occurrence of one of ``anchors`` (the first
+    ``MAX_ANCHORS`` of each): :func:`positions` and ``Pattern.match``, in one loop."""
+    find, match = s.find, pattern.match
+    for a in anchors:
+        i, tried = find(a), 0
+        while i != -1 and tried < MAX_ANCHORS:
+            if i == 0 or not (s[i - 1].isalnum() or s[i - 1] == "_"):
+                if match(s, i):
+                    return True
+                tried += 1
+            i = find(a, i + 1)
+    return False
 
 
 def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
