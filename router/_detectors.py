@@ -174,13 +174,16 @@ def detect_math(text: str) -> bool:
     score += (numbers >= 2) + 2 * (
         not words.isdisjoint(_QUESTION_WORDS) and at(lower, _QUESTION_WORDS, _QUANTITY_Q)
     )
-    eq = [i for op in "=^²" for i in positions(lower, op, word=False)]
-    score += 2 * any(_EQUATION.search(lower, max(0, i - 30), i + 30) for i in eq)
-    ops = [i for op in "+*×÷^" for i in positions(text, op, word=False) if i >= 1]
-    arithmetic = any(
+    if score >= 3:  # the equation and arithmetic checks below only add points: skip them
+        return True
+    eqs = (i for op in "=^²" for i in positions(lower, op, word=False))
+    score += 2 * any(_EQUATION.search(lower, max(0, i - 30), i + 30) for i in eqs)
+    if score >= 3 or score == 0:  # 0: arithmetic (2 points) cannot reach 3
+        return score >= 3
+    ops = (i for op in "+*×÷^" for i in positions(text, op, word=False) if i >= 1)
+    return any(
         _ARITHMETIC.match(text, i - min(i, 2)) or _ARITHMETIC.match(text, i - 1) for i in ops
     )
-    return score + 2 * arithmetic >= 3
 
 
 DETECTORS: dict[str, Callable[[str], bool]] = {
