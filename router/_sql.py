@@ -110,36 +110,43 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
 
 class _Anchors:
     """A group of phrase anchors indexed by the words their phrases need
-    (``ANCHOR_REQUIRES``), so a prompt's candidates come from one set intersection instead
-    of a loop over every anchor (speed only: the same anchors as that loop)."""
+    (``ANCHOR_REQUIRES``) and by their :func:`start_key`, so a prompt's candidates come from
+    set intersections with its words and its word starts instead of a loop over every
+    anchor (speed only: the anchors left are the ones whose phrase can match)."""
 
     def __init__(self, anchors: tuple[str, ...]) -> None:
         needs = v.ANCHOR_REQUIRES
-        self.free = tuple(a for a in anchors if a not in needs)
-        self.by_word: dict[str, list[str]] = {}
-        for a in anchors:
-            for w in needs.get(a, ()):
-                self.by_word.setdefault(w, []).append(a)
+        self.always: list[str] = []  # needs no word and has no start key
+        self.by_start: dict[str, list[str]] = {}  # needs no word: by start key
+        self.by_word: dict[str, list[str]] = {}  # needs one of some words
+        for a in dict.fromkeys(anchors):
+            key = start_key(a)
+            if a in needs:
+                for w in needs[a]:
+                    self.by_word.setdefault(w, []).append(a)
+            elif key is None:
+                self.always.append(a)
+            else:
+                self.by_start.setdefault(key, []).append(a)
         self.keys = frozenset(self.by_word)
+        self.starts = frozenset(self.by_start)
 
-    def candidates(self, words: frozenset[str]) -> tuple[str, ...]:
-        """The anchors whose phrase can match a prompt with ``words`` (order: speed only)."""
-        needed = {a for w in words & self.keys for a in self.by_word[w]}
-        return (*self.free, *needed) if needed else self.free
+    def candidates(self, words: frozenset[str], starts: frozenset[str]) -> list[str]:
+        """The anchors whose phrase can match a prompt with ``words`` and ``starts``."""
+        left = self.always.copy()
+        for k in self.starts & starts:
+            left += self.by_start[k]
+        for w in self.keys & words:
+            left += (a for a in self.by_word[w] if _START_KEYS[a] in starts or not _START_KEYS[a])
+        return left
 
 
 def _at(s: str, words: frozenset[str], group: _Anchors, pattern: re.Pattern[str]) -> bool:
-    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and,
-    when many anchors are left, those that start no word of ``s`` (one regex pass instead
-    of a ``str.find`` each; speed only: the same result)."""
-    left = group.candidates(words)
-    if len(left) > _FIND_DIRECTLY:
-        starts = word_starts(s)
-        left = tuple(a for a in left if _START_KEYS[a] is None or _START_KEYS[a] in starts)
-    return at(s, left, pattern)
+    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and
+    anchors that start no word of ``s`` (speed only: the same result)."""
+    return at(s, group.candidates(words, word_starts(s)), pattern)
 
 
-_FIND_DIRECTLY = 24  # fewer anchors than this: a str.find each is cheaper than word_starts
 _START_KEYS = {
     a: start_key(a)
     for a in (*v.ERROR_ANCHORS, *v.PHRASE_ANCHORS_4, *v.PHRASE_ANCHORS_3, *v.PHRASE_ANCHORS_2)

@@ -17,6 +17,7 @@ import functools
 import itertools
 import operator
 import re
+from collections.abc import Iterable
 
 MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
 ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 characters
@@ -130,7 +131,7 @@ def has_word(s: str, word: str) -> bool:
     return any(not s[i + n : i + n + 1].isalnum() for i in positions(s, word))
 
 
-def at(s: str, anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+def at(s: str, anchors: Iterable[str], pattern: re.Pattern[str]) -> bool:
     """``pattern`` matches at a word-initial occurrence of one of ``anchors`` (the first
     ``MAX_ANCHORS`` of each): :func:`positions` and ``Pattern.match``, in one loop."""
     find, match = s.find, pattern.match
