@@ -123,8 +123,8 @@ _LATEX = re.compile(
 )
 _INLINE_MATH = re.compile(r"\$[^$\n]{0,200}[\\^_=][^$\n]{0,200}\$")
 _EQUATION = re.compile(  # near an "=", "^" or "²": 2x + 3 = 7, x^2, f(x) =, y = 3x - 1
-    r"\d\s*[a-z]\b|\b[a-z]\s*(?:\^|\*\*|[²³])|\b[a-z]\s*[+\-*/]\s*\d|\b[a-z]\s*=\s*-?\d|"
-    r"\b[a-z]\s*\(\s*[a-z]\s*\)"
+    # (the alternatives after a letter share its "\b[a-z]\s*": one test per position)
+    r"\d\s*[a-z]\b|\b[a-z]\s*(?:\^|\*\*|[²³]|[+\-*/]\s*\d|=\s*-?\d|\(\s*[a-z]\s*\))"
 )
 _ARITHMETIC = re.compile(r"\d\s?[+*×÷^]\s?\(?\d")  # tried just before each operator
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
