@@ -33,6 +33,7 @@ from router._textscan import (
     positions,
     start_key,
     word_starts,
+    word_view,
     words_of,
 )
 
@@ -274,7 +275,11 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
     """What the rules see in ``text``: True for a statement or error message (decides
-    alone), False when no SQL word passes the gate, else the points for and against."""
+    alone), False when no SQL word passes the gate, else the points for and against.
+
+    The rules read the detectors' bounded view; the scorer weighs the words of the wider
+    ``word_view`` (what it was trained on: a long prompt's word set, 3,600 characters)."""
+    wide = word_view(text)
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
@@ -303,7 +308,9 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    return _sql_model.Evidence(words, score + ddl, penalty, short, engine, moves, task=rewrite)
+    return _sql_model.Evidence(
+        words_of(wide), score + ddl, penalty, short, engine, moves, task=rewrite
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -325,7 +332,7 @@ def detect_sql(text: str, recall: bool = False) -> bool:
     ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
     noun, a request) is enough, and look-alike query languages' statements count.
     """
-    return _verdicts(detector_view(text))[recall]
+    return _verdicts(word_view(text))[recall]
 
 
 def other_query_tool(text: str) -> bool:
@@ -346,9 +353,9 @@ def sql_context(text: str) -> int:
     2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
     engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
     """
-    text = detector_view(text)
-    if _verdicts(text)[0]:
+    if _verdicts(word_view(text))[0]:
         return 2
+    text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower

@@ -6,6 +6,7 @@ import pytest
 
 from router._detectors import detect_code, detect_math, detect_pii, detect_sql, find_pii
 from router._textscan import SCAN_SPAN, view
+from router.sql_training import sql_evidence
 
 _FILLER = "The committee met again to discuss the annual budget and the new park. " * 120
 _SQL = (
@@ -70,3 +71,16 @@ def test_email_anywhere_is_found_but_numbers_and_keys_only_in_the_view() -> None
     assert not detect_pii(_FILLER + " card 4111 1111 1111 1111 " + _FILLER)
     assert not detect_pii(_FILLER + " call (415) 555-2671 " + _FILLER)
     assert find_pii(_FILLER + " card 4111 1111 1111 1111 " + _FILLER)  # the scrubber: all
+
+
+def test_the_sql_scorer_weighs_the_words_of_the_wider_view() -> None:
+    # the rules read the first and last 600 characters; the scorer's word set comes from
+    # the first and last WORD_SPAN (1,800), the word sets it was trained on
+    text = "Which database index should I add for this? " + "filler " * 150 + "zebra "
+    text += "filler " * 500 + "Thanks."
+    ev = sql_evidence(text)
+    assert not isinstance(ev, bool)
+    assert "zebra" not in view(text) and "zebra" in ev.words
+    far = "Which database index should I add for this? " + "filler " * 400 + "zebra "
+    far += "filler " * 400 + "Thanks."  # 2,800 characters from either end
+    assert "zebra" not in sql_evidence(far).words
