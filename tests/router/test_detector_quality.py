@@ -65,8 +65,8 @@ def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.761 (27 FP in 5,725 "
-    "prompts; recall 0.896) in the default mode, 0.754 in the high-recall mode; see "
+    reason="target not met: held-out real-traffic precision is 0.757 (27 FP in 5,725 "
+    "prompts; recall 0.875) in the default mode, 0.750 in the high-recall mode; see "
     "docs/detectors.md",
 )
 def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
@@ -76,8 +76,8 @@ def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out conversational P 0.899 / R 0.899 (default mode) and "
-    "P 0.893 / R 0.899 (high-recall mode); see docs/detectors.md",
+    reason="target not met: held-out conversational P 0.898 / R 0.886 (default mode) and "
+    "P 0.892 / R 0.886 (high-recall mode); see docs/detectors.md",
 )
 def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
