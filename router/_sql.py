@@ -120,8 +120,9 @@ class _Anchors:
         self.always: list[str] = []  # needs no word and has no start key
         self.by_start: dict[str, list[str]] = {}  # needs no word: by start key
         self.by_word: dict[str, list[str]] = {}  # needs one of some words
+        self.start = {a: start_key(a) for a in anchors}
         for a in dict.fromkeys(anchors):
-            key = start_key(a)
+            key = self.start[a]
             if a in needs:
                 for w in needs[a]:
                     self.by_word.setdefault(w, []).append(a)
@@ -138,7 +139,7 @@ class _Anchors:
         for k in self.starts & starts:
             left += self.by_start[k]
         for w in self.keys & words:
-            left += (a for a in self.by_word[w] if _START_KEYS[a] in starts or not _START_KEYS[a])
+            left += (a for a in self.by_word[w] if not self.start[a] or self.start[a] in starts)
         return left
 
 
@@ -148,10 +149,6 @@ def _at(s: str, words: frozenset[str], group: _Anchors, pattern: re.Pattern[str]
     return at(s, group.candidates(words, word_starts(s)), pattern)
 
 
-_START_KEYS = {
-    a: start_key(a)
-    for a in (*v.ERROR_ANCHORS, *v.PHRASE_ANCHORS_4, *v.PHRASE_ANCHORS_3, *v.PHRASE_ANCHORS_2)
-}
 _ERRORS = _Anchors(v.ERROR_ANCHORS)
 _PHRASES = (
     (4, _Anchors(v.PHRASE_ANCHORS_4), v.PHRASES_4),
