@@ -27,7 +27,7 @@ CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written be
 CONV_PROBES3 = CONVERSATIONS / "probes_fresh3.jsonl"  # a third, written before the fourth pass
 # a fourth, written blind by an outsider, then used for tuning by the context pass (dev set)
 CONV_PROBES4 = CONVERSATIONS / "probes_fresh4.jsonl"
-CONV_PROBES5 = CONVERSATIONS / "probes_fresh5.jsonl"  # the outsider's second blind set: never tuned on
+CONV_PROBES5 = CONVERSATIONS / "probes_fresh5.jsonl"  # the outsider's second set, never tuned on
 CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by category (issue 14, 5th)
 CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, then tuned on
 CONV_PROBES6 = CONVERSATIONS / "probes_fresh6.jsonl"  # written after the fifth pass, never tuned on

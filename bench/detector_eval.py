@@ -318,8 +318,15 @@ def _print_probes(misses: int) -> int:
     except probes_fresh5, probes_fresh6 and probes_fresh7, which no change was chosen on
     (see that folder's README)."""
     sources = (
-        "probes", "probes2", "probes3", "probes4", "dev_extra", "dev_checks",
-        "probes5", "probes6", "probes7",
+        "probes",
+        "probes2",
+        "probes3",
+        "probes4",
+        "dev_extra",
+        "dev_checks",
+        "probes5",
+        "probes6",
+        "probes7",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

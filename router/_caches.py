@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from router._sql import _verdicts
 from router._sql_context_vocab import sets_other_task
-from router._textscan import view, word_starts, words_of
+from router._textscan import word_starts, words_of
 
 __all__ = ["clear_detector_caches"]
 
 
 def clear_detector_caches() -> None:
-    """Forget every cached word set, view, SQL verdict and system-prompt task: the next
-    scan starts cold."""
-    for cached in (words_of, word_starts, view, _verdicts, sets_other_task):
+    """Forget every cached word set, SQL verdict and system-prompt task: the next scan
+    starts cold."""
+    for cached in (words_of, word_starts, _verdicts, sets_other_task):
         cached.cache_clear()

@@ -1,7 +1,7 @@
 """Fast prompt detectors for routing override rules: SQL, code, math and PII.
 
-Each detector reads the bounded detector text (system prompt + last user turn, head and
-tail, see ``router._prompt``) and answers in microseconds, in pure ``re`` with anchored
+Each detector reads the bounded view of a message (its first and last ``SCAN_SPAN``
+characters, ``router._textscan.view``) and answers in microseconds, in pure ``re`` with anchored
 matching (``router._textscan``): linear in the text length whatever the input. SQL lives in
 ``router._sql`` and PII in ``router._pii``; code and math are here, with the registry the
 override matchers look detectors up in. ``docs/detectors.md`` has the measured precision
@@ -94,10 +94,10 @@ def _asks_for_code(s: str, words: frozenset[str]) -> bool:
 
 def detect_code(text: str) -> bool:
     """True when a prompt shows or asks for code: fences, tracebacks, syntax, requests."""
-    if "```" in text:
+    if "```" in text:  # a fence anywhere decides: one C-level scan of the whole text
         return True
-    braces = text.count(";\n") + text.count("{\n") >= 3  # whole text: str.count is cheap
     text = detector_view(text)
+    braces = text.count(";\n") + text.count("{\n") >= 3
     words, score = words_of(text), 0
     for gate, lead, pattern, points in _CODE_SHAPES:
         if (not gate or gate in words) and at(text, (lead,), pattern):
@@ -123,8 +123,8 @@ _LATEX = re.compile(
 )
 _INLINE_MATH = re.compile(r"\$[^$\n]{0,200}[\\^_=][^$\n]{0,200}\$")
 _EQUATION = re.compile(  # near an "=", "^" or "²": 2x + 3 = 7, x^2, f(x) =, y = 3x - 1
-    r"\d\s*[a-z]\b|\b[a-z]\s*(?:\^|\*\*|[²³])|\b[a-z]\s*[+\-*/]\s*\d|\b[a-z]\s*=\s*-?\d|"
-    r"\b[a-z]\s*\(\s*[a-z]\s*\)"
+    # (the alternatives after a letter share its "\b[a-z]\s*": one test per position)
+    r"\d\s*[a-z]\b|\b[a-z]\s*(?:\^|\*\*|[²³]|[+\-*/]\s*\d|=\s*-?\d|\(\s*[a-z]\s*\))"
 )
 _ARITHMETIC = re.compile(r"\d\s?[+*×÷^]\s?\(?\d")  # tried just before each operator
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -154,7 +154,7 @@ _QUANTITY_Q = re.compile(
 
 def detect_math(text: str) -> bool:
     """True for LaTeX, equations, and quantitative questions or word problems with numbers."""
-    text = detector_view(text)  # a long prompt: head, tail, first "\\" and "$" (LaTeX)
+    text = detector_view(text)  # a long prompt: its head and tail
     if ("\\" in text and _LATEX.search(text)) or "[asy]" in text:
         return True
     if "$" in text and _INLINE_MATH.search(text):
@@ -174,13 +174,16 @@ def detect_math(text: str) -> bool:
     score += (numbers >= 2) + 2 * (
         not words.isdisjoint(_QUESTION_WORDS) and at(lower, _QUESTION_WORDS, _QUANTITY_Q)
     )
-    eq = [i for op in "=^²" for i in positions(lower, op, word=False)]
-    score += 2 * any(_EQUATION.search(lower, max(0, i - 30), i + 30) for i in eq)
-    ops = [i for op in "+*×÷^" for i in positions(text, op, word=False) if i >= 1]
-    arithmetic = any(
+    if score >= 3:  # the equation and arithmetic checks below only add points: skip them
+        return True
+    eqs = (i for op in "=^²" for i in positions(lower, op, word=False))
+    score += 2 * any(_EQUATION.search(lower, max(0, i - 30), i + 30) for i in eqs)
+    if score >= 3 or score == 0:  # 0: arithmetic (2 points) cannot reach 3
+        return score >= 3
+    ops = (i for op in "+*×÷^" for i in positions(text, op, word=False) if i >= 1)
+    return any(
         _ARITHMETIC.match(text, i - min(i, 2)) or _ARITHMETIC.match(text, i - 1) for i in ops
     )
-    return score + 2 * arithmetic >= 3
 
 
 DETECTORS: dict[str, Callable[[str], bool]] = {

@@ -1,6 +1,10 @@
 """PII finder: emails, phone numbers, Luhn-valid card numbers and API keys.
 
-Used by the ``pii`` override matcher and by the labeling toolkit's scrubber.
+``find_pii`` (the labeling toolkit's scrubber) reads the whole text. ``detect_pii`` (the
+``pii`` override matcher) reads the detectors' bounded view (``router._textscan.view``:
+the first and last ``SCAN_SPAN`` characters) for keys and numbers, and the whole text for
+emails, looked for at its first ``_AT_LIMIT`` "@"s: its work is bounded whatever the
+length of the message.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from router._textscan import boundary_before, positions
+from router._textscan import boundary_before, positions, view
 
 __all__ = ["PiiMatch", "detect_pii", "find_pii"]
 
@@ -135,11 +139,12 @@ def _runs_of(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _has_email(text: str) -> bool:
-    """An email address, looked for at each "@": its local part (up to 64 characters) is
-    walked back from the "@", and the pattern is matched from there."""
+    """An email address, looked for at each of the first ``_AT_LIMIT`` "@"s: its local part
+    (up to 64 characters) is walked back from the "@", and the pattern is matched from
+    there. Past that many, the pattern searches the bounded view."""
     at_signs = positions(text, "@", word=False, limit=_AT_LIMIT + 1)
     if len(at_signs) > _AT_LIMIT:
-        return _EMAIL.search(text) is not None
+        return _EMAIL.search(view(text)) is not None
     for i in at_signs:
         j = i
         while j > i - 65 and j > 0 and (text[j - 1].isalnum() or text[j - 1] in "_.%+-"):
@@ -153,11 +158,16 @@ def _has_email(text: str) -> bool:
 
 
 def detect_pii(text: str) -> bool:
-    """True when ``text`` holds an email address, phone number, card number or API key.
+    """True when ``text`` holds an email address, or its bounded view (the first and last
+    ``SCAN_SPAN`` characters) a phone number, card number or API key.
 
-    The same answer as ``bool(find_pii(text))``, sooner: it stops at the first find, and
-    the email and number patterns run only where an "@" or a run of digits is."""
-    if _find_keys(text) or ("@" in text and _has_email(text)):
+    For a text no longer than the view, the same answer as ``bool(find_pii(text))``,
+    sooner: it stops at the first find, and the email and number patterns run only where an
+    "@" or a run of digits is."""
+    if "@" in text and _has_email(text):
+        return True
+    text = view(text)
+    if _find_keys(text):
         return True
     for lo, hi in _runs_of(text):
         digits = hi - lo - sum(text.count(c, lo, hi) for c in _SEP)

@@ -22,9 +22,10 @@ import re
 from router import _sql_context_vocab as cv
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, analytics, cue_score, idiom, task_kind
+from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, analytics, cue_score, task_kind
 from router._textscan import (
     ASK_SPAN,
+    Needles,
     anchor,
     at,
     before,
@@ -33,6 +34,7 @@ from router._textscan import (
     positions,
     start_key,
     word_starts,
+    word_view,
     words_of,
 )
 
@@ -88,6 +90,16 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 _STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
+# The vocabulary's phrase lists, searched where a word starts (``Needles``: a set
+# intersection with the text's word starts instead of one ``in`` per phrase).
+_ERROR_MARKERS = Needles(v.ERROR_MARKERS)
+_UPPER_PHRASES = Needles(v.UPPER_PHRASES)
+_CAREER_PHRASES = Needles(v.CAREER_PHRASES)
+_LOOKALIKE_PHRASES = Needles(v.LOOKALIKE_PHRASES)
+_IDIOMS = Needles(IDIOMS)
+_GATE_UPPER = Needles(GATE_UPPER)
+_GATE_LOWER = Needles(GATE_LOWER)
+_DDL = Needles(("primary key", "foreign key", "varchar(", "auto_increment"))
 _TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
 
 
@@ -100,40 +112,44 @@ def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
 
 class _Anchors:
     """A group of phrase anchors indexed by the words their phrases need
-    (``ANCHOR_REQUIRES``), so a prompt's candidates come from one set intersection instead
-    of a loop over every anchor (speed only: the same anchors as that loop)."""
+    (``ANCHOR_REQUIRES``) and by their :func:`start_key`, so a prompt's candidates come from
+    set intersections with its words and its word starts instead of a loop over every
+    anchor (speed only: the anchors left are the ones whose phrase can match)."""
 
     def __init__(self, anchors: tuple[str, ...]) -> None:
         needs = v.ANCHOR_REQUIRES
-        self.free = tuple(a for a in anchors if a not in needs)
-        self.by_word: dict[str, list[str]] = {}
-        for a in anchors:
-            for w in needs.get(a, ()):
-                self.by_word.setdefault(w, []).append(a)
+        self.always: list[str] = []  # needs no word and has no start key
+        self.by_start: dict[str, list[str]] = {}  # needs no word: by start key
+        self.by_word: dict[str, list[str]] = {}  # needs one of some words
+        self.start = {a: start_key(a) for a in anchors}
+        for a in dict.fromkeys(anchors):
+            key = self.start[a]
+            if a in needs:
+                for w in needs[a]:
+                    self.by_word.setdefault(w, []).append(a)
+            elif key is None:
+                self.always.append(a)
+            else:
+                self.by_start.setdefault(key, []).append(a)
         self.keys = frozenset(self.by_word)
+        self.starts = frozenset(self.by_start)
 
-    def candidates(self, words: frozenset[str]) -> tuple[str, ...]:
-        """The anchors whose phrase can match a prompt with ``words`` (order: speed only)."""
-        needed = {a for w in words & self.keys for a in self.by_word[w]}
-        return (*self.free, *needed) if needed else self.free
+    def candidates(self, words: frozenset[str], starts: frozenset[str]) -> list[str]:
+        """The anchors whose phrase can match a prompt with ``words`` and ``starts``."""
+        left = self.always.copy()
+        for k in self.starts & starts:
+            left += self.by_start[k]
+        for w in self.keys & words:
+            left += (a for a in self.by_word[w] if not self.start[a] or self.start[a] in starts)
+        return left
 
 
 def _at(s: str, words: frozenset[str], group: _Anchors, pattern: re.Pattern[str]) -> bool:
-    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and,
-    when many anchors are left, those that start no word of ``s`` (one regex pass instead
-    of a ``str.find`` each; speed only: the same result)."""
-    left = group.candidates(words)
-    if len(left) > _FIND_DIRECTLY:
-        starts = word_starts(s)
-        left = tuple(a for a in left if _START_KEYS[a] is None or _START_KEYS[a] in starts)
-    return at(s, left, pattern)
+    """``at``, skipping common-word anchors whose phrase needs a word the prompt lacks and
+    anchors that start no word of ``s`` (speed only: the same result)."""
+    return at(s, group.candidates(words, word_starts(s)), pattern)
 
 
-_FIND_DIRECTLY = 24  # fewer anchors than this: a str.find each is cheaper than word_starts
-_START_KEYS = {
-    a: start_key(a)
-    for a in (*v.ERROR_ANCHORS, *v.PHRASE_ANCHORS_4, *v.PHRASE_ANCHORS_3, *v.PHRASE_ANCHORS_2)
-}
 _ERRORS = _Anchors(v.ERROR_ANCHORS)
 _PHRASES = (
     (4, _Anchors(v.PHRASE_ANCHORS_4), v.PHRASES_4),
@@ -148,7 +164,7 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
     Markers are searched everywhere (those keyed by a word only when the word is in the
     prompt), the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
-    if any(m in lower for m in v.ERROR_MARKERS) or cv.lock_error(lower):
+    if _ERROR_MARKERS.found(lower, word_starts(lower)) or cv.lock_error(lower):
         return True
     if v.keyed(lower, words, v.ERROR_MARKERS_BY_WORD):
         return True
@@ -181,7 +197,7 @@ def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
 
 def _phrase_score(s: str, text: str, words: frozenset[str]) -> int:
     """SQL vocabulary in prose: capitals anywhere ("GROUP BY") or lower-case phrases."""
-    upper = 4 * any(p in text for p in v.UPPER_PHRASES)
+    upper = 4 * _UPPER_PHRASES.found(text, word_starts(s))
     if not upper:
         upper = 2 * any(has_word(text, w) for w in v.UPPER_WORDS if w in text)
     lower = next((n for n, group, p in _PHRASES if _at(s, words, group, p)), 0)
@@ -230,7 +246,7 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     ):
         score += 3
     db_nouns = {w.rstrip("s") for w in words & v.DB_NOUNS if has_word(s, w)}
-    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * idiom(s)
+    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * _IDIOMS.found(s, word_starts(s))
     if db_nouns - {"db"} and any(
         i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
     ):
@@ -244,7 +260,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     words = cv.tool_words(words)  # "Tu es un assistant": "es" is not Elasticsearch
     if any(has_word(s, w) for w in words & v.QUERY_LANGUAGES):
         return 5
-    if not words.isdisjoint(v.CAREER_WORDS) or any(p in s for p in v.CAREER_PHRASES):
+    if not words.isdisjoint(v.CAREER_WORDS) or _CAREER_PHRASES.found(s, word_starts(s)):
         return 5
     if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
         return 5
@@ -258,19 +274,23 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
-    lookalike = any(p in s for p in v.LOOKALIKE_PHRASES)
+    lookalike = _LOOKALIKE_PHRASES.found(s, word_starts(s))
     return 3 * (lookalike or v.keyed(s, words, v.LOOKALIKE_BY_WORD))
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
     """What the rules see in ``text``: True for a statement or error message (decides
-    alone), False when no SQL word passes the gate, else the points for and against."""
+    alone), False when no SQL word passes the gate, else the points for and against.
+
+    The rules read the detectors' bounded view; the scorer weighs the words of the wider
+    ``word_view`` (what it was trained on: a long prompt's word set, 3,600 characters)."""
+    wide = word_view(text)
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
     if words.isdisjoint(v.GATE) and not (
-        any(g in text for g in GATE_UPPER)
-        or any(g in lower for g in GATE_LOWER)
+        _GATE_UPPER.found(text, word_starts(lower))
+        or _GATE_LOWER.found(lower, word_starts(lower))
         or v.keyed(lower, words, v.GATE_BY_WORD)
     ):
         return False
@@ -286,7 +306,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         return _sql_model.Evidence(words, 10, 10 * other, True, False, False, statement=True)
     if _has_error(lower, words):
         return True
-    ddl = any(w in lower for w in ("primary key", "foreign key", "varchar(", "auto_increment"))
+    ddl = _DDL.found(lower, word_starts(lower))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
@@ -295,16 +315,17 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    wide = short and not penalty and analytics(lower, words)  # high-recall mode only
+    analytic = short and not penalty and analytics(lower, words)  # high-recall mode only
     return _sql_model.Evidence(
-        words, score + ddl, penalty, short, engine, moves, task=rewrite, analytics=wide
+        words_of(wide), score + ddl, penalty, short, engine, moves, task=rewrite, analytics=analytic
     )
 
 
 @functools.lru_cache(maxsize=32)
 def _verdicts(text: str) -> tuple[bool, bool]:
-    """(default mode, high-recall mode) for ``text``: both from one pass, cached, so the
-    conversation scan's second mode and its context checks cost a dictionary look-up."""
+    """(default mode, high-recall mode) for the view ``text``: both from one pass, cached
+    (keyed by the short view, so hashing the key costs little), so the conversation scan's
+    second mode and its context checks cost a dictionary look-up."""
     ev = _evidence(text)
     if isinstance(ev, bool):
         return ev, ev
@@ -319,7 +340,7 @@ def detect_sql(text: str, recall: bool = False) -> bool:
     ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
     noun, a request) is enough, and look-alike query languages' statements count.
     """
-    return _verdicts(text)[recall]
+    return _verdicts(word_view(text))[recall]
 
 
 def other_query_tool(text: str) -> bool:
@@ -340,7 +361,7 @@ def sql_context(text: str) -> int:
     2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
     engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
     """
-    if _verdicts(text)[0]:
+    if _verdicts(word_view(text))[0]:
         return 2
     text = detector_view(text)
     words = words_of(text)

@@ -5,83 +5,73 @@ A pattern runs only where ``str.find`` found its leading literal (its anchor), w
 the text length whatever the input. The word set of a text is cached, so the four detectors
 of one routing decision split the text once.
 
-A long text is read through its :func:`view`: the head and the tail (where a long prompt's
-request sits: every request-level rule reads only ``2 * ASK_SPAN`` characters at each end)
-plus short windows after the first occurrences of the anchors a detector names (an SQL
-statement or a database error in the middle of a pasted file). That bounds the work on a
-16,000-character prompt to about what a 4,000-character one costs.
+A message is read through its :func:`view`: its first and last ``SCAN_SPAN`` characters
+(where a long prompt's request sits), nothing between, so the work per message is bounded
+whatever its length. The exceptions: two cheap C-level scans of the whole text, for a code
+fence (``detect_code``) and the "@" of an email (``detect_pii``), and the SQL scorer's word
+set, split from the first and last ``WORD_SPAN`` characters (:func:`word_view`).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
+from collections.abc import Iterable
 
 MAX_ANCHORS = 24  # anchors tried per pattern: keeps adversarial input linear
 ASK_SPAN = 600  # in a long prompt the request sits in its first or last 600 characters
-VIEW_END = 2 * ASK_SPAN  # characters of the head and of the tail a view keeps
-_VIEW_WINDOW = (60, 560)  # a middle window: this many characters before/after its anchor
-_VIEW_WINDOWS = 6  # middle windows at most
-# The anchors of the detectors' shared view (:func:`detector_view`), in priority order:
-# SQL errors and statements, code, LaTeX and "$" (math), then English-looking SQL words.
-DETECTOR_ANCHORS = (
-    "sqlstate",
-    "ora-",
-    "psycopg2.",
-    "sqlite3.",
-    "pg::",
-    "statementinvalid",
-    "er_dup_entry",
-    "er_parse_error",
-    "identity_insert",
-    "mysql server version",
-    "sql server error",
-    "insert into",
-    "create table",
-    "alter table",
-    "delete from",
-    "primary key",
-    "traceback (most recent",
-    "#include",
-    "\\",
-    "$",
-    "[asy]",
-    "select",
-    "join",
-    "def ",
-    "function",
-    "class ",
-    "import ",
-    "update",
-    "create",
-    "with",
-)
+# The detectors read a message's first and last SCAN_SPAN characters, nothing between: the
+# work per message is bounded by 2 * SCAN_SPAN characters whatever its length (chosen by
+# measured quality and cost, docs/detectors.md "Bounded view").
+SCAN_SPAN = 600
+# The SQL scorer weighs the words of a wider view (first and last WORD_SPAN characters): its
+# word weights were learned on word sets of up to 3,600 characters, and fewer words of a
+# long prompt push its score up (measured: 6 more false alarms on ShareGPT with 600).
+WORD_SPAN = 1800
 _SEPARATORS = ",.?!():;\"'`[]{}_/=<>*|\\"
 _SEPARATOR_BYTES = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
 
 
 @functools.lru_cache(maxsize=8)
 def words_of(text: str) -> frozenset[str]:
-    """Lower-cased words of ``text``, split on punctuation; cached for the next detector."""
+    """Lower-cased words of ``text``, split on punctuation; cached for the next detector.
+
+    One C-level byte translation of the UTF-8 text (the separators are ASCII, and no byte
+    of a multi-byte UTF-8 character is), instead of a ``replace`` per separator."""
     s = text.lower()
-    if s.isascii():  # one C-level byte translation instead of a replace per separator
+    if s.isascii():
         return frozenset(s.encode("ascii").translate(_SEPARATOR_BYTES).decode("ascii").split())
-    for c in _SEPARATORS:
-        if c in s:
-            s = s.replace(c, " ")
-    return frozenset(s.split())
+    raw = s.encode("utf-8", "surrogatepass").translate(_SEPARATOR_BYTES)
+    return frozenset(raw.decode("utf-8", "surrogatepass").split())
 
 
 _WORD_START = re.compile(r"(\w{1,4})\w*")
 _LEAD = re.compile(r"\w*")
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+_NON_WORD = bytes(c for c in range(128) if chr(c) not in _WORD_CHARS)
+_NON_WORD_BYTES = bytes.maketrans(_NON_WORD, b" " * len(_NON_WORD))
+_FIRST_4 = operator.itemgetter(slice(0, 4))
 
 
 @functools.lru_cache(maxsize=8)
 def word_starts(s: str) -> frozenset[str]:
-    """The first (up to) four characters of every ``\\w+`` run of ``s``: one regex pass that
-    tells which anchors can occur word-initially (where ``positions`` finds them, a run
-    starts), so the others cost no ``str.find``."""
-    return frozenset(_WORD_START.findall(s))
+    """The first (up to) four characters of every ``\\w+`` run of ``s`` (and, on non-ASCII
+    text, maybe a few more): tells which anchors can occur word-initially (where
+    ``positions`` finds them, a run starts), so the others cost no ``str.find``.
+
+    The text's UTF-8 bytes have every ASCII character other than ``[A-Za-z0-9_]`` (ASCII
+    ``\\w``) translated to a space; of the pieces ``split`` leaves, an alphanumeric one is a
+    run, and the runs of the others (with "_" or a non-ASCII non-word character such as
+    "’") come from one regex pass over them."""
+    if s.isascii():
+        runs = s.encode("ascii").translate(_NON_WORD_BYTES).decode("ascii").split()
+        return frozenset(map(_FIRST_4, set(runs)))
+    raw = s.encode("utf-8", "surrogatepass").translate(_NON_WORD_BYTES)
+    pieces = raw.decode("utf-8", "surrogatepass").split()
+    odd = " ".join(itertools.filterfalse(str.isalnum, pieces))
+    return frozenset(map(_FIRST_4, set(pieces))).union(_WORD_START.findall(odd))
 
 
 def start_key(anchor: str) -> str | None:
@@ -101,6 +91,29 @@ def wordset(words: str) -> frozenset[str]:
 def anchor(pattern: str) -> str:
     """The literal a pattern starts with: its anchor for ``str.find``."""
     return re.split(r"[\\\[(.*+?{|^$]", pattern, maxsplit=1)[0]
+
+
+class Needles:
+    """Phrases looked for where a word starts: a phrase whose leading word has a
+    :func:`start_key` is searched (``in``) only when that key is among the text's
+    :func:`word_starts` (a set intersection), the others always. Found where the plain
+    substring test finds them, except inside a word ("xpower query")."""
+
+    def __init__(self, needles: tuple[str, ...]) -> None:
+        keyed = [(None if n[:1] == "_" else start_key(n.lower()), n) for n in needles]
+        self.always = tuple(n for k, n in keyed if k is None)
+        self.by_key: dict[str, tuple[str, ...]] = {}
+        for k, n in keyed:
+            if k is not None:
+                self.by_key[k] = (*self.by_key.get(k, ()), n)
+        self.keys = frozenset(self.by_key)
+
+    def found(self, s: str, starts: frozenset[str]) -> bool:
+        """One of the phrases is in ``s`` (``starts``: the lower-cased ``s``'s word starts)."""
+        if any(n in s for n in self.always):
+            return True
+        by_key = self.by_key
+        return any(n in s for k in self.keys & starts for n in by_key[k])
 
 
 def boundary_before(s: str, i: int) -> bool:
@@ -123,9 +136,19 @@ def has_word(s: str, word: str) -> bool:
     return any(not s[i + n : i + n + 1].isalnum() for i in positions(s, word))
 
 
-def at(s: str, anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
-    """``pattern`` matches at a word-initial occurrence of one of ``anchors``."""
-    return any(pattern.match(s, i) for a in anchors for i in positions(s, a))
+def at(s: str, anchors: Iterable[str], pattern: re.Pattern[str]) -> bool:
+    """``pattern`` matches at a word-initial occurrence of one of ``anchors`` (the first
+    ``MAX_ANCHORS`` of each): :func:`positions` and ``Pattern.match``, in one loop."""
+    find, match = s.find, pattern.match
+    for a in anchors:
+        i, tried = find(a), 0
+        while i != -1 and tried < MAX_ANCHORS:
+            if i == 0 or not (s[i - 1].isalnum() or s[i - 1] == "_"):
+                if match(s, i):
+                    return True
+                tried += 1
+            i = find(a, i + 1)
+    return False
 
 
 def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
@@ -140,42 +163,22 @@ def before(s: str, word: str, pattern: re.Pattern[str], span: int = 90) -> bool:
 
 def detector_view(text: str) -> str:
     """The one view of ``text`` that the SQL, code and math detectors all read (so its word
-    set is split once): :func:`view` with ``DETECTOR_ANCHORS``."""
-    return view(text, DETECTOR_ANCHORS)
+    set is split once): :func:`view`."""
+    return view(text)
 
 
-@functools.cache
-def _ascii(anchors: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple(a.encode("ascii") for a in anchors)
-
-
-@functools.lru_cache(maxsize=16)
-def view(text: str, anchors: tuple[str, ...] = ()) -> str:
-    """``text`` if short, else its head and tail with windows around the first occurrence
-    of each of ``anchors`` (lower-case, in priority order) in the middle, in text order.
-
-    The head and the tail are ``VIEW_END`` characters each, so whatever a detector reads in
-    the first or last ``2 * ASK_SPAN`` characters is unchanged; a middle window runs from
-    60 characters before its anchor to 560 after it, longer than any statement pattern a
-    detector anchors there (their bounded parts stop at 500 characters).
-    """
-    if len(text) <= 3 * VIEW_END:
+def word_view(text: str) -> str:
+    """``text`` if it has at most ``2 * WORD_SPAN + 1`` characters, else its first and last
+    ``WORD_SPAN`` characters: the wider view whose word set the SQL scorer weighs."""
+    if len(text) <= 2 * WORD_SPAN + 1:
         return text
-    head, tail = VIEW_END, len(text) - VIEW_END
-    # one byte per character (non-ASCII ones become "?"): the same offsets, faster finds
-    middle = text[head:tail].lower().encode("ascii", "replace")
-    spans: list[tuple[int, int]] = []
-    for a in _ascii(anchors):
-        i = middle.find(a)
-        if i >= 0 and not any(lo <= head + i < hi for lo, hi in spans):
-            i += head
-            spans.append((max(head, i - _VIEW_WINDOW[0]), min(tail, i + _VIEW_WINDOW[1])))
-            if len(spans) == _VIEW_WINDOWS:
-                break
-    merged: list[list[int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return "\n".join([text[:head], *(text[lo:hi] for lo, hi in merged), text[tail:]])
+    return text[:WORD_SPAN] + "\n" + text[-WORD_SPAN:]
+
+
+def view(text: str) -> str:
+    """``text`` if it has at most ``2 * SCAN_SPAN + 1`` characters, else its first and last
+    ``SCAN_SPAN`` characters joined by a newline: the bounded text every detector reads
+    (what lies between is not read, see docs/detectors.md "Bounded view")."""
+    if len(text) <= 2 * SCAN_SPAN + 1:
+        return text
+    return text[:SCAN_SPAN] + "\n" + text[-SCAN_SPAN:]
