@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from router._textscan import boundary_before, positions, view
+from router._textscan import PII_SPAN, boundary_before, positions, view
 
 __all__ = ["PiiMatch", "detect_pii", "find_pii"]
 
@@ -159,14 +159,14 @@ def _has_email(text: str) -> bool:
 
 def detect_pii(text: str) -> bool:
     """True when ``text`` holds an email address, or its bounded view (the first and last
-    ``SCAN_SPAN`` characters) a phone number, card number or API key.
+    ``PII_SPAN`` characters) a phone number, card number or API key.
 
     For a text no longer than the view, the same answer as ``bool(find_pii(text))``,
     sooner: it stops at the first find, and the email and number patterns run only where an
     "@" or a run of digits is."""
     if "@" in text and _has_email(text):
         return True
-    text = view(text)
+    text = view(text, PII_SPAN)
     if _find_keys(text):
         return True
     for lo, hi in _runs_of(text):

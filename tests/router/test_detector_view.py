@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router._detectors import detect_code, detect_math, detect_pii, detect_sql, find_pii
-from router._textscan import SCAN_SPAN, view
+from router._textscan import PII_SPAN, SCAN_SPAN, view
 from router.sql_training import sql_evidence
 
 _FILLER = "The committee met again to discuss the annual budget and the new park. " * 120
@@ -63,10 +63,11 @@ def test_view_is_the_head_and_the_tail() -> None:
     ],
 )
 def test_detect_pii_agrees_with_find_pii_in_the_view(text: str) -> None:
-    assert detect_pii(text) == bool(find_pii(view(text)))
+    assert detect_pii(text) == bool(find_pii(view(text, PII_SPAN)))
 
 
 def test_email_anywhere_is_found_but_numbers_and_keys_only_in_the_view() -> None:
+    assert len(_FILLER) > PII_SPAN  # the numbers below sit beyond the PII view
     assert detect_pii(_FILLER + " mail jane.doe@example.com " + _FILLER)
     assert not detect_pii(_FILLER + " card 4111 1111 1111 1111 " + _FILLER)
     assert not detect_pii(_FILLER + " call (415) 555-2671 " + _FILLER)
@@ -84,3 +85,13 @@ def test_the_sql_scorer_weighs_the_words_of_the_wider_view() -> None:
     far = "Which database index should I add for this? " + "filler " * 400 + "zebra "
     far += "filler " * 400 + "Thanks."  # 2,800 characters from either end
     assert "zebra" not in sql_evidence(far).words
+
+
+def test_pii_reads_a_wider_view_than_the_other_detectors() -> None:
+    # personal data in the middle of a pasted page is still found (PII_SPAN > SCAN_SPAN),
+    # where a statement at the same place is not read by the SQL detector
+    middle = "x " * (SCAN_SPAN + 200)
+    text = middle + " card 4111 1111 1111 1111 " + middle
+    assert SCAN_SPAN < len(text) // 2 < PII_SPAN
+    assert detect_pii(text)
+    assert not detect_sql(middle + " INSERT INTO users (id) VALUES (1); " + middle)
