@@ -36,7 +36,6 @@ import functools
 import hashlib
 import itertools
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,20 +69,18 @@ from _detector_data import (  # noqa: E402
     conversation_examples,
     data_available,
     sharegpt_arena_examples,
-    sharegpt_examples,
     small_models,
 )
 from _detector_data import LABELS as LABELS  # noqa: E402
 from _detector_data import SHAREGPT as SHAREGPT  # noqa: E402
 from _detector_data import read_jsonl as read_jsonl  # noqa: E402
+from _detector_speed import scan_latency_markdown, speed_markdown  # noqa: E402
 
 from router import (  # noqa: E402
     DETECTORS,
-    clear_detector_caches,
     detect_sql,
     detect_turn,
     normalize_prompt,
-    scan_prompt,
     window,
 )
 
@@ -235,81 +232,6 @@ def other_detectors_markdown() -> str:
             f"{hits / len(sharegpt):.3f} |"
         )
     return "\n".join(lines)
-
-
-# --- speed -------------------------------------------------------------------------------
-
-
-def speed_markdown(repeats: int = 7) -> str:
-    """Mean time per prompt on ShareGPT/Arena prompts of 1-2k characters (best of runs)."""
-    texts = [ex.text for ex in sharegpt_arena_examples() if 1000 <= len(ex.text) <= 2000]
-    big = window(" ".join(texts))  # one 32k-character detector window
-    lines = [
-        f"{len(texts)} ShareGPT/Arena prompts of 1-2k characters; best of {repeats} runs; "
-        f"CPython {sys.version.split()[0]}.",
-        "",
-        "| detector | µs / prompt, alone | µs / prompt, in a routing decision |",
-        "|---|---|---|",
-    ]
-    alone = {
-        name: _best(functools.partial(_run_all, det, texts), repeats)
-        for name, det in DETECTORS.items()
-    }
-    together = _best(lambda: [[det(t) for det in DETECTORS.values()] for t in texts], repeats)
-    for name, seconds in alone.items():
-        lines.append(f"| {name} | {seconds * 1e6 / len(texts):.1f} | |")
-    lines.append(
-        f"| all four | {sum(alone.values()) * 1e6 / len(texts):.1f} | "
-        f"{together * 1e6 / len(texts):.1f} |"
-    )
-    worst = _best(lambda: [det(big) for det in DETECTORS.values()], repeats)
-    lines.append(f"| all four, one {len(big) // 1000}k-character window | | {worst * 1e6:.0f} |")
-    return "\n".join(lines)
-
-
-def scan_latency_markdown(repeats: int = 3) -> str:
-    """Per-prompt cost of a routing decision's detector scan over the conversation on every
-    ShareGPT first turn: percentiles of the best of ``repeats`` timings per prompt, by
-    prompt length; all four detectors (SQL also in its high-recall mode), and the ones the
-    shipped policy's rules name (what ``Router`` runs)."""
-    prompts = [normalize_prompt(ex.text, max_chars=10**9) for ex in sharegpt_examples()]
-    lines = [
-        f"{len(prompts)} ShareGPT first turns, best of {repeats}; "
-        f"CPython {sys.version.split()[0]}.",
-        "",
-        "| detectors | prompts | n | p50 µs | p90 µs | p99 µs | max µs |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, names in (("all four", None), ("shipped policy: sql, pii", ("sql", "pii"))):
-        best = [float("inf")] * len(prompts)
-        for _ in range(repeats):
-            for i, prompt in enumerate(prompts):
-                clear_detector_caches()  # a new request: nothing shared with the previous one
-                start = time.perf_counter()
-                scan_prompt(prompt, ("sql",), names)
-                best[i] = min(best[i], time.perf_counter() - start)
-        buckets = (("all", 0, 10**9), ("< 1k chars", 0, 1000), ("1k-4k", 1000, 4000))
-        for name, low, high in buckets + (("> 4k", 4000, 10**9),):
-            times = sorted(
-                t for t, p in zip(best, prompts, strict=True) if low <= len(p.detector_text) < high
-            )
-            q = [times[min(len(times) - 1, int(len(times) * f))] * 1e6 for f in (0.5, 0.9, 0.99)]
-            cells = " | ".join(f"{x:.0f}" for x in (*q, times[-1] * 1e6))
-            lines.append(f"| {label} | {name} | {len(times)} | {cells} |")
-    return "\n".join(lines)
-
-
-def _run_all(det: Callable[[str], bool], texts: Sequence[str]) -> list[bool]:
-    return [det(t) for t in texts]
-
-
-def _best(run: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _print_probes(misses: int) -> int:

@@ -20,6 +20,7 @@ import functools
 import re
 
 from router import _sql_context_vocab as cv
+from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, analytics, cue_score, task_kind
@@ -31,6 +32,7 @@ from router._textscan import (
     before,
     detector_view,
     has_word,
+    keyed,
     positions,
     start_key,
     word_starts,
@@ -92,7 +94,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
 # The vocabulary's phrase lists, searched where a word starts (``Needles``: a set
 # intersection with the text's word starts instead of one ``in`` per phrase).
-_ERROR_MARKERS = Needles(v.ERROR_MARKERS)
+_ERROR_MARKERS = Needles(errors.ERROR_MARKERS)
 _UPPER_PHRASES = Needles(v.UPPER_PHRASES)
 _CAREER_PHRASES = Needles(v.CAREER_PHRASES)
 _LOOKALIKE_PHRASES = Needles(v.LOOKALIKE_PHRASES)
@@ -150,7 +152,7 @@ def _at(s: str, words: frozenset[str], group: _Anchors, pattern: re.Pattern[str]
     return at(s, group.candidates(words, word_starts(s)), pattern)
 
 
-_ERRORS = _Anchors(v.ERROR_ANCHORS)
+_ERRORS = _Anchors(errors.ERROR_ANCHORS)
 _PHRASES = (
     (4, _Anchors(v.PHRASE_ANCHORS_4), v.PHRASES_4),
     (3, _Anchors(v.PHRASE_ANCHORS_3), v.PHRASES_3),
@@ -166,11 +168,11 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
     the head and tail, where a pasted error and the question about it sit."""
     if _ERROR_MARKERS.found(lower, word_starts(lower)) or cv.lock_error(lower):
         return True
-    if v.keyed(lower, words, v.ERROR_MARKERS_BY_WORD):
+    if keyed(lower, words, errors.ERROR_MARKERS_BY_WORD):
         return True
     if len(lower) > 4 * ASK_SPAN:
         lower = lower[: 2 * ASK_SPAN] + "\n" + lower[-2 * ASK_SPAN :]
-    return _at(lower, words, _ERRORS, v.ERROR_PHRASES)
+    return _at(lower, words, _ERRORS, errors.ERROR_PHRASES)
 
 
 def _dialect_score(s: str, words: frozenset[str]) -> tuple[int, bool]:
@@ -275,7 +277,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
     lookalike = _LOOKALIKE_PHRASES.found(s, word_starts(s))
-    return 3 * (lookalike or v.keyed(s, words, v.LOOKALIKE_BY_WORD))
+    return 3 * (lookalike or keyed(s, words, v.LOOKALIKE_BY_WORD))
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
@@ -291,7 +293,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     if words.isdisjoint(v.GATE) and not (
         _GATE_UPPER.found(text, word_starts(lower))
         or _GATE_LOWER.found(lower, word_starts(lower))
-        or v.keyed(lower, words, v.GATE_BY_WORD)
+        or keyed(lower, words, v.GATE_BY_WORD)
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM

@@ -75,7 +75,7 @@ GATE_LOWER = (
     "materialized view",
     "pg_",
     "truncate",
-    # database error messages (router._sql_vocab.ERROR_PHRASES)
+    # database error messages (router._sql_errors.ERROR_PHRASES)
     "constraint",
     "duplicate key",
     "duplicate entry",

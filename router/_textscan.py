@@ -188,3 +188,14 @@ def view(text: str, span: int = SCAN_SPAN) -> str:
     if len(text) <= 2 * span + 1:
         return text
     return text[:span] + "\n" + text[-span:]
+
+
+_KEYS: dict[int, frozenset[str]] = {}
+
+
+def keyed(lower: str, words: frozenset[str], table: dict[str, tuple[str, ...]]) -> bool:
+    """A substring of ``table`` whose key word is in ``words`` occurs in ``lower``."""
+    keys = _KEYS.get(id(table))
+    if keys is None:
+        keys = _KEYS[id(table)] = frozenset(table)
+    return any(m in lower for w in words & keys for m in table[w])
