@@ -23,7 +23,8 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, analytics, cue_score, task_kind
+from router._sql_shapes import analytics, orm_sql, relation_signature
+from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
     ASK_SPAN,
     Needles,
@@ -273,6 +274,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # pandas alone; "read the MySQL table into pandas" is SQL
     orm = not words.isdisjoint(v.ORM_WORDS) or "entity framework" in s
     if orm and "sql" not in words and words.isdisjoint(v.DRIVERS) and "n+1" not in s:
+        if orm_sql(s, words):
+            return 0  # the SQL it emits: "the select sqlalchemy emits for my relationship"
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
@@ -290,10 +293,20 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
-    if words.isdisjoint(v.GATE) and not (
-        _GATE_UPPER.found(text, word_starts(lower))
-        or _GATE_LOWER.found(lower, word_starts(lower))
-        or keyed(lower, words, v.GATE_BY_WORD)
+    signature = (
+        "(" in text
+        and ("id" in words or "_id" in lower)
+        and len(lower) == len(text)
+        and relation_signature(text, lower, words)
+    )
+    if (
+        words.isdisjoint(v.GATE)
+        and not signature
+        and not (
+            _GATE_UPPER.found(text, word_starts(lower))
+            or _GATE_LOWER.found(lower, word_starts(lower))
+            or keyed(lower, words, v.GATE_BY_WORD)
+        )
     ):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
@@ -313,11 +326,12 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     score, engine, moves = _nl_score(lower, text, words)
+    score += 4 * signature  # a table in relation notation: a schema, like DDL
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    analytic = short and not penalty and analytics(lower, words)  # high-recall mode only
+    analytic = short and not penalty and analytics(lower, words, signature)  # high-recall only
     return _sql_model.Evidence(
         words_of(wide), score + ddl, penalty, short, engine, moves, task=rewrite, analytics=analytic
     )
@@ -331,16 +345,16 @@ def _verdicts(text: str) -> tuple[bool, bool]:
     ev = _evidence(text)
     if isinstance(ev, bool):
         return ev, ev
-    if ev.statement:
-        return not ev.penalty, True
+    if ev.statement:  # another store's SQL-like statement (N1QL, SOQL) counts in no mode
+        return not ev.penalty, not ev.penalty
     return _sql_model.verdicts(ev)
 
 
 def detect_sql(text: str, recall: bool = False) -> bool:
     """True when the answer to ``text`` is expected to write, fix, explain or tune SQL.
 
-    ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
-    noun, a request) is enough, and look-alike query languages' statements count.
+    ``recall=True`` is the high-recall mode: the scorer's lower threshold, and tabular
+    analytics beside a relational word.
     """
     return _verdicts(word_view(text))[recall]
 

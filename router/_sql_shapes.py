@@ -1,0 +1,113 @@
+"""Shapes of an SQL request that name no SQL word (``router._sql`` and ``router._sql_task``
+use them): the SQL an ORM emits ("the select sqlalchemy emits for my relationship", "rails
+does 200 selects per request"), a table written in relation notation ("Orders(order_id,
+customer_name, total)"), and tabular analytics beside a relational cue ("average order value
+per store, from the orders table"; the high-recall mode only).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ORM_SQL", "ORM_TRIGGERS", "analytics", "orm_sql", "relation_signature"]
+
+# The SQL an ORM emits (sixth pass): read beside an ORM's name, it lifts the ORM look-alike
+# penalty (``router._sql._lookalike``) and counts as a relational cue.
+ORM_TRIGGERS = (
+    "django sqlalchemy prisma sequelize typeorm hibernate eloquent laravel rails activerecord "
+    "queryset querysets orm doctrine jpa gorm"
+)
+_ORM_NOUN = r"(?:quer(?:y|ies)|selects?|sql|(?:left\s+(?:outer\s+)?)?joins?)\b"
+ORM_SQL = (
+    r"\b\d+\s+(?:quer(?:y|ies)|selects|sql\s+statements)\b|"
+    r"\b(?:emit\w*|generat\w*|produc\w*|issu(?:e|es|ed|ing)|fir(?:e|es|ed|ing)|execut\w*|"
+    r"batch\w*)\s+(?:[\w-]+\s+){0,3}?"
+    + _ORM_NOUN
+    + r"|\b(?:quer(?:y|ies)|selects?|sql|joins?)\s+(?:[\w-]+\s+){0,2}?(?:will\s+|actually\s+)?"
+    r"(?:emits?|emitted|generates?|generated|produces?|issues?|fires?|runs?|executes?)\b|"
+    r"\b(?:raw|exact|underlying|actual|generated)\s+(?:sql|quer(?:y|ies)|selects?)\b"
+)
+_ORM_SQL = re.compile(ORM_SQL)
+_ORM_TRIGGER_WORDS = frozenset(ORM_TRIGGERS.split())
+
+
+def orm_sql(lower: str, words: frozenset[str]) -> bool:
+    """The request is about the SQL an ORM emits ("sqlalchemy: the select it emits for my
+    relationship", "rails does 200 selects per request"): SQL, not ORM code."""
+    return not words.isdisjoint(_ORM_TRIGGER_WORDS) and _ORM_SQL.search(lower) is not None
+
+
+# --- Tabular analytics with a relational cue (the high-recall mode only) -----------------
+# "top 5 products by revenue in each category", "median response time per endpoint",
+# "month over month growth": questions people ask of a database, a spreadsheet or a
+# dataframe alike. With a relational cue (a table, rows, columns, "in our db/warehouse")
+# and no look-alike tool they are SQL requests often enough for a safety rule.
+_AGGREGATE = (
+    r"(?:total|sum|count|number|average|avg|mean|median|max|maximum|min|minimum|latest|"
+    r"most\s+recent|newest|oldest|first|last|top|bottom|rank|ranking|percent|percentage|share|"
+    r"ratio|rate|growth|revenue|sales|distinct|duplicates?)"
+)
+_GROUPING = (
+    r"(?:per|for\s+(?:each|every)|in\s+each|of\s+each|within\s+(?:each|their|its|his|her)|"
+    r"by\s+(?:day|week|month|year|hour|quarter|region|country|category|customer|user|"
+    r"department|store|product|team|account|date))\b"
+)
+_ANALYTICS = re.compile(
+    rf"\b{_AGGREGATE}\b[^.?!\n]{{0,60}}?\b{_GROUPING}|"
+    r"\b(?:month|year|week|day)[\s-]over[\s-](?:month|year|week|day)\b|"
+    r"\brunning\s+(?:total|balance|sum|count)\b|\bcumulative\s+(?:sum|total|count)\b|"
+    r"\b(?:find|list|get|show|select|count|return|all)\s+(?:the\s+|of\s+)?[a-z]+s\s+(?:who|that|which)"
+    r"\s+(?:have\s+|has\s+|had\s+)?(?:never|not\s+yet|did\s+not|didn'?t|haven'?t|hasn'?t)\b|"
+    r"\b(?:more|fewer|less)\s+than\s+\d+\s+[a-z]+|\bcame\s+back\s+within\b"
+)
+_RELATIONAL = frozenset(
+    "table tables db database databases warehouse schema dwh sql query queries".split()
+)
+# Where the data sits: "from our orders table", "in the db", "a logins table", "products and
+# order_items tables", "table is events(...)", SQL named, "a query to", "in one query" (not
+# "this table", "a table of").
+_DB_PLACE = re.compile(
+    r"\b(?:from|in|into|on|of|against)\s+(?:the|our|my|a|an)\s+(?:[a-z_]+\s+)?(?:db|database|"
+    r"data\s+warehouse|warehouse|schema)\b|\b(?:the|a|an|our|my|from|in|of)\s+(?:[a-z]+_[a-z_]+|"
+    r"[a-z]{2,}s)\s+tables?\b|\b[a-z_]+\s+and\s+[a-z_]+\s+tables\b|\btables?\s+(?:is|are|called|"
+    r"named)\s+[a-z_]+|\bsql\b|\b(?:a|one|single|sql)\s+quer(?:y|ies)\s+(?:to|that|for)\b|"
+    r"\bin\s+(?:one|a\s+single|a)\s+query\b"
+)
+
+
+# A table in relation notation (sixth pass): "Orders(order_id, customer_name, total)",
+# "from shipments (id, carrier, shipped_at)": a name, then three or more bare column names,
+# one of them a key (id, *_id). Not a function call: the name is capitalised or a plural, and
+# a prompt about code (a function, a traceback, Python) is left out.
+_SIGNATURE = re.compile(
+    r"(?:^|(?<=[\s:;,(]))([a-z][a-z0-9_]*)\s?\(\s*(?:[a-z_][a-z0-9_]*\s*,\s*){2,}"
+    r"[a-z_][a-z0-9_]*\s*\)",
+    re.M,
+)
+_KEY_COLUMN = re.compile(r"[(,]\s*(?:id|[a-z0-9_]+_id)\s*[,)]")
+_CODE_WORDS = frozenset(
+    "python function functions def traceback typeerror exception method methods argument "
+    "arguments args params parameters javascript js java matplotlib lambda call calls".split()
+)
+
+
+def relation_signature(text: str, lower: str, words: frozenset[str]) -> bool:
+    """A table written as ``name(id, col, col)`` in ``text`` (``lower``: its lower case, the
+    same length); callers look only when "(" and a key column ("id", "_id") are there."""
+    if not words.isdisjoint(_CODE_WORDS):
+        return False
+    for m in _SIGNATURE.finditer(lower, 0, 2400):
+        name = m.group(1)
+        if (text[m.start(1)].isupper() or name.endswith("s")) and _KEY_COLUMN.search(m.group()):
+            return True
+    return False
+
+
+def analytics(lower: str, words: frozenset[str], schema: bool = False) -> bool:
+    """A tabular-analytics request ("average order value per store", "running balance")
+    beside a relational word (a table, rows, a column, the db) or a table in relation
+    notation (``schema``): SQL in the high-recall mode. The caller keeps look-alike tools
+    (pandas, Excel, MongoDB...) out."""
+    if not schema and (words.isdisjoint(_RELATIONAL) or _DB_PLACE.search(lower) is None):
+        return False
+    return _ANALYTICS.search(lower) is not None

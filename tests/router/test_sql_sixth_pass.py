@@ -1,0 +1,145 @@
+"""Issue 14, sixth pass: the categories fixed for outsider-written conversations, each with
+phrasings that are in no evaluation or tuning set, and the near misses each must leave
+alone. Every assertion holds in the shipped high-recall mode and the default mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from router import route
+from router._detectors import detect_sql
+
+
+def _both(text: str) -> tuple[bool, bool]:
+    return detect_sql(text), detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "turn these on-call notes into a handover email:\n- postgres replica lag 200s\n"
+        "- reindexed the invoices table\n- vpn cert renewed",
+        "convert this support thread into an FAQ entry:\nQ: the export to mysql fails\n"
+        "A: we raised max_allowed_packet",
+        "make this incident log into a short post-mortem:\n02:10 select on payments slow\n"
+        "02:40 killed the long transaction",
+        "ok thanks! now could you write a short poem for our DBA's retirement, she ran our "
+        "oracle databases for 20 years",
+        "write a rap verse about sql injection for the security training",
+        "tell us a joke about database normalization",
+    ],
+)
+def test_text_and_creative_tasks_over_sql_words_are_not_sql(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "turn this query into a summary view: SELECT region, sum(total) FROM sales GROUP BY region",
+        "ok thanks, now turn these notes into a query: orders after 2023, joined to customers, "
+        "select * from orders where placed_at > '2023-01-01'",
+    ],
+)
+def test_a_task_whose_object_is_sql_stays_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SOQL: SELECT Id FROM Contact WHERE Email = null returns nothing in my trigger",
+        "couchbase: SELECT COUNT(*) FROM `orders` WHERE status = 'new' is slow, which index?",
+        "Put this in a helper: val q = N1qlQuery.simple(\"SELECT id FROM `app` WHERE kind = 'u'\")",
+    ],
+)
+def test_other_stores_sql_like_statements_are_not_sql_in_either_mode(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Make my CV sound more senior: 4 years of PostgreSQL, MySQL, query tuning, partitioning, "
+        "stored procedures, replication",
+        "shorten this job posting: DBA wanted, SQL Server 2019, Always On, T-SQL, index tuning",
+    ],
+)
+def test_career_texts_naming_sql_stay_out_in_the_high_recall_mode(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "django: why does my queryset issue a separate select for every author in the loop",
+        "our laravel page executes 90 queries, how do I find which eloquent call causes them",
+        "sqlalchemy: can I log the raw sql each session flush sends",
+        "what join does hibernate generate for a ManyToMany with a join table",
+    ],
+)
+def test_the_sql_an_orm_emits_is_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "django: how do I register a model in the admin with a custom list filter",
+        "sqlalchemy: how do I declare a dataclass-style model with mapped_column",
+        "rails: where should I put form objects",
+    ],
+)
+def test_orm_code_without_its_sql_stays_out(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Student(student_id, name, major) and Enrollment(student_id, course_id, grade): "
+        "which students take every course",
+        "Is this 2NF? Shipment(shipment_id, order_id, customer_name, warehouse_city)",
+        "tickets(id, agent_id, opened_at, closed_at): median time to close per agent per week",
+    ],
+)
+def test_a_table_in_relation_notation_is_sql(text: str) -> None:
+    assert _both(text) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in python, why does fetch_user(user_id, timeout, retries) hang",
+        "what does resize(img_id, width, height) return in this library",
+        "Point(x, y, z) in my javascript class prints undefined",
+    ],
+)
+def test_function_calls_that_look_like_relations_stay_out(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can a phantom read happen under repeatable read",
+        "simple case expression vs searched case expression",
+        "should created_at be timestamptz",
+    ],
+)
+def test_sql_semantics_named_without_an_sql_word(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+def test_a_poem_after_an_sql_conversation_is_speculative_with_the_shipped_policy() -> None:
+    messages = [
+        {"role": "user", "content": "why is my postgres count(*) slow on 50M rows"},
+        {"role": "assistant", "content": "It has to scan the table; keep a counter table."},
+        {
+            "role": "user",
+            "content": "nice, thx. could you write a haiku for my colleague who "
+            "taught me sql? it's her last day",
+        },
+    ]
+    decision = route(messages)
+    assert "sql" not in decision.detectors and "sql:recall" not in decision.detector_turns
