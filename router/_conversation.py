@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from router._detectors import DETECTORS, detect_sql
 from router._prompt import PromptInput, Turn
-from router._sql import leaves_sql, other_query_tool, sql_context
+from router._sql_context import leaves_sql, other_query_tool, sql_context
 from router._sql_context_vocab import (
     asks_for_sql,
     changes_topic,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ORM_SQL", "ORM_TRIGGERS", "analytics", "orm_sql", "relation_signature"]
+__all__ = ["SHAPE_CUES", "analytics", "no_sql", "orm_sql", "relation_signature"]
 
 # The SQL an ORM emits (sixth pass): read beside an ORM's name, it lifts the ORM look-alike
 # penalty (``router._sql._lookalike``) and counts as a relational cue.
@@ -28,6 +28,64 @@ ORM_SQL = (
     r"\b(?:raw|exact|underlying|actual|generated)\s+(?:sql|quer(?:y|ies)|selects?)\b"
 )
 _ORM_SQL = re.compile(ORM_SQL)
+_WRITES = r"(?:inserts?|updates?|writes?|deletes?)"
+# Relational cues of the sixth pass, (trigger words, points, pattern), added to
+# ``router._sql_task``'s: each runs only when a trigger word is in the prompt.
+SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
+    (ORM_TRIGGERS, 4, ORM_SQL),
+    # DML/DDL commands compared in prose: "truncate vs delete", "can I rollback a truncate"
+    (
+        "truncate truncating",
+        4,
+        r"\btruncat\w*\b[^.?!\n]{0,40}\b(?:delete|drop|rollback|identity|where)\b|"
+        r"\b(?:delete|drop|rollback)\b[^.?!\n]{0,40}\btruncate\b",
+    ),
+    # what an index costs or where it goes: "an index makes inserts slower", "index a boolean
+    # column", "added three indexes to the orders table"
+    (
+        "index indexes indices",
+        4,
+        r"\bind(?:ex|exes|ices)\b[^.?!\n]{0,40}?\b(?:slow\w*|cost\w*|hurt\w*)\s+(?:\w+\s+){0,2}?"
+        + _WRITES
+        + r"\b|\b"
+        + _WRITES
+        + r"\s+(?:\w+\s+){0,3}?slow\w*\s+(?:\w+\s+){0,3}?ind(?:ex|exes|ices)\b|"
+        r"\bindex(?:es)?\s+(?:on\s+)?(?:an?|the|my|our)\s+(?:[\w-]+\s+){0,2}?(?:column|field)s?\b|"
+        r"\bindexes\s+to\s+(?:the|our|my)\s+\w+\s+table\b",
+    ),
+    # NULL semantics: "NOT IN with nullable columns", "count(col) vs count(*)"
+    (
+        "null nulls nullable count",
+        4,
+        r"\bnot\s+in\b[^?!\n]{0,60}\bnull|\bnull\w*\b[^?!\n]{0,60}\bnot\s+in\b|"
+        r"\bnull\s*=\s*null\b|\bcount\s*\(\s*\w+\s*\)\s+(?:vs\.?|versus|or)\s+count\s*\(",
+    ),
+    # several values in one column: "comma separated tags in one column", "a delimited column"
+    (
+        "comma delimited separated",
+        4,
+        r"\b(?:comma[- ]separated|delimited)\s+(?:[\w-]+\s+){0,3}?(?:in\s+(?:one|a|the\s+same|a\s+"
+        r"single)\s+column|column|in\s+the\s+\w+\s+table)\b",
+    ),
+    # history rows: "query the price on any date" beside a history or versioning word
+    (
+        "history historical version versions versioning",
+        3,
+        r"\b(?:on|at|as\s+of)\s+any\s+(?:past\s+|given\s+)?(?:date|day|point\s+in\s+time)\b",
+    ),
+)
+# SQL excluded outright: "dataframe api only, no spark sql", "not sql", "without sqldf"
+_NO_SQL = re.compile(
+    r"\b(?:no|not|without(?:\s+using)?|instead\s+of)\s+(?:spark\s+|raw\s+)?sql(?:df)?\b"
+    r"(?!\s+server)"
+)
+
+
+def no_sql(lower: str, words: frozenset[str]) -> bool:
+    """The request says it wants no SQL ("window api, no spark sql please")."""
+    return ("sql" in words or "sqldf" in words) and _NO_SQL.search(lower) is not None
+
+
 _ORM_TRIGGER_WORDS = frozenset(ORM_TRIGGERS.split())
 
 
@@ -92,8 +150,11 @@ _CODE_WORDS = frozenset(
 
 
 def relation_signature(text: str, lower: str, words: frozenset[str]) -> bool:
-    """A table written as ``name(id, col, col)`` in ``text`` (``lower``: its lower case, the
-    same length); callers look only when "(" and a key column ("id", "_id") are there."""
+    """A table written as ``name(id, col, col)`` in ``text`` (``lower``: its lower case);
+    callers look only when "(" is there, and only texts with a key column ("id", "_id")
+    are searched."""
+    if ("id" not in words and "_id" not in lower) or len(lower) != len(text):
+        return False
     if not words.isdisjoint(_CODE_WORDS):
         return False
     for m in _SIGNATURE.finditer(lower, 0, 2400):
@@ -103,11 +164,20 @@ def relation_signature(text: str, lower: str, words: frozenset[str]) -> bool:
     return False
 
 
+# Two tables joined on the latest row: "join customers to their most recent order"
+_JOIN_LATEST = re.compile(
+    r"\bjoin\s+(?:each\s+|every\s+)?[a-z_]+\s+(?:to|with)\s+(?:the|their|its|his|her|that)\s+"
+    r"(?:latest|most\s+recent|newest|last|first|earliest|oldest)\b"
+)
+
+
 def analytics(lower: str, words: frozenset[str], schema: bool = False) -> bool:
     """A tabular-analytics request ("average order value per store", "running balance")
     beside a relational word (a table, rows, a column, the db) or a table in relation
     notation (``schema``): SQL in the high-recall mode. The caller keeps look-alike tools
     (pandas, Excel, MongoDB...) out."""
+    if "join" in words and _JOIN_LATEST.search(lower):
+        return True
     if not schema and (words.isdisjoint(_RELATIONAL) or _DB_PLACE.search(lower) is None):
         return False
     return _ANALYTICS.search(lower) is not None

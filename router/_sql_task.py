@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from router._sql_shapes import ORM_SQL, ORM_TRIGGERS
+from router._sql_shapes import SHAPE_CUES
 
 __all__ = [
     "CUE_GATE",
@@ -54,6 +54,9 @@ IDIOMS = (
     "phantom read",
     "case expression",
     "timestamptz",
+    "slowly changing dimension",
+    "scd type",
+    "scd2",
 )
 GATE_LOWER = (
     *IDIOMS,
@@ -103,7 +106,9 @@ GATE_LOWER = (
     "indexing strateg",
     "invalid identifier",
     "lock wait",
-    "pls-00",  # PL/SQL errors; the fifth pass's other messages pass by a word (GATE_BY_WORD)
+    "pls-00",
+    "null = null",
+    "count(*)",  # PL/SQL errors; the fifth pass's other messages pass by a word (GATE_BY_WORD)
 )
 
 
@@ -334,9 +339,6 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
     ),
     ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
-    # the SQL an ORM emits, runs or counts (sixth pass): "the select it emits", "the exact
-    # query a queryset will run", "400 queries on my list view", "batching the SELECTs"
-    (ORM_TRIGGERS, 4, ORM_SQL),
     ("sargable", 4, r"sargab"),
     (
         "many",
@@ -365,7 +367,7 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
 )
 _CUES = tuple(
     (frozenset(words.split()), re.compile(pattern), points)
-    for words, points, pattern in _CUE_SOURCES
+    for words, points, pattern in _CUE_SOURCES + SHAPE_CUES  # the sixth pass's: _sql_shapes
 )
 # The cues' trigger words that let a prompt past the gate (those rare outside databases; the
 # others, "scan", "same", "explain"..., need a gate word such as "table" or "index" anyway,
@@ -374,7 +376,7 @@ CUE_GATE = frozenset(
     "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
     "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
     "deduplicate keyset uncommitted serializable repeatable union sargable savepoint "
-    "savepoints selects".split()
+    "savepoints selects nullable".split()
 )
 
 

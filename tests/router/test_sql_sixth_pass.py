@@ -143,3 +143,46 @@ def test_a_poem_after_an_sql_conversation_is_speculative_with_the_shipped_policy
     ]
     decision = route(messages)
     assert "sql" not in decision.detectors and "sql:recall" not in decision.detector_turns
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgres or mysql for a django blog with comments",
+        "for a laravel crm, would you pick mariadb or sqlite",
+    ],
+)
+def test_choosing_between_sql_engines_for_an_app_is_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does truncate reset the auto increment like delete does not",
+        "will a rollback undo a truncate inside a transaction in sql server",
+        "do extra indexes hurt insert speed much",
+        "should I index the created_at column if I always sort by it",
+        "why does WHERE deleted_at NOT IN (...) skip rows when deleted_at is null",
+        "count(email) vs count(*) returns different numbers, why",
+        "a comma separated list of tag ids in the posts table, good or bad",
+        "join employees to their latest salary record",
+    ],
+)
+def test_sql_semantics_commands_and_design_in_prose_are_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "truncate a long title to 40 characters in css",
+        "java: Integer vs int when the value may be null",
+        "split a comma separated environment variable into an array in bash",
+        "pyspark: left join two dataframes and keep the latest row per key, no spark sql",
+        "dplyr: count rows per group, without sql",
+        "remove duplicate rows from a polars frame by two columns",
+    ],
+)
+def test_their_look_alikes_stay_out(text: str) -> None:
+    assert _both(text) == (False, False)
