@@ -12,14 +12,15 @@ import re
 __all__ = ["SHAPE_CUES", "analytics", "no_sql", "orm_sql", "relation_signature"]
 
 # The SQL an ORM emits (sixth pass): read beside an ORM's name, it lifts the ORM look-alike
-# penalty (``router._sql._lookalike``) and counts as a relational cue.
+# penalty (``router._sql._lookalike``) and counts as a relational cue of 4 points
+# (``router._sql_task.cue_score``), searched only with an ORM word and a query word.
 ORM_TRIGGERS = (
     "django sqlalchemy prisma sequelize typeorm hibernate eloquent laravel rails activerecord "
     "queryset querysets orm doctrine jpa gorm"
 )
 _ORM_NOUN = r"(?:quer(?:y|ies)|selects?|sql|(?:left\s+(?:outer\s+)?)?joins?)\b"
 ORM_SQL = (
-    r"\b\d+\s+(?:quer(?:y|ies)|selects|sql\s+statements)\b|"
+    r"\d+\s+(?:quer(?:y|ies)|selects|sql\s+statements)\b|"
     r"\b(?:emit\w*|generat\w*|produc\w*|issu(?:e|es|ed|ing)|fir(?:e|es|ed|ing)|execut\w*|"
     r"batch\w*)\s+(?:[\w-]+\s+){0,3}?"
     + _ORM_NOUN
@@ -32,7 +33,6 @@ _WRITES = r"(?:inserts?|updates?|writes?|deletes?)"
 # Relational cues of the sixth pass, (trigger words, points, pattern), added to
 # ``router._sql_task``'s: each runs only when a trigger word is in the prompt.
 SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
-    (ORM_TRIGGERS, 4, ORM_SQL),
     # DML/DDL commands compared in prose: "truncate vs delete", "can I rollback a truncate"
     (
         "truncate truncating",
@@ -41,25 +41,23 @@ SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
         r"\b(?:delete|drop|rollback)\b[^.?!\n]{0,40}\btruncate\b",
     ),
     # what an index costs or where it goes: "an index makes inserts slower", "index a boolean
-    # column", "added three indexes to the orders table"
+    # column", "added three indexes to the orders table" (each pattern opens with a literal,
+    # which the regex engine scans for: these trigger words are common)
     (
         "index indexes indices",
         4,
-        r"\bind(?:ex|exes|ices)\b[^.?!\n]{0,40}?\b(?:slow\w*|cost\w*|hurt\w*)\s+(?:\w+\s+){0,2}?"
+        r"ind(?:ex|exes|ices)\b[^.?!\n]{0,40}?\b(?:slow\w*|cost\w*|hurt\w*)\s+(?:\w+\s+){0,2}?"
         + _WRITES
-        + r"\b|\b"
-        + _WRITES
-        + r"\s+(?:\w+\s+){0,3}?slow\w*\s+(?:\w+\s+){0,3}?ind(?:ex|exes|ices)\b|"
-        r"\bindex(?:es)?\s+(?:on\s+)?(?:an?|the|my|our)\s+(?:[\w-]+\s+){0,2}?(?:column|field)s?\b|"
-        r"\bindexes\s+to\s+(?:the|our|my)\s+\w+\s+table\b",
+        + r"\b|index(?:es)?\s+(?:on\s+)?(?:an?|the|my|our)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:column|field)s?\b|indexes\s+to\s+(?:the|our|my)\s+\w+\s+table\b",
     ),
-    # NULL semantics: "NOT IN with nullable columns", "count(col) vs count(*)"
+    # NULL semantics: "NOT IN with nullable columns", "null = null"; "count(col) vs count(*)"
     (
-        "null nulls nullable count",
+        "null nulls nullable",
         4,
-        r"\bnot\s+in\b[^?!\n]{0,60}\bnull|\bnull\w*\b[^?!\n]{0,60}\bnot\s+in\b|"
-        r"\bnull\s*=\s*null\b|\bcount\s*\(\s*\w+\s*\)\s+(?:vs\.?|versus|or)\s+count\s*\(",
+        r"not\s+in\b[^?!\n]{0,60}\bnull|null\w*\b[^?!\n]{0,60}\bnot\s+in\b|null\s*=\s*null\b",
     ),
+    ("count", 4, r"count\s*\(\s*\w+\s*\)\s+(?:vs\.?|versus|or)\s+count\s*\("),
     # several values in one column: "comma separated tags in one column", "a delimited column"
     (
         "comma delimited separated",
@@ -69,30 +67,43 @@ SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
     ),
     # history rows: "query the price on any date" beside a history or versioning word
     (
-        "history historical version versions versioning",
+        "history historical versioning",
         3,
-        r"\b(?:on|at|as\s+of)\s+any\s+(?:past\s+|given\s+)?(?:date|day|point\s+in\s+time)\b",
+        r"any\s+(?:past\s+|given\s+)?(?:date|day|point\s+in\s+time)\b",
     ),
 )
 # SQL excluded outright: "dataframe api only, no spark sql", "not sql", "without sqldf"
-_NO_SQL = re.compile(
-    r"\b(?:no|not|without(?:\s+using)?|instead\s+of)\s+(?:spark\s+|raw\s+)?sql(?:df)?\b"
-    r"(?!\s+server)"
-)
+# (matched on the few characters before each "sql")
+_NO_SQL = re.compile(r"\b(?:no|not|without(?:\s+using)?|instead\s+of)\s+(?:spark\s+|raw\s+)?\Z")
 
 
 def no_sql(lower: str, words: frozenset[str]) -> bool:
     """The request says it wants no SQL ("window api, no spark sql please")."""
-    return ("sql" in words or "sqldf" in words) and _NO_SQL.search(lower) is not None
+    if "sql" not in words and "sqldf" not in words:
+        return False
+    at = lower.find("sql")
+    for _ in range(4):
+        if at < 0:
+            return False
+        end = at + 3 + lower.startswith("df", at + 3) * 2
+        if _NO_SQL.search(lower, max(0, at - 24), at) and not lower[end : end + 1].isalnum():
+            return not lower.startswith(" server", end)
+        at = lower.find("sql", at + 3)
+    return False
 
 
 _ORM_TRIGGER_WORDS = frozenset(ORM_TRIGGERS.split())
+_ORM_NOUNS = frozenset("query queries select selects sql join joins".split())
 
 
 def orm_sql(lower: str, words: frozenset[str]) -> bool:
     """The request is about the SQL an ORM emits ("sqlalchemy: the select it emits for my
     relationship", "rails does 200 selects per request"): SQL, not ORM code."""
-    return not words.isdisjoint(_ORM_TRIGGER_WORDS) and _ORM_SQL.search(lower) is not None
+    return (
+        not words.isdisjoint(_ORM_TRIGGER_WORDS)
+        and not words.isdisjoint(_ORM_NOUNS)
+        and _ORM_SQL.search(lower) is not None
+    )
 
 
 # --- Tabular analytics with a relational cue (the high-recall mode only) -----------------
@@ -153,11 +164,11 @@ def relation_signature(text: str, lower: str, words: frozenset[str]) -> bool:
     """A table written as ``name(id, col, col)`` in ``text`` (``lower``: its lower case);
     callers look only when "(" is there, and only texts with a key column ("id", "_id")
     are searched."""
-    if ("id" not in words and "_id" not in lower) or len(lower) != len(text):
-        return False
+    if len(text) > 1000 or ("id" not in words and "_id" not in lower) or len(lower) != len(text):
+        return False  # short prompts only: a long one shows its schema in other ways
     if not words.isdisjoint(_CODE_WORDS):
         return False
-    for m in _SIGNATURE.finditer(lower, 0, 2400):
+    for m in _SIGNATURE.finditer(lower):
         name = m.group(1)
         if (text[m.start(1)].isupper() or name.endswith("s")) and _KEY_COLUMN.search(m.group()):
             return True

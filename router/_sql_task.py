@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from router._sql_shapes import SHAPE_CUES
+from router._sql_shapes import SHAPE_CUES, orm_sql
 
 __all__ = [
     "CUE_GATE",
@@ -385,4 +385,4 @@ def cue_score(lower: str, words: frozenset[str]) -> int:
     when none), so "our report query went from 2 to 40 min" and "after the upgrade to pg
     15" add up."""
     found = (p for need, rx, p in _CUES if not need.isdisjoint(words) and rx.search(lower))
-    return min(6, sum(found))
+    return min(6, sum(found) + 4 * orm_sql(lower, words))
