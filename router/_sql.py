@@ -167,7 +167,9 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
     Markers are searched everywhere (those keyed by a word only when the word is in the
     prompt), the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
-    if _ERROR_MARKERS.found(lower, word_starts(lower)) or cv.lock_error(lower):
+    if _ERROR_MARKERS.found(lower, word_starts(lower)) or errors.oracle_error(lower):
+        return True
+    if cv.lock_error(lower):
         return True
     if keyed(lower, words, errors.ERROR_MARKERS_BY_WORD):
         return True

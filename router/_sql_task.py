@@ -129,6 +129,15 @@ _INTO_TEXT = (
     r"timeline|faq|slides?|tweet|memo|agenda|to-?do\s+list|status\s+update|post-?mortem|"
     r"paragraph|story|poem|notes?)\b(?!\s+(?:table|column|query|statement|view))|"
 )
+# Patterns across pasted alerts, logs or incidents ("what do these alerts have in common"):
+# the quoted statements are their material (not "analyze these slow query logs").
+_PATTERNS_IN = (
+    r"(?:what\s+(?:is|are)\s+(?:common|similar)\s+(?:in|among|between|across)|what\s+do|"
+    r"find\s+(?:the\s+)?(?:common\s+)?(?:patterns?|themes?|similarities)\s+"
+    r"(?:in|among|across)|correlate|analy[sz]e|group|cluster|triage)\s+(?:these|this|the\s+"
+    r"following|the)\s+(?:[\w-]+\s+){0,2}?(?:alerts|logs?|log\s+lines|events|errors|"
+    r"incidents|tickets|notifications|entries)\b|"
+)
 # Creative forms: their subject may be SQL ("a haiku about a slow sql query"), their answer
 # holds no SQL that must be right.
 _CREATIVE = (
@@ -144,6 +153,7 @@ _LEAD_IN = re.compile(
 _TASK = re.compile(
     r"(?:please\s+|can\s+you\s+|could\s+you\s+|pls\s+|help\s+me\s+)?(?:also\s+|now\s+|just\s+)?(?:"
     + _INTO_TEXT
+    + _PATTERNS_IN
     + _CREATIVE
     + r"(?P<rewrite>translate|rewrite|convert)|summari[sz]e|proof-?read|paraphrase|rephrase|"
     r"reword|classify|categori[sz]e|sort\s+these|extract\s+(?:the\s+)?(?:action\s+items|key\s+"

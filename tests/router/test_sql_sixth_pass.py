@@ -186,3 +186,31 @@ def test_sql_semantics_commands_and_design_in_prose_are_sql(text: str) -> None:
 )
 def test_their_look_alikes_stay_out(text: str) -> None:
     assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what are common among these errors?\nts,svc,msg\n1,api,'SELECT * FROM carts timed out'\n"
+        "2,api,'SELECT * FROM carts timed out'\n3,web,'502 from upstream'",
+        "triage these tickets by urgency:\n#12 report query slow: SELECT * FROM sales\n"
+        "#13 typo on the pricing page\n#14 password reset mail missing",
+        "status digest please for these notifications: host db-ora-07 swap 80%, "
+        "host db-ora-08 swap 85%, host app-2 ok",
+    ],
+)
+def test_patterns_across_pasted_alerts_and_host_names_are_not_sql(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ORA-01031: insufficient privileges when creating a view in another schema",
+        "why do I get (ORA-00936: missing expression) on this insert",
+        "analyze these slow query log entries and suggest an index:\n"
+        "# Query_time: 8.1 SELECT * FROM invoices WHERE status = 'open'",
+    ],
+)
+def test_oracle_codes_and_slow_query_logs_stay_sql(text: str) -> None:
+    assert _both(text) == (True, True)
