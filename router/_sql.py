@@ -23,7 +23,7 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_shapes import analytics, no_sql, orm_sql, relation_signature
+from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
     ASK_SPAN,
@@ -314,7 +314,8 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     words = words_of(text)
     lower = text.lower()
     signature = "(" in text and relation_signature(text, lower, words)  # Orders(order_id, ...)
-    if words.isdisjoint(v.GATE) and not signature and not _gated(text, lower, words):
+    bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
+    if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
@@ -338,7 +339,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    analytic = short and not penalty and analytics(lower, words, signature)  # high-recall only
+    analytic = short and not penalty and (bare or analytics(lower, words, signature))
     return _sql_model.Evidence(
         words_of(wide), score + ddl, penalty, short, engine, moves, task=rewrite, analytics=analytic
     )

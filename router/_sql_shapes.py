@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SHAPE_CUES", "analytics", "no_sql", "orm_sql", "relation_signature"]
+__all__ = [
+    "SHAPE_CUES",
+    "analytics",
+    "bare_analytics",
+    "no_sql",
+    "orm_sql",
+    "relation_signature",
+]
 
 # The SQL an ORM emits (sixth pass): read beside an ORM's name, it lifts the ORM look-alike
 # penalty (``router._sql._lookalike``) and counts as a relational cue of 4 points
@@ -190,5 +197,34 @@ def analytics(lower: str, words: frozenset[str], schema: bool = False) -> bool:
     if "join" in words and _JOIN_LATEST.search(lower):
         return True
     if not schema and (words.isdisjoint(_RELATIONAL) or _DB_PLACE.search(lower) is None):
+        return False
+    return _ANALYTICS.search(lower) is not None
+
+
+# Bare analytics (sixth pass): a short request for an aggregate over business records with
+# no SQL word and no tool ("how do I get the running total of sales per day", "rank each
+# student within their class"). The high-recall mode counts it; a conversation or system
+# prompt about a look-alike tool (pandas, MongoDB, a sheet) keeps it out
+# (``router._conversation``), and numbers in the prompt ("north 10, south 20") do too.
+BARE_SPAN = 200  # characters: longer requests say where their data sits
+_RECORDS = frozenset(
+    "orders order customers customer sales employees employee departments department students "
+    "student products product users user transactions invoices payments tickets subscriptions "
+    "signups purchases".split()
+)
+_ASKS = re.compile(
+    r"\b(?:how\s+(?:do|can|would|should)\s+i\s+(?:get|find|list|count|calculate|compute|show|"
+    r"pull|rank|write)|i\s+need\s+(?:the|to\s+get))\b|^(?:get|find|list|count|calculate|"
+    r"compute|show|pull|rank)\b"
+)
+_NUMBERS = re.compile(r"\d[\d.,]*\s*(?:,|;|\n)\s*\w*\s*\d|[:=]\s*\d")
+_PLANS = frozenset("plan should expect estimate typical typically".split())
+
+
+def bare_analytics(lower: str, words: frozenset[str]) -> bool:
+    """A short aggregate request over business records with no SQL word (see above)."""
+    if len(lower) > BARE_SPAN or words.isdisjoint(_RECORDS) or not words.isdisjoint(_PLANS):
+        return False
+    if _ASKS.search(lower) is None or _NUMBERS.search(lower):
         return False
     return _ANALYTICS.search(lower) is not None

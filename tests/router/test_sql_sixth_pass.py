@@ -214,3 +214,42 @@ def test_patterns_across_pasted_alerts_and_host_names_are_not_sql(text: str) -> 
 )
 def test_oracle_codes_and_slow_query_logs_stay_sql(text: str) -> None:
     assert _both(text) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I get the sum of payments per user for each month",
+        "I need the latest invoice for every customer",
+        "how can I count the orders per product including products with no orders",
+    ],
+)
+def test_short_analytics_over_business_records_is_sql_in_the_high_recall_mode(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I get the average of these per user: ann 3, bob 5, cy 9",
+        "how many customers per hour should a new bakery typically expect",
+        "what is the average salary per department in tech companies",
+    ],
+)
+def test_analytics_over_given_numbers_or_facts_stays_out(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+def test_the_same_question_in_a_pandas_or_sheets_chat_is_speculative() -> None:
+    pandas = [
+        {"role": "system", "content": "You help with pandas dataframes."},
+        {"role": "user", "content": "how do I get the latest invoice for every customer"},
+    ]
+    sheet = [
+        {"role": "user", "content": "our sales log lives in a google sheet (date, rep, amount)"},
+        {"role": "assistant", "content": "Sure, what do you need?"},
+        {"role": "user", "content": "how do I get the sum of sales per rep for each month"},
+    ]
+    for messages in (pandas, sheet):
+        decision = route(messages)
+        assert "sql" not in decision.detectors and "sql:recall" not in decision.detector_turns
