@@ -72,6 +72,15 @@ SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
         r"\b(?:comma[- ]separated|delimited)\s+(?:[\w-]+\s+){0,3}?(?:in\s+(?:one|a|the\s+same|a\s+"
         r"single)\s+column|column|in\s+the\s+\w+\s+table)\b",
     ),
+    # a business rule enforced by the schema: "enforce at the database level that ...",
+    # "enforce in the schema that end_date is after start_date" (not "in a json schema")
+    (
+        "enforce enforcing enforced",
+        4,
+        r"enforc\w*\b[^.?!\n]{0,80}?\b(?:in|at|on|by)\s+the\s+(?:schema|database|db|table)"
+        r"(?:\s+level)?\b|enforc\w*\s+(?:a\s+|the\s+)?(?:unique\s+constraint|foreign\s+keys?|"
+        r"check\s+constraint|referential\s+integrity)\b",
+    ),
     # history rows: "query the price on any date" beside a history or versioning word
     (
         "history historical versioning",

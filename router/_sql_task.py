@@ -386,7 +386,7 @@ CUE_GATE = frozenset(
     "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
     "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
     "deduplicate keyset uncommitted serializable repeatable union sargable savepoint "
-    "savepoints selects nullable".split()
+    "savepoints selects nullable enforce enforcing enforced".split()
 )
 
 

@@ -253,3 +253,22 @@ def test_the_same_question_in_a_pandas_or_sheets_chat_is_speculative() -> None:
     for messages in (pandas, sheet):
         decision = route(messages)
         assert "sql" not in decision.detectors and "sql:recall" not in decision.detector_turns
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is there a way to enforce on the table that quantity is never negative",
+        "we want to enforce referential integrity between invoices and clients, how",
+    ],
+)
+def test_a_business_rule_enforced_by_the_schema_is_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["enforce a max line length in black", "how do I enforce 2FA for all users in github"],
+)
+def test_enforcing_other_rules_stays_out(text: str) -> None:
+    assert _both(text) == (False, False)
