@@ -32,6 +32,7 @@ CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by categor
 CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, then tuned on
 CONV_PROBES6 = CONVERSATIONS / "probes_fresh6.jsonl"  # written after the fifth pass, never tuned on
 CONV_PROBES7 = CONVERSATIONS / "probes_fresh7.jsonl"  # likewise, written after probes_fresh6
+CONV_DEV_SIXTH = CONVERSATIONS / "dev_sixth.jsonl"  # tuning material by category (sixth pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -214,7 +215,8 @@ def conversation_examples(source: str) -> list[Example]:
     ``probes4`` (written blind by an outsider, then tuned on by the SQL-context pass),
     ``probes5`` (the outsider's second blind set: measured, never tuned on),
     ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes6`` /
-    ``probes7`` (written after the fifth pass, never tuned on)."""
+    ``probes7`` (written after the fifth pass, tuned on by the sixth), ``dev_sixth`` (the
+    sixth pass's tuning material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -235,6 +237,7 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_checks": CONV_DEV_CHECKS,
         "probes6": CONV_PROBES6,
         "probes7": CONV_PROBES7,
+        "dev_sixth": CONV_DEV_SIXTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

@@ -246,6 +246,7 @@ def _print_probes(misses: int) -> int:
         "probes4",
         "dev_extra",
         "dev_checks",
+        "dev_sixth",
         "probes5",
         "probes6",
         "probes7",

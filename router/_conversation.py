@@ -23,7 +23,10 @@ reads the same turns and any SQL context counts, except in both modes:
   only 2023", "make it faster") still are;
 * under a system prompt that sets a non-SQL task ("You write job ads", "Translate
   everything into French") the request's database words are that task's material: it is
-  SQL only when it asks for SQL itself ("write me a query that ...").
+  SQL only when it asks for SQL itself ("write me a query that ...");
+* in a conversation whose system prompt or earlier turn is about a look-alike tool (pandas,
+  MongoDB, a sheet) without an SQL engine, a request that only the high-recall mode finds
+  ("how do I get the total per customer") is that tool's.
 
 A turn is its index in ``messages`` (0 for a string prompt).
 """
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 
 from router._detectors import DETECTORS, detect_sql
 from router._prompt import PromptInput, Turn
-from router._sql import leaves_sql, other_query_tool, sql_context
+from router._sql_context import leaves_sql, other_query_tool, sql_context
 from router._sql_context_vocab import (
     asks_for_sql,
     changes_topic,
@@ -119,12 +122,22 @@ def _sql_turn(
         return last.index if detect(last.text) else None  # nothing around the request
     change = changes_topic(last.text)
     if detect(without_leaving_cue(last.text) if change else last.text):
+        if recall and not detect_sql(last.text) and _about_lookalike(prompt):
+            return None  # "total per customer" in a pandas or MongoDB chat: that tool's
         return last.index
     if change:
         return None  # "thanks! now write a haiku": its own task, in both modes
     if system is not None and detect(system.text):
         return system.index
     return _sql_from_context(prompt, last, recall=recall)
+
+
+def _about_lookalike(prompt: PromptInput) -> bool:
+    """The system prompt or an earlier turn is about a look-alike tool (pandas, MongoDB, a
+    sheet) and names no SQL engine: a request only the high-recall mode finds is that
+    tool's."""
+    turns = (*prompt.context, *(() if prompt.system is None else (prompt.system,)))
+    return any(other_query_tool(t.text) for t in turns)
 
 
 def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int | None:

@@ -9,8 +9,8 @@ nouns are weighed against look-alikes (GraphQL, Elasticsearch, MongoDB, pandas,
 spreadsheets, ORMs without SQL, search prompts, CVs), and a small learned scorer
 (``router._sql_model``) turns these points and the prompt's words into the verdict.
 ``detect_sql(text, recall=True)`` is the high-recall mode a safety rule can ask for.
-``sql_context``/``leaves_sql`` let a conversation-level scan (``router._conversation``)
-count a system prompt or an earlier turn.
+``router._sql_context`` builds on it for the conversation-level scan
+(``router._conversation``): a system prompt or an earlier turn.
 ``docs/detectors.md`` has the measured precision and recall.
 """
 
@@ -23,7 +23,8 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, analytics, cue_score, task_kind
+from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
+from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
     ASK_SPAN,
     Needles,
@@ -40,7 +41,7 @@ from router._textscan import (
     words_of,
 )
 
-__all__ = ["detect_sql", "leaves_sql", "other_query_tool", "sql_context"]
+__all__ = ["detect_sql"]
 
 # --- SQL: statements -------------------------------------------------------------------------
 # An identifier, maybe qualified or quoted: users, dbo.users, "t1", `crm_account`, [x].
@@ -166,7 +167,9 @@ def _has_error(lower: str, words: frozenset[str]) -> bool:
     Markers are searched everywhere (those keyed by a word only when the word is in the
     prompt), the phrases (common anchors such as "error") only in
     the head and tail, where a pasted error and the question about it sit."""
-    if _ERROR_MARKERS.found(lower, word_starts(lower)) or cv.lock_error(lower):
+    if _ERROR_MARKERS.found(lower, word_starts(lower)) or errors.oracle_error(lower):
+        return True
+    if cv.lock_error(lower):
         return True
     if keyed(lower, words, errors.ERROR_MARKERS_BY_WORD):
         return True
@@ -248,7 +251,11 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     ):
         score += 3
     db_nouns = {w.rstrip("s") for w in words & v.DB_NOUNS if has_word(s, w)}
-    score += bool(db_nouns) + (len(db_nouns) >= 2) + 4 * _IDIOMS.found(s, word_starts(s))
+    # an idiom counts unless a dataframe is named without an engine ("duplicate rows in pandas")
+    idiom = dialect > 0 or words.isdisjoint(v.DATAFRAME_WORDS)
+    score += (
+        bool(db_nouns) + (len(db_nouns) >= 2) + 4 * (idiom and _IDIOMS.found(s, word_starts(s)))
+    )
     if db_nouns - {"db"} and any(
         i == 0 or s[i - 1].isspace() for q in ("query", "queries") for i in positions(s, q, limit=8)
     ):
@@ -266,6 +273,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 5
     if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
         return 5
+    if no_sql(s, words):
+        return 5  # "dataframe api only, no spark sql": a veto, like another query language
     if any(has_word(s, w) for w in words & v.LOOKALIKE):
         return 3
     engines = words & v.DIALECTS - {"sql", "sparksql"}
@@ -273,11 +282,25 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 3  # pandas alone; "read the MySQL table into pandas" is SQL
     orm = not words.isdisjoint(v.ORM_WORDS) or "entity framework" in s
     if orm and "sql" not in words and words.isdisjoint(v.DRIVERS) and "n+1" not in s:
+        if len(engines) >= 2:
+            return 0  # an engine choice: "sqlite or postgres for a small django app"
+        if orm_sql(s, words):
+            return 0  # the SQL it emits: "the select sqlalchemy emits for my relationship"
         return 3  # Django, SQLAlchemy... without SQL itself named
     if "table" in words and at(s, v.TABLE_ANSWER_ANCHORS, v.TABLE_ANSWER):
         return 3  # "make me a table of ...": the table is the answer's layout
     lookalike = _LOOKALIKE_PHRASES.found(s, word_starts(s))
     return 3 * (lookalike or keyed(s, words, v.LOOKALIKE_BY_WORD))
+
+
+def _gated(text: str, lower: str, words: frozenset[str]) -> bool:
+    """The gate's phrases (its words are checked first): "GROUP BY", "running total"..."""
+    starts = word_starts(lower)
+    return bool(
+        _GATE_UPPER.found(text, starts)
+        or _GATE_LOWER.found(lower, starts)
+        or keyed(lower, words, v.GATE_BY_WORD)
+    )
 
 
 def _evidence(text: str) -> _sql_model.Evidence | bool:
@@ -290,11 +313,9 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
-    if words.isdisjoint(v.GATE) and not (
-        _GATE_UPPER.found(text, word_starts(lower))
-        or _GATE_LOWER.found(lower, word_starts(lower))
-        or keyed(lower, words, v.GATE_BY_WORD)
-    ):
+    signature = "(" in text and relation_signature(text, lower, words)  # Orders(order_id, ...)
+    bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
+    if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
@@ -313,11 +334,12 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     score, engine, moves = _nl_score(lower, text, words)
+    score += 4 * signature  # a table in relation notation: a schema, like DDL
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000
     rewrite = kind == "rewrite"  # rewrite or translate something not named as SQL
-    analytic = short and not penalty and analytics(lower, words)  # high-recall mode only
+    analytic = short and not penalty and (bare or analytics(lower, words, signature))
     return _sql_model.Evidence(
         words_of(wide), score + ddl, penalty, short, engine, moves, task=rewrite, analytics=analytic
     )
@@ -331,56 +353,15 @@ def _verdicts(text: str) -> tuple[bool, bool]:
     ev = _evidence(text)
     if isinstance(ev, bool):
         return ev, ev
-    if ev.statement:
-        return not ev.penalty, True
+    if ev.statement:  # another store's SQL-like statement (N1QL, SOQL) counts in no mode
+        return not ev.penalty, not ev.penalty
     return _sql_model.verdicts(ev)
 
 
 def detect_sql(text: str, recall: bool = False) -> bool:
     """True when the answer to ``text`` is expected to write, fix, explain or tune SQL.
 
-    ``recall=True`` is the high-recall mode: an engine name with one more hint (a database
-    noun, a request) is enough, and look-alike query languages' statements count.
+    ``recall=True`` is the high-recall mode: the scorer's lower threshold, and tabular
+    analytics beside a relational word.
     """
     return _verdicts(word_view(text))[recall]
-
-
-def other_query_tool(text: str) -> bool:
-    """The turn is about a look-alike (MongoDB, pandas, Excel...) and names no SQL engine:
-    the conversation is about that tool, so its other turns do not make a request SQL."""
-    text = detector_view(text)
-    words = words_of(text)
-    if not words.isdisjoint(v.DIALECTS):
-        return False
-    lower = text.lower()
-    lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
-    return _lookalike(lower, words) > 0
-
-
-def sql_context(text: str) -> int:
-    """How strongly an earlier turn or a system prompt sets an SQL conversation.
-
-    2: the turn is itself an SQL request, statement, schema or error; 1: it names an SQL
-    engine (or an SQL DBA), so short follow-ups are about that database; 0: neither.
-    """
-    if _verdicts(word_view(text))[0]:
-        return 2
-    text = detector_view(text)
-    words = words_of(text)
-    lower = text.lower()
-    lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:] if len(lower) > 2 * ASK_SPAN else lower
-    if not _dialect_score(lower, words)[0] and "dba" not in words:
-        return 0
-    return 0 if _lookalike(lower, words) else 1
-
-
-def leaves_sql(text: str) -> bool:
-    """A follow-up that leaves the SQL conversation ("never mind, write a haiku instead",
-    "now do it in pandas"): earlier SQL turns no longer make it SQL. Wider than
-    :func:`router._sql_context_vocab.changes_topic` (a clear topic change, which the
-    high-recall mode also respects): any look-alike tool named in the follow-up."""
-    lower = text.lower()[: 2 * ASK_SPAN]
-    words = words_of(detector_view(text))
-    if v.TOPIC_SWITCH.search(lower) or cv.changes_topic(text):
-        return True
-    return _lookalike(lower, words) > 0

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ERROR_ANCHORS", "ERROR_MARKERS", "ERROR_MARKERS_BY_WORD", "ERROR_PHRASES"]
+__all__ = [
+    "ERROR_ANCHORS",
+    "ERROR_MARKERS",
+    "ERROR_MARKERS_BY_WORD",
+    "ERROR_PHRASES",
+    "oracle_error",
+]
 
 # Database error messages: each decides alone, like an SQL statement.
 ERROR_MARKERS = tuple(
-    "sqlstate|ora-0|ora-1|ora-2|psycopg2.errors|psycopg2.|sqlite3.operationalerror|"
+    "sqlstate|psycopg2.errors|psycopg2.|sqlite3.operationalerror|"
     "sqlite3.integrityerror|pg::|activerecord::statementinvalid|er_dup_entry|er_parse_error|"
     "identity_insert|mysql server version for the right syntax|sql server error|pls-00|sp2-0".split(
         "|"
@@ -85,3 +91,11 @@ ERROR_ANCHORS = tuple(
     "ambiguous|foreign|integrity|invalid|no|operand|msg|lock|role|function|sequence|type|"
     "extension".split("|")
 )
+
+# Oracle's codes: "ORA-00942", five digits, not inside a host name ("prod-api-ora-04").
+_ORA = re.compile(r"(?<![\w-])ora-\d{5}\b")
+
+
+def oracle_error(lower: str) -> bool:
+    """An Oracle error code in the lower-cased text."""
+    return "ora-" in lower and _ORA.search(lower) is not None

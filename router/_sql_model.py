@@ -168,8 +168,8 @@ def combine(ev: Evidence, p: float, threshold: float, *, recall: bool = False) -
     rare in training, so the model is not trusted there), else the model's probability
     ``p`` against ``threshold``. (Trusting the rules when well above their threshold was
     tried: it lowered out-of-fold precision on the development half.)"""
-    if ev.penalty >= VETO:
-        return rule_verdicts(ev)[recall]
+    if ev.penalty >= VETO:  # both modes: the default points (a job ad naming SQL stays out)
+        return rule_verdicts(ev)[0]
     return p >= threshold
 
 

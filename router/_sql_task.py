@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 
+from router._sql_shapes import SHAPE_CUES, orm_sql
+
 __all__ = [
     "CUE_GATE",
     "GATE_LOWER",
     "GATE_UPPER",
     "IDIOMS",
-    "analytics",
     "cue_score",
     "idiom",
     "other_task",
@@ -49,6 +50,13 @@ IDIOMS = (
     "never ordered",
     "but not in the other",
     "but not the other",
+    # sixth pass: SQL semantics named without an SQL word
+    "phantom read",
+    "case expression",
+    "timestamptz",
+    "slowly changing dimension",
+    "scd type",
+    "scd2",
 )
 GATE_LOWER = (
     *IDIOMS,
@@ -98,7 +106,9 @@ GATE_LOWER = (
     "indexing strateg",
     "invalid identifier",
     "lock wait",
-    "pls-00",  # PL/SQL errors; the fifth pass's other messages pass by a word (GATE_BY_WORD)
+    "pls-00",
+    "null = null",
+    "count(*)",  # PL/SQL errors; the fifth pass's other messages pass by a word (GATE_BY_WORD)
 )
 
 
@@ -110,9 +120,42 @@ def idiom(lower: str) -> bool:
 # A task at the start of the request (or of its second line, after a greeting). "text":
 # work on prose (summarise, proofread, a post or an email about it); "rewrite": rewrite or
 # translate, whose object may be SQL ("rewrite this:" before a query).
+# "turn these alerts into a handover note", "convert this chat log into meeting minutes":
+# a document turned into a text genre (not "turn this query into a view").
+_INTO_TEXT = (
+    r"(?:turn|convert|make)\s+(?:these|this|the|my|our)\s+(?:following\s+)?(?:[\w-]+\s+){0,3}?"
+    r"into\s+(?:an?\s+|the\s+|some\s+|my\s+)?(?:[\w-]+\s+){0,3}?(?:action\s+items|summary|"
+    r"minutes|follow-?ups|handover|hand-?off|bullet\s+points|bullets|e-?mail|report|checklist|"
+    r"timeline|faq|slides?|tweet|memo|agenda|to-?do\s+list|status\s+update|post-?mortem|"
+    r"paragraph|story|poem|notes?)\b(?!\s+(?:table|column|query|statement|view))|"
+)
+# Patterns across pasted alerts, logs or incidents ("what do these alerts have in common"):
+# the quoted statements are their material (not "analyze these slow query logs").
+_PATTERNS_IN = (
+    r"(?:what\s+(?:is|are)\s+(?:common|similar)\s+(?:in|among|between|across)|what\s+do|"
+    r"find\s+(?:the\s+)?(?:common\s+)?(?:patterns?|themes?|similarities)\s+"
+    r"(?:in|among|across)|correlate|analy[sz]e|group|cluster|triage)\s+(?:these|this|the\s+"
+    r"following|the)\s+(?:[\w-]+\s+){0,2}?(?:alerts|logs?|log\s+lines|events|errors|"
+    r"incidents|tickets|notifications|entries)\b|"
+)
+# Creative forms: their subject may be SQL ("a haiku about a slow sql query"), their answer
+# holds no SQL that must be right.
+_CREATIVE = (
+    r"(?P<creative>(?:write|compose|create|make\s+up|tell)\s+(?:me\s+|us\s+)?(?:a|an|some)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:poem|haiku|limerick|sonnet|song|rap|lyrics|joke|short\s+story|"
+    r"bedtime\s+story)s?)\b|"
+)
+# An acknowledgement before the task ("cool. can you write a poem ...", "great, thanks! now").
+_LEAD_IN = re.compile(
+    r"(?:(?:ok(?:ay)?|cool|great|thanks?|thank\s+you|thx|nice|perfect|awesome|got\s+it|sure|"
+    r"alright|lol|haha|now|also|and)\b[\s!.,]*)*"
+)
 _TASK = re.compile(
-    r"(?:please\s+|can\s+you\s+|could\s+you\s+|pls\s+|help\s+me\s+)?(?:"
-    r"(?P<rewrite>translate|rewrite|convert)|summari[sz]e|proof-?read|paraphrase|rephrase|"
+    r"(?:please\s+|can\s+you\s+|could\s+you\s+|pls\s+|help\s+me\s+)?(?:also\s+|now\s+|just\s+)?(?:"
+    + _INTO_TEXT
+    + _PATTERNS_IN
+    + _CREATIVE
+    + r"(?P<rewrite>translate|rewrite|convert)|summari[sz]e|proof-?read|paraphrase|rephrase|"
     r"reword|classify|categori[sz]e|sort\s+these|extract\s+(?:the\s+)?(?:action\s+items|key\s+"
     r"points)|turn\s+(?:these|this|the|my)\s+(?:\w+\s+)?(?:notes|text|paragraph|email)|"
     r"make\s+(?:this|it)\s+(?:sound|more)|correct\s+(?:the\s+)?grammar|"
@@ -149,11 +192,15 @@ def task_kind(lower: str) -> str | None:
     SQL), "rewrite" (rewrite or translate something that is not named as SQL), else None."""
     for start in (0, lower.find("\n") + 1 or len(lower)):
         head = lower[start : start + 300].lstrip(" \t\"'*#>-")
+        lead = _LEAD_IN.match(head)
+        head = head[lead.end() :] if lead else head
         if _CODE_FROM_SQL.match(head):
             return "code"
         m = _TASK.match(head)
         if m is None:
             continue
+        if m.group("creative"):
+            return "text"
         obj = re.split(r"[:\n]", head[m.end() : m.end() + _OBJECT_SPAN], maxsplit=1)[0]
         if _SQL_OBJECT.search(head[: m.end()] + obj):
             return None
@@ -330,7 +377,7 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
 )
 _CUES = tuple(
     (frozenset(words.split()), re.compile(pattern), points)
-    for words, points, pattern in _CUE_SOURCES
+    for words, points, pattern in _CUE_SOURCES + SHAPE_CUES  # the sixth pass's: _sql_shapes
 )
 # The cues' trigger words that let a prompt past the gate (those rare outside databases; the
 # others, "scan", "same", "explain"..., need a gate word such as "table" or "index" anyway,
@@ -339,7 +386,7 @@ CUE_GATE = frozenset(
     "deadlock deadlocks deadlocked autovacuum vacuum bloat bloated tuples replication replica "
     "replicas binlog binlogs planner bitmap isnull ifnull nvl nvl2 nullif resultset dedupe dedup "
     "deduplicate keyset uncommitted serializable repeatable union sargable savepoint "
-    "savepoints".split()
+    "savepoints selects nullable enforce enforcing enforced".split()
 )
 
 
@@ -348,51 +395,4 @@ def cue_score(lower: str, words: frozenset[str]) -> int:
     when none), so "our report query went from 2 to 40 min" and "after the upgrade to pg
     15" add up."""
     found = (p for need, rx, p in _CUES if not need.isdisjoint(words) and rx.search(lower))
-    return min(6, sum(found))
-
-
-# --- Tabular analytics with a relational cue (the high-recall mode only) -----------------
-# "top 5 products by revenue in each category", "median response time per endpoint",
-# "month over month growth": questions people ask of a database, a spreadsheet or a
-# dataframe alike. With a relational cue (a table, rows, columns, "in our db/warehouse")
-# and no look-alike tool they are SQL requests often enough for a safety rule.
-_AGGREGATE = (
-    r"(?:total|sum|count|number|average|avg|mean|median|max|maximum|min|minimum|latest|"
-    r"most\s+recent|newest|oldest|first|last|top|bottom|rank|ranking|percent|percentage|share|"
-    r"ratio|rate|growth|revenue|sales|distinct|duplicates?)"
-)
-_GROUPING = (
-    r"(?:per|for\s+(?:each|every)|in\s+each|of\s+each|within\s+(?:each|their|its|his|her)|"
-    r"by\s+(?:day|week|month|year|hour|quarter|region|country|category|customer|user|"
-    r"department|store|product|team|account|date))\b"
-)
-_ANALYTICS = re.compile(
-    rf"\b{_AGGREGATE}\b[^.?!\n]{{0,60}}?\b{_GROUPING}|"
-    r"\b(?:month|year|week|day)[\s-]over[\s-](?:month|year|week|day)\b|"
-    r"\brunning\s+(?:total|balance|sum|count)\b|\bcumulative\s+(?:sum|total|count)\b|"
-    r"\b(?:find|list|get|show|select|count|return|all)\s+(?:the\s+|of\s+)?[a-z]+s\s+(?:who|that|which)"
-    r"\s+(?:have\s+|has\s+|had\s+)?(?:never|not\s+yet|did\s+not|didn'?t|haven'?t|hasn'?t)\b|"
-    r"\b(?:more|fewer|less)\s+than\s+\d+\s+[a-z]+|\bcame\s+back\s+within\b"
-)
-_RELATIONAL = frozenset(
-    "table tables db database databases warehouse schema dwh sql query queries".split()
-)
-# Where the data sits: "from our orders table", "in the db", "a logins table", "products and
-# order_items tables", "table is events(...)", SQL named, "a query to", "in one query" (not
-# "this table", "a table of").
-_DB_PLACE = re.compile(
-    r"\b(?:from|in|into|on|of|against)\s+(?:the|our|my|a|an)\s+(?:[a-z_]+\s+)?(?:db|database|"
-    r"data\s+warehouse|warehouse|schema)\b|\b(?:the|a|an|our|my|from|in|of)\s+(?:[a-z]+_[a-z_]+|"
-    r"[a-z]{2,}s)\s+tables?\b|\b[a-z_]+\s+and\s+[a-z_]+\s+tables\b|\btables?\s+(?:is|are|called|"
-    r"named)\s+[a-z_]+|\bsql\b|\b(?:a|one|single|sql)\s+quer(?:y|ies)\s+(?:to|that|for)\b|"
-    r"\bin\s+(?:one|a\s+single|a)\s+query\b"
-)
-
-
-def analytics(lower: str, words: frozenset[str]) -> bool:
-    """A tabular-analytics request ("average order value per store", "running balance")
-    beside a relational word (a table, rows, a column, the db): SQL in the high-recall mode.
-    The caller keeps look-alike tools (pandas, Excel, MongoDB...) out."""
-    if words.isdisjoint(_RELATIONAL) or _DB_PLACE.search(lower) is None:
-        return False
-    return _ANALYTICS.search(lower) is not None
+    return min(6, sum(found) + 4 * orm_sql(lower, words))

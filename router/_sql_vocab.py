@@ -104,6 +104,9 @@ CAREER_PHRASES = (
     "job description",
     "job ad",
     "jobposting",
+    "job posting",
+    "job listing",
+    "job opening",
     "years of experience",
     "years of expertise",
     "proven track record",
@@ -119,7 +122,7 @@ ORM_WORDS = wordset(
     "django sqlalchemy prisma sequelize typeorm hibernate eloquent laravel mongoid linq"
 )
 LOOKALIKE_PHRASES = tuple(
-    "power query|power bi|google sheets|web search results|search quer|react-query|media quer|"
+    "power query|power bi|google sheet|web search results|search quer|react-query|media quer|"
     "query string|query param|markdown table|table format|table of contents|in a table|"
     "redis|data frame|query function|vlookup|pivot table|json schema|schema json|schema.org|"
     "graphql schema|xml schema|vector database|vector index|es index|elastic index|"

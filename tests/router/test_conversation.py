@@ -13,7 +13,8 @@ from policies import PolicyError, default_policy, default_policy_path, parse_pol
 from router import Decision, route
 from router._conversation import DetectorHits, detect_turn, scan_prompt
 from router._prompt import normalize_prompt
-from router._sql import detect_sql, leaves_sql, sql_context
+from router._sql import detect_sql
+from router._sql_context import leaves_sql, sql_context
 
 Messages = list[dict[str, Any]]
 

@@ -47,14 +47,15 @@ def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
     assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
     # Regression guards at the measured levels (docs/detectors.md), default mode: real
-    # traffic P 0.774, R 0.854; the conversational set P 0.917, R 0.886 (after the bounded
-    # view, which costs two real-traffic requests whose SQL sits mid-paste; fourth pass:
+    # traffic P 0.781, R 0.854; the conversational set P 0.917, R 0.893 (sixth pass; fifth:
+    # 0.774 / 0.854 and 0.917 / 0.886 after the bounded view, which costs two real-traffic
+    # requests whose SQL sits mid-paste; fourth pass:
     # P 0.761 / R 0.896 and P 0.899 / R 0.899) (rules alone: P 0.784 / R 0.792 and
     # P 0.909 / R 0.805; before issue 14 conversational R was 0.42).
-    assert real.precision >= 0.75, f"real-traffic held-out precision {real.precision:.3f}"
+    assert real.precision >= 0.77, f"real-traffic held-out precision {real.precision:.3f}"
     assert real.recall >= 0.85, f"real-traffic held-out recall {real.recall:.3f}"
     assert chat.precision >= 0.89, f"conversational held-out precision {chat.precision:.3f}"
-    assert chat.recall >= 0.86, f"conversational held-out recall {chat.recall:.3f}"
+    assert chat.recall >= 0.88, f"conversational held-out recall {chat.recall:.3f}"
 
 
 def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> None:
@@ -63,13 +64,17 @@ def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> N
     for row in ("real_traffic", "conversational", "overall"):
         assert recall[row].recall >= default[row].recall, row
     assert recall["overall"].f1 >= 0.95
+    # guards at the sixth pass's high-recall levels: conversational P 0.901 / R 0.919, real
+    # traffic P 0.752 / R 0.885
+    assert recall["conversational"].recall >= 0.91
+    assert recall["real_traffic"].precision >= 0.74
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.774 (24 FP in 5,725 "
-    "prompts; recall 0.854) in the default mode, 0.746 (recall 0.885) in the high-recall "
-    "mode; see docs/detectors.md",
+    reason="target not met: held-out real-traffic precision is 0.781 (23 FP in 5,725 "
+    "prompts; recall 0.854) in the default mode, 0.752 (28 FP; recall 0.885) in the "
+    "high-recall mode; see docs/detectors.md",
 )
 def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
     real = sql_results["real_traffic"].counts["test"]
@@ -78,8 +83,8 @@ def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out conversational P 0.917 / R 0.886 (default mode) and "
-    "P 0.900 / R 0.906 (high-recall mode); see docs/detectors.md",
+    reason="target not met: held-out conversational P 0.917 / R 0.893 (default mode) and "
+    "P 0.901 / R 0.919 (high-recall mode); see docs/detectors.md",
 )
 def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
@@ -120,6 +125,14 @@ def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: s
     assert sum(ex.sql for ex in probes) >= 25 and sum(not ex.sql for ex in probes) >= 25
     assert len({ex.key for ex in probes}) == len(probes)
     for ex in probes:
+        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
+
+
+def test_sixth_pass_tuning_material_is_well_formed(bench: ModuleType) -> None:
+    rows = bench.conversation_examples("dev_sixth")
+    assert sum(ex.sql for ex in rows) >= 40 and sum(not ex.sql for ex in rows) >= 40
+    assert len({ex.key for ex in rows}) == len(rows)
+    for ex in rows:
         assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
 
 
