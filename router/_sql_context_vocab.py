@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import re
 
+from router._sql_followup import artifact_task, other_artifact
+
 __all__ = [
     "asks_for_sql",
     "changes_topic",
@@ -96,13 +98,15 @@ _TOPIC_CHANGE = re.compile(
 def changes_topic(text: str) -> bool:
     """The request is its own non-SQL task or says it leaves the topic: a system prompt
     or earlier SQL turns do not make it SQL (short elliptical follow-ups stay in)."""
-    return bool(_TOPIC_CHANGE.search(text.lower()[:_HEAD]))
+    lower = text.lower()
+    return bool(_TOPIC_CHANGE.search(lower[:_HEAD])) or other_artifact(lower)
 
 
 def without_leaving_cue(text: str) -> str:
     """``text`` without the words that say it leaves SQL ("ok, enough SQL for today. can
     you recommend a book?"): they are not SQL evidence. The rest is still detected, so
     "unrelated: write a query that ..." is an SQL request."""
+    text = artifact_task(text)
     lower = text.lower()
     if len(lower) != len(text):  # a case change altered the length: work on the lower case
         text = lower
