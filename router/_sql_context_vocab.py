@@ -31,6 +31,7 @@ __all__ = [
     "changes_topic",
     "lock_error",
     "lookalike",
+    "other_tool_task",
     "sets_other_task",
     "tool_words",
     "without_leaving_cue",
@@ -93,6 +94,34 @@ _TOPIC_CHANGE = re.compile(
     r"|\b(?:now|instead|same\s+thing|redo\s+it|do\s+it|rewrite\s+it|write\s+it|the\s+same)\b"
     r"[^.?!\n]{0,30}\b(?:in|with|using|as|for)\s+(?:an?\s+)?" + _STORES + r"\b"
 )
+
+
+# --- another tool's code or config as the task (README: "write another tool's code or
+# config from a DDL"): a store's schema or an ORM's models, infrastructure code ----------------
+_OTHER_TOOL_TASK = re.compile(
+    r"\b(?:write|give|generate|create|make|produce|need|want|build)\s+(?:me\s+|us\s+)?"
+    r"(?:(?!from\b|tables?\b|sql\b|quer)[\w-]+\s+){0,3}?" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?|"
+    r"validators?|equivalent)\b"
+    r"|\b(?:into|to|as)\s+(?:an?\s+|the\s+)?(?:equivalent\s+)?" + _STORES + r"\s+"
+    r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?)\b"
+    r"|(?P<infra>^[^.?!\n]{0,60}?\b(?:terraform|cloudformation|pulumi|aws\s+cdk|ansible|bicep|"
+    r"arm\s+template|crossplane)\b)"
+)
+_SQL_ASKED = re.compile(
+    r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
+    r"create\s+(?:user|role))\b"
+)
+
+
+def other_tool_task(lower: str) -> bool:
+    """The lower-cased request's task is another tool's code or config (a mongoose schema or
+    Django models of a pasted CREATE TABLE, Terraform for an RDS instance): the SQL in it is
+    material. Not when the infrastructure request asks for SQL too ("... and the GRANT")."""
+    m = _OTHER_TOOL_TASK.search(lower[:_HEAD])
+    if m is None:
+        return False
+    return not m.group("infra") or not _SQL_ASKED.search(lower[:_HEAD])
 
 
 def changes_topic(text: str) -> bool:

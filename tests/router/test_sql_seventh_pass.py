@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from router import route
+from router._detectors import detect_sql
 
 _SQL_EXCHANGE = [
     {
@@ -80,3 +81,63 @@ def test_a_question_about_the_system_prompts_tables_still_fires() -> None:
     assert _fires(
         [system, {"role": "user", "content": "which depot has the least punctual drivers"}]
     )
+
+
+def _both(text: str) -> tuple[bool, bool]:
+    return detect_sql(text), detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pyspark question: lag() over Window.partitionBy('store').orderBy('week') gives nulls at "
+        "the edges, how do I fill them with the DataFrame API? don't want to use spark.sql",
+        "cassandra: SELECT * FROM orders_by_user WHERE status = 'open'; errors with 'use ALLOW "
+        "FILTERING', how do I remodel the table instead?",
+        "write a prisma schema for these tables:\nCREATE TABLE teams (id INT PRIMARY KEY, name "
+        "TEXT);\nCREATE TABLE players (id INT PRIMARY KEY, team_id INT REFERENCES teams(id));",
+        "pulumi program in typescript for an azure sql database with geo-replication",
+    ],
+)
+def test_other_tools_code_and_stores_are_not_sql(text: str) -> None:
+    assert _both(text) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "translate this prisma schema into postgres CREATE TABLE statements:\nmodel Team { id Int "
+        "@id  name String }",
+        "our terraform built the RDS mysql; write the SQL to create an app user with GRANT on the "
+        "shop schema",
+    ],
+)
+def test_sql_out_of_another_tool_stays_sql(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wie finde ich in PostgreSQL alle Zeilen einer Tabelle, die in einer anderen fehlen?",
+        "Comment écrire une requête MySQL qui compte les lignes par mois dans la table ventes ?",
+        "¿Por qué mi consulta en SQL Server ignora el índice de la columna fecha?",
+        "Como apagar linhas duplicadas de uma tabela no Oracle sem chave primária?",
+        "i have table of players and goals, want rank players by goals in every team, same goals "
+        "same rank and the next rank not skipped",
+    ],
+)
+def test_sql_in_other_languages_and_tied_ranks_per_group_fire(text: str) -> None:
+    assert detect_sql(text, recall=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Welche Tabelle im Anhang zeigt die Zeilen mit den Preisen für 2023? Bitte kurz.",
+        "Quelle est la meilleure table de ping-pong pour un garage ?",
+        "¿Cuántas filas de asientos tiene el teatro municipal?",
+    ],
+)
+def test_everyday_foreign_words_for_table_and_rows_are_not_sql(text: str) -> None:
+    assert _both(text) == (False, False)
