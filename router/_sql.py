@@ -321,11 +321,13 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
+    # a table in relation notation, Orders(order_id, ...), read before any translation
+    # (relation_signature needs the text and its lower case to line up)
+    signature = "(" in text and relation_signature(text, lower, words)
     foreign = not words.isdisjoint(FOREIGN_WORDS)  # "doppelte Zeilen aus einer Tabelle"
     if foreign:
         lower, wide = to_english(text), to_english(wide)
         words = words | words_of(lower)
-    signature = "(" in text and relation_signature(text, lower, words)  # Orders(order_id, ...)
     bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
     if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):
         return False

@@ -122,6 +122,13 @@ _TIES = frozenset(
     "mariadb clickhouse duckdb".split()
 )
 _WORD = re.compile(r"[a-z][a-z'-]*")
+# The ties above are English: a request is judged self-contained only when it reads as
+# English (one of these function words), so "y los que NO compraron en marzo?" after a
+# query keeps its context.
+_ENGLISH = frozenset(
+    "the a an is are was what what's whats how who which when where can could should would "
+    "do does did i i'm you your my me we our for of to in on at from about please".split()
+)
 
 
 def _stem(word: str) -> str:
@@ -143,6 +150,8 @@ def self_contained(text: str, context: Iterable[str]) -> bool:
     words = _WORD.findall(lower)
     if len(words) < 4 or any(w in _TIES or w.strip("'") in _TIES for w in words):
         return False
+    if _ENGLISH.isdisjoint(words):
+        return False  # not English: the ties cannot be read
     stems = {_stem(w) for w in words if len(w) >= 4}
     for turn in context:
         if not stems.isdisjoint(_stem(w) for w in _WORD.findall(turn[:_CONTEXT].lower())):

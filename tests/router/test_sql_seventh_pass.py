@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
+from router import detect_turn, normalize_prompt, route
 from router._detectors import detect_sql
 
 _SQL_EXCHANGE = [
@@ -141,3 +141,33 @@ def test_sql_in_other_languages_and_tied_ranks_per_group_fire(text: str) -> None
 )
 def test_everyday_foreign_words_for_table_and_rows_are_not_sql(text: str) -> None:
     assert _both(text) == (False, False)
+
+
+def test_a_follow_up_in_another_language_keeps_its_sql_context() -> None:
+    # the "nothing ties it" test reads English ties only; a Spanish or German follow-up
+    # to a query is not judged self-contained
+    for follow_up in (
+        "y ahora solo los que gastaron más de cien euros en abril?",
+        "und jetzt bitte nur die Kunden aus Berlin, sortiert nach Umsatz",
+    ):
+        prompt = normalize_prompt(
+            [
+                {"role": "user", "content": "total spent per customer from orders"},
+                {
+                    "role": "assistant",
+                    "content": "SELECT customer_id, SUM(total) FROM orders GROUP BY 1;",
+                },
+                {"role": "user", "content": follow_up},
+            ],
+            max_chars=10_000,
+        )
+        assert detect_turn("sql", prompt, recall=True) is not None, follow_up
+
+
+def test_a_foreign_request_with_a_table_in_relation_notation_is_sql() -> None:
+    # the relation notation is read before the foreign words are translated
+    assert detect_sql(
+        "preciso de uma consulta com os pedidos de cada vendedor, tabelas pedidos(id, "
+        "vendedor_id, valor) e vendedores(id, nome)",
+        recall=True,
+    )
