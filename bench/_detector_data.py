@@ -33,6 +33,9 @@ CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, t
 CONV_PROBES6 = CONVERSATIONS / "probes_fresh6.jsonl"  # written after the fifth pass, never tuned on
 CONV_PROBES7 = CONVERSATIONS / "probes_fresh7.jsonl"  # likewise, written after probes_fresh6
 CONV_DEV_SIXTH = CONVERSATIONS / "dev_sixth.jsonl"  # tuning material by category (sixth pass)
+# written blind by a second outsider, then tuned on by the seventh pass (dev set)
+CONV_PROBES8 = CONVERSATIONS / "probes_fresh8.jsonl"
+CONV_DEV_SEVENTH = CONVERSATIONS / "dev_seventh.jsonl"  # tuning material (seventh pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -216,7 +219,8 @@ def conversation_examples(source: str) -> list[Example]:
     ``probes5`` (the outsider's second blind set: measured, never tuned on),
     ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes6`` /
     ``probes7`` (written after the fifth pass, tuned on by the sixth), ``dev_sixth`` (the
-    sixth pass's tuning material)."""
+    sixth pass's tuning material), ``probes8`` (written blind by a second outsider, then
+    tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -238,6 +242,8 @@ def conversation_examples(source: str) -> list[Example]:
         "probes6": CONV_PROBES6,
         "probes7": CONV_PROBES7,
         "dev_sixth": CONV_DEV_SIXTH,
+        "probes8": CONV_PROBES8,
+        "dev_seventh": CONV_DEV_SEVENTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

@@ -250,6 +250,8 @@ def _print_probes(misses: int) -> int:
         "probes5",
         "probes6",
         "probes7",
+        "probes8",
+        "dev_seventh",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

@@ -46,6 +46,7 @@ from router._sql_context_vocab import (
     sets_other_task,
     without_leaving_cue,
 )
+from router._sql_followup import self_contained
 
 __all__ = ["RECALL_DETECTORS", "RECALL_SUFFIX", "DetectorHits", "detect_turn", "scan_prompt"]
 
@@ -127,6 +128,9 @@ def _sql_turn(
         return last.index
     if change:
         return None  # "thanks! now write a haiku": its own task, in both modes
+    around = (*(() if system is None else (system.text,)), *(t.text for t in prompt.context))
+    if self_contained(last.text, around):
+        return None  # "what's a good name for a kitten?": nothing ties it to the SQL work
     if system is not None and detect(system.text):
         return system.index
     return _sql_from_context(prompt, last, recall=recall)

@@ -23,6 +23,7 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
+from router._sql_foreign import FOREIGN_WORDS, to_english
 from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
@@ -263,6 +264,11 @@ def _nl_score(s: str, text: str, words: frozenset[str]) -> tuple[int, bool, bool
     return score, dialect > 0, moves
 
 
+# Other stores' SQL-like statements: Cassandra's CQL ("ALLOW FILTERING") joins N1QL, SOQL...
+_OTHER_QL = (*v.OTHER_QL, "cassandra", "cqlsh", "allow filtering", "scylla", "keyspace")
+_CQL_WORDS = frozenset("cql cqlsh scylla scylladb keyspace keyspaces".split())
+
+
 def _lookalike(s: str, words: frozenset[str]) -> int:
     """Points against: the request is about something that only looks like SQL (pandas, a
     CV...: 3), or another query language whose prompts share SQL's words (MongoDB: 5)."""
@@ -271,6 +277,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 5
     if not words.isdisjoint(v.CAREER_WORDS) or _CAREER_PHRASES.found(s, word_starts(s)):
         return 5
+    if not words.isdisjoint(_CQL_WORDS) or "allow filtering" in s:
+        return 5  # Cassandra's CQL, like another query language
     if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
         return 5
     if no_sql(s, words):
@@ -313,28 +321,38 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     text = detector_view(text)
     words = words_of(text)
     lower = text.lower()
-    signature = "(" in text and relation_signature(text, lower, words)  # Orders(order_id, ...)
+    # a table in relation notation, Orders(order_id, ...), read before any translation
+    # (relation_signature needs the text and its lower case to line up)
+    signature = "(" in text and relation_signature(text, lower, words)
+    foreign = not words.isdisjoint(FOREIGN_WORDS)  # "doppelte Zeilen aus einer Tabelle"
+    if foreign:
+        lower, wide = to_english(text), to_english(wide)
+        words = words | words_of(lower)
     bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
     if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):
         return False
     if "\\" in text:  # ShareGPT-style markdown escapes: users\_id, SELECT \* FROM
         text = text.replace("\\_", "_").replace("\\*", "*")
-        lower = text.lower()
-    kind = task_kind(lower[: 2 * ASK_SPAN])
+        lower = lower.replace("\\_", "_").replace("\\*", "*")
+    kind = "code" if cv.other_tool_task(lower) else task_kind(lower[: 2 * ASK_SPAN])
     if kind in ("text", "code"):  # SQL as the material of a text or code task
         return _has_error(lower, words)  # a database error still decides
     if _has_statement(text, lower, words):
         # look-alike languages' statements (Cypher, N1QL) count only when SQL is named
-        other = "sql" not in words and any(q in lower for q in v.OTHER_QL)
+        other = "sql" not in words and any(q in lower for q in _OTHER_QL)
         return _sql_model.Evidence(words, 10, 10 * other, True, False, False, statement=True)
     if _has_error(lower, words):
         return True
+    if no_sql(lower, words):
+        return False  # "dataframe api only, I don't want to switch to spark.sql": a veto
     ddl = _DDL.found(lower, word_starts(lower))
     if len(lower) > 2 * ASK_SPAN:
         lower = lower[:ASK_SPAN] + "\n" + lower[-ASK_SPAN:]
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     score, engine, moves = _nl_score(lower, text, words)
     score += 4 * signature  # a table in relation notation: a schema, like DDL
+    if foreign and not (engine or signature or ddl):
+        return False  # "Welche Tabelle zeigt die Zeilen ...": a foreign table needs an engine
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)
     short = len(text) <= 1000

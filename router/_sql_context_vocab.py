@@ -24,11 +24,14 @@ from __future__ import annotations
 import functools
 import re
 
+from router._sql_followup import artifact_task, other_artifact
+
 __all__ = [
     "asks_for_sql",
     "changes_topic",
     "lock_error",
     "lookalike",
+    "other_tool_task",
     "sets_other_task",
     "tool_words",
     "without_leaving_cue",
@@ -93,16 +96,46 @@ _TOPIC_CHANGE = re.compile(
 )
 
 
+# --- another tool's code or config as the task (README: "write another tool's code or
+# config from a DDL"): a store's schema or an ORM's models, infrastructure code ----------------
+_OTHER_TOOL_TASK = re.compile(
+    r"\b(?:write|give|generate|create|make|produce|need|want|build)\s+(?:me\s+|us\s+)?"
+    r"(?:(?!from\b|tables?\b|sql\b|quer)[\w-]+\s+){0,3}?" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?|"
+    r"validators?|equivalent)\b"
+    r"|\b(?:into|to|as)\s+(?:an?\s+|the\s+)?(?:equivalent\s+)?" + _STORES + r"\s+"
+    r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?)\b"
+    r"|(?P<infra>^[^.?!\n]{0,60}?\b(?:terraform|cloudformation|pulumi|aws\s+cdk|ansible|bicep|"
+    r"arm\s+template|crossplane)\b)"
+)
+_SQL_ASKED = re.compile(
+    r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
+    r"create\s+(?:user|role))\b"
+)
+
+
+def other_tool_task(lower: str) -> bool:
+    """The lower-cased request's task is another tool's code or config (a mongoose schema or
+    Django models of a pasted CREATE TABLE, Terraform for an RDS instance): the SQL in it is
+    material. Not when the infrastructure request asks for SQL too ("... and the GRANT")."""
+    m = _OTHER_TOOL_TASK.search(lower[:_HEAD])
+    if m is None:
+        return False
+    return not m.group("infra") or not _SQL_ASKED.search(lower[:_HEAD])
+
+
 def changes_topic(text: str) -> bool:
     """The request is its own non-SQL task or says it leaves the topic: a system prompt
     or earlier SQL turns do not make it SQL (short elliptical follow-ups stay in)."""
-    return bool(_TOPIC_CHANGE.search(text.lower()[:_HEAD]))
+    lower = text.lower()
+    return bool(_TOPIC_CHANGE.search(lower[:_HEAD])) or other_artifact(lower)
 
 
 def without_leaving_cue(text: str) -> str:
     """``text`` without the words that say it leaves SQL ("ok, enough SQL for today. can
     you recommend a book?"): they are not SQL evidence. The rest is still detected, so
     "unrelated: write a query that ..." is an SQL request."""
+    text = artifact_task(text)
     lower = text.lower()
     if len(lower) != len(text):  # a case change altered the length: work on the lower case
         text = lower

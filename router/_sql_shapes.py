@@ -90,7 +90,11 @@ SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
 )
 # SQL excluded outright: "dataframe api only, no spark sql", "not sql", "without sqldf"
 # (matched on the few characters before each "sql")
-_NO_SQL = re.compile(r"\b(?:no|not|without(?:\s+using)?|instead\s+of)\s+(?:spark\s+|raw\s+)?\Z")
+_NO_SQL = re.compile(
+    r"\b(?:no|not|without(?:\s+using)?|instead\s+of|(?:don'?t|do\s+not|rather\s+not|avoid)\s+"
+    r"(?:want\s+to\s+|wanna\s+)?(?:switch(?:ing)?\s+to|us(?:e|ing)|go(?:ing)?\s+to|"
+    r"mov(?:e|ing)\s+to|writ(?:e|ing)))\s+(?:spark[\s.]\s*|raw\s+)?\Z"
+)
 
 
 def no_sql(lower: str, words: frozenset[str]) -> bool:
@@ -102,7 +106,7 @@ def no_sql(lower: str, words: frozenset[str]) -> bool:
         if at < 0:
             return False
         end = at + 3 + lower.startswith("df", at + 3) * 2
-        if _NO_SQL.search(lower, max(0, at - 24), at) and not lower[end : end + 1].isalnum():
+        if _NO_SQL.search(lower, max(0, at - 40), at) and not lower[end : end + 1].isalnum():
             return not lower.startswith(" server", end)
         at = lower.find("sql", at + 3)
     return False
@@ -133,7 +137,7 @@ _AGGREGATE = (
     r"ratio|rate|growth|revenue|sales|distinct|duplicates?)"
 )
 _GROUPING = (
-    r"(?:per|for\s+(?:each|every)|in\s+each|of\s+each|within\s+(?:each|their|its|his|her)|"
+    r"(?:per|for\s+(?:each|every)|in\s+(?:each|every)|of\s+each|within\s+(?:each|their|its|his|her)|"
     r"by\s+(?:day|week|month|year|hour|quarter|region|country|category|customer|user|"
     r"department|store|product|team|account|date))\b"
 )
@@ -157,6 +161,9 @@ _DB_PLACE = re.compile(
     r"[a-z]{2,}s)\s+tables?\b|\b[a-z_]+\s+and\s+[a-z_]+\s+tables\b|\btables?\s+(?:is|are|called|"
     r"named)\s+[a-z_]+|\bsql\b|\b(?:a|one|single|sql)\s+quer(?:y|ies)\s+(?:to|that|for)\b|"
     r"\bin\s+(?:one|a\s+single|a)\s+query\b"
+    # a table the user has: "i have table of student and marks", "we have a sales table with"
+    r"|\b(?:i|we)\s+(?:have|got|keep)\s+(?:a\s+|an\s+|one\s+)?(?:[a-z_]+\s+)?tables?\s+"
+    r"(?:of|with|for|called|named|that|where)\b"
 )
 
 

@@ -117,7 +117,7 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
-@pytest.mark.parametrize("source", ["probes", "probes2", "probes3", "probes4"])
+@pytest.mark.parametrize("source", ["probes", "probes2", "probes3", "probes4", "probes8"])
 def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: str) -> None:
     # the generalisation check is measured by bench (--probes), never asserted here: a test
     # that pinned its results would invite tuning the detector on it
@@ -131,6 +131,14 @@ def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: s
 def test_sixth_pass_tuning_material_is_well_formed(bench: ModuleType) -> None:
     rows = bench.conversation_examples("dev_sixth")
     assert sum(ex.sql for ex in rows) >= 40 and sum(not ex.sql for ex in rows) >= 40
+    assert len({ex.key for ex in rows}) == len(rows)
+    for ex in rows:
+        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
+
+
+def test_seventh_pass_tuning_material_is_well_formed(bench: ModuleType) -> None:
+    rows = bench.conversation_examples("dev_seventh")
+    assert sum(ex.sql for ex in rows) >= 15 and sum(not ex.sql for ex in rows) >= 15
     assert len({ex.key for ex in rows}) == len(rows)
     for ex in rows:
         assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
