@@ -36,6 +36,7 @@ CONV_DEV_SIXTH = CONVERSATIONS / "dev_sixth.jsonl"  # tuning material by categor
 # written blind by a second outsider, then tuned on by the seventh pass (dev set)
 CONV_PROBES8 = CONVERSATIONS / "probes_fresh8.jsonl"
 CONV_DEV_SEVENTH = CONVERSATIONS / "dev_seventh.jsonl"  # tuning material (seventh pass)
+CONV_PROBES9 = CONVERSATIONS / "probes_fresh9.jsonl"  # the second outsider's other set, blind
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -220,7 +221,9 @@ def conversation_examples(source: str) -> list[Example]:
     ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes6`` /
     ``probes7`` (written after the fifth pass, tuned on by the sixth), ``dev_sixth`` (the
     sixth pass's tuning material), ``probes8`` (written blind by a second outsider, then
-    tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material)."""
+    tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material) or
+    ``probes9`` (the second outsider's other set: measured after the seventh pass, never
+    tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -244,6 +247,7 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_sixth": CONV_DEV_SIXTH,
         "probes8": CONV_PROBES8,
         "dev_seventh": CONV_DEV_SEVENTH,
+        "probes9": CONV_PROBES9,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

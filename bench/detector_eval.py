@@ -252,6 +252,7 @@ def _print_probes(misses: int) -> int:
         "probes7",
         "probes8",
         "dev_seventh",
+        "probes9",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

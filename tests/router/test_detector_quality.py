@@ -117,7 +117,9 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
-@pytest.mark.parametrize("source", ["probes", "probes2", "probes3", "probes4", "probes8"])
+@pytest.mark.parametrize(
+    "source", ["probes", "probes2", "probes3", "probes4", "probes8", "probes9"]
+)
 def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: str) -> None:
     # the generalisation check is measured by bench (--probes), never asserted here: a test
     # that pinned its results would invite tuning the detector on it
