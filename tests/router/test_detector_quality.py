@@ -117,30 +117,25 @@ def test_conversational_labels_are_unique_and_exist_in_the_shared_data(bench: Mo
     assert sum(not r["sql"] for r in rows + hand) >= 300
 
 
-@pytest.mark.parametrize(
-    "source", ["probes", "probes2", "probes3", "probes4", "probes8", "probes9"]
-)
-def test_fresh_probes_are_well_formed_conversations(bench: ModuleType, source: str) -> None:
-    # the generalisation check is measured by bench (--probes), never asserted here: a test
-    # that pinned its results would invite tuning the detector on it
-    probes = bench.conversation_examples(source)
-    assert sum(ex.sql for ex in probes) >= 25 and sum(not ex.sql for ex in probes) >= 25
-    assert len({ex.key for ex in probes}) == len(probes)
-    for ex in probes:
-        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
+# Every conversation file: (source, at least this many SQL requests and near misses). The
+# generalisation checks (probes*) are measured by bench (--probes), never asserted here: a
+# test that pinned their results would invite tuning the detector on them.
+_CONVERSATION_FILES = [
+    ("probes", 25),
+    ("probes2", 25),
+    ("probes3", 25),
+    ("probes4", 25),
+    ("probes8", 25),
+    ("probes9", 25),
+    ("dev_sixth", 40),
+    ("dev_seventh", 15),
+]
 
 
-def test_sixth_pass_tuning_material_is_well_formed(bench: ModuleType) -> None:
-    rows = bench.conversation_examples("dev_sixth")
-    assert sum(ex.sql for ex in rows) >= 40 and sum(not ex.sql for ex in rows) >= 40
-    assert len({ex.key for ex in rows}) == len(rows)
-    for ex in rows:
-        assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
-
-
-def test_seventh_pass_tuning_material_is_well_formed(bench: ModuleType) -> None:
-    rows = bench.conversation_examples("dev_seventh")
-    assert sum(ex.sql for ex in rows) >= 15 and sum(not ex.sql for ex in rows) >= 15
+@pytest.mark.parametrize(("source", "least"), _CONVERSATION_FILES)
+def test_conversation_files_are_well_formed(bench: ModuleType, source: str, least: int) -> None:
+    rows = bench.conversation_examples(source)
+    assert sum(ex.sql for ex in rows) >= least and sum(not ex.sql for ex in rows) >= least
     assert len({ex.key for ex in rows}) == len(rows)
     for ex in rows:
         assert ex.messages[-1]["role"] == "user" and ex.text == ex.messages[-1]["content"]
