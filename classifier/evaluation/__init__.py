@@ -28,6 +28,7 @@ from classifier.evaluation._routing import (
     prompt_text,
     routing_curve,
     routing_table,
+    share_reaching,
     strong_scores,
     summarize_routing,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "routing_curve",
     "routing_table",
     "save_plots",
+    "share_reaching",
     "strong_scores",
     "summarize_routing",
     "write_plots",

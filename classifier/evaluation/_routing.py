@@ -212,17 +212,23 @@ def apgr(curve: RoutingCurve) -> float:
     return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
 
 
-def cpt(curve: RoutingCurve, target: float) -> float:
-    """Smallest share of strong calls at which PGR reaches ``target`` (e.g. 0.5)."""
-    x, pgr = curve.strong_share, curve.pgr
-    reached = np.flatnonzero(pgr >= target - 1e-12)
-    if reached.size == 0:  # cannot happen for target <= 1, since PGR(1) = 1
+def share_reaching(share: Floats, value: Floats, target: float) -> float:
+    """Smallest strong-call share at which the piecewise-linear ``value(share)`` reaches
+    ``target`` (interpolated between the curve's points); nan when it never does."""
+    reached = np.flatnonzero(value >= target - 1e-12)
+    if reached.size == 0:
         return float("nan")
     i = int(reached[0])
     if i == 0:
-        return float(x[0])
-    x0, x1, p0, p1 = x[i - 1], x[i], pgr[i - 1], pgr[i]
-    return float(x0 + (target - p0) / (p1 - p0) * (x1 - x0))
+        return float(share[0])
+    x0, x1, v0, v1 = share[i - 1], share[i], value[i - 1], value[i]
+    return float(x0 + (target - v0) / (v1 - v0) * (x1 - x0))
+
+
+def cpt(curve: RoutingCurve, target: float) -> float:
+    """Smallest share of strong calls at which PGR reaches ``target`` (e.g. 0.5); nan
+    cannot happen for target <= 1, since PGR(1) = 1."""
+    return share_reaching(curve.strong_share, curve.pgr, target)
 
 
 @dataclass(frozen=True)

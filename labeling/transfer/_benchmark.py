@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from classifier.evaluation import RoutingTable, apgr, cpt, routing_curve
+from classifier.evaluation import RoutingTable, apgr, cpt, routing_curve, share_reaching
 from labeling.shared import SourceItem
 from policies import LabelingError
 
@@ -245,16 +245,8 @@ def train_mask(sources: Sequence[Source], held_out: int) -> list[NDArray[np.bool
 def c95(score: Floats, table: RoutingTable, level: float = 0.95) -> float:
     """Smallest share of strong calls whose quality reaches ``level`` x all-strong quality."""
     curve = routing_curve(score, table)
-    goal = level * table.strong_quality
-    reached = np.flatnonzero(curve.quality >= goal - 1e-12)
-    if reached.size == 0:
-        return 1.0
-    i = int(reached[0])
-    if i == 0:
-        return 0.0
-    x0, x1 = curve.strong_share[i - 1], curve.strong_share[i]
-    q0, q1 = curve.quality[i - 1], curve.quality[i]
-    return float(x0 + (goal - q0) / (q1 - q0) * (x1 - x0))
+    share = share_reaching(curve.strong_share, curve.quality, level * table.strong_quality)
+    return 1.0 if np.isnan(share) else share
 
 
 @dataclass(frozen=True)
