@@ -184,6 +184,14 @@ def column_scale(rows: Floats) -> tuple[Floats, Floats]:
     return rows.mean(axis=0), np.where(sd > 1e-9, sd, 1.0)
 
 
+def scaled_on(x: Floats, rows: Mask) -> Floats:
+    """``x`` with each column scaled by the mean and standard deviation of its ``rows`` (the
+    training rows), so held-out rows are scaled as the model saw its training data."""
+    mean, scale = column_scale(x[rows])
+    out: Floats = (x - mean) / scale
+    return out
+
+
 def centre_within(z: Floats, y: Floats, groups: NDArray[np.int64]) -> tuple[Floats, Floats]:
     """``z`` and ``y`` with each source's (group's) mean removed: within-source effects."""
     zc, yc = z.copy(), y.copy()
@@ -219,8 +227,7 @@ def _centered_ridge(blocks: Sequence[str]) -> Callable[[FeatureBank, Fold], Floa
 
         x = bank.matrix(blocks)
         use = usable(fold)
-        mean, scale = column_scale(x[use])
-        z = (x - mean) / scale
+        z = scaled_on(x, use)
         zc, yc = centre_within(z[use], fold.target[use], bank.groups[use])
         model = Ridge(alpha=10.0).fit(zc, yc, sample_weight=fold.weight[use])
         out: Floats = model.predict(z)
@@ -237,8 +244,7 @@ def _knn(blocks: Sequence[str], k: int = 50) -> Callable[[FeatureBank, Fold], Fl
 
         x = bank.matrix(blocks)
         use = usable(fold)
-        mean, scale = column_scale(x[use])
-        z = (x - mean) / scale
+        z = scaled_on(x, use)
         z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
         model = KNeighborsRegressor(n_neighbors=k).fit(z[use], fold.target[use])
         out = np.zeros(len(bank.texts))

@@ -42,7 +42,7 @@ from labeling.transfer._candidates import (
     FeatureBank,
     Fold,
     centre_within,
-    column_scale,
+    scaled_on,
     usable,
 )
 from policies import LabelingError
@@ -152,8 +152,7 @@ def _ridge_path(bank: FeatureBank, fold: Fold, blocks: Sequence[str]) -> Callabl
     monotone = blocks[-1] == "mono"
     x = _matrix(bank, blocks[:-1] if monotone else blocks)
     use = usable(fold)
-    mean, scale = column_scale(x[use])
-    z = (x - mean) / scale
+    z = scaled_on(x, use)
     zc, yc = centre_within(z[use], fold.target[use], bank.groups[use])
     w = np.sqrt(fold.weight[use] / fold.weight[use].mean())
     u, s, vt = np.linalg.svd(zc * w[:, None], full_matrices=False)
@@ -215,8 +214,7 @@ def _knn_centred(bank: FeatureBank, fold: Fold, blocks: Sequence[str], k: int = 
 
     x = _matrix(bank, blocks)
     use = usable(fold)
-    mean, scale = column_scale(x[use])
-    z = (x - mean) / scale
+    z = scaled_on(x, use)
     z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
     yc = _centred_target(fold.target[use], bank.groups[use])
     index = NearestNeighbors(n_neighbors=k).fit(z[use])
