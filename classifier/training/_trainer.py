@@ -162,10 +162,10 @@ class ComplexityTrainer:
         return data if isinstance(data, LabeledSet) else labeled_set(data, self.tiers, where=where)
 
     def _tokenizer(self) -> Tokenizer:
+        from classifier import minilm_dir
         from classifier.inference import load_tokenizer
-        from classifier.training._distill import minilm_dir
 
-        self.tokenizer_path_ = minilm_dir() / "tokenizer.json"
+        self.tokenizer_path_ = minilm_dir("the MiniLM teacher") / "tokenizer.json"
         return load_tokenizer(self.tokenizer_path_)
 
     def _progress(self) -> Progress:
