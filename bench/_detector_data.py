@@ -36,7 +36,10 @@ CONV_DEV_SIXTH = CONVERSATIONS / "dev_sixth.jsonl"  # tuning material by categor
 # written blind by a second outsider, then tuned on by the seventh pass (dev set)
 CONV_PROBES8 = CONVERSATIONS / "probes_fresh8.jsonl"
 CONV_DEV_SEVENTH = CONVERSATIONS / "dev_seventh.jsonl"  # tuning material (seventh pass)
-CONV_PROBES9 = CONVERSATIONS / "probes_fresh9.jsonl"  # the second outsider's other set, blind
+# the second outsider's other set: blind until the eighth pass read its false alarms
+CONV_PROBES9 = CONVERSATIONS / "probes_fresh9.jsonl"
+CONV_DEV_EIGHTH = CONVERSATIONS / "dev_eighth.jsonl"  # tuning material (eighth pass)
+CONV_PROBES10 = CONVERSATIONS / "probes_fresh10.jsonl"  # a third outsider's set, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -222,8 +225,9 @@ def conversation_examples(source: str) -> list[Example]:
     ``probes7`` (written after the fifth pass, tuned on by the sixth), ``dev_sixth`` (the
     sixth pass's tuning material), ``probes8`` (written blind by a second outsider, then
     tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material) or
-    ``probes9`` (the second outsider's other set: measured after the seventh pass, never
-    tuned on)."""
+    ``probes9`` (the second outsider's other set: measured after the seventh pass, its
+    false alarms read by the eighth), ``dev_eighth`` (the eighth pass's tuning material) or
+    ``probes10`` (a third outsider's set: measured, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -248,6 +252,8 @@ def conversation_examples(source: str) -> list[Example]:
         "probes8": CONV_PROBES8,
         "dev_seventh": CONV_DEV_SEVENTH,
         "probes9": CONV_PROBES9,
+        "dev_eighth": CONV_DEV_EIGHTH,
+        "probes10": CONV_PROBES10,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

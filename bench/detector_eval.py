@@ -253,6 +253,8 @@ def _print_probes(misses: int) -> int:
         "probes8",
         "dev_seventh",
         "probes9",
+        "dev_eighth",
+        "probes10",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

@@ -72,6 +72,12 @@ _TOPIC_CHANGE = re.compile(
     r"linkedin\s+post|blog\s+post|status\s+update|standup\s+update|release\s+notes?|"
     r"thank[- ]you\s+note|note\s+to)\b"
     r"(?!\s+(?:table|column|field|queue|id|model|address|validation|format))"
+    # editing a piece of prose, or a deliverable for people (eighth pass): "proofread my out
+    # of office", "give me 3 talking points", "a slide outline", "a friendly apology email"
+    r"|\b(?:rephrase|reword|proof-?read|polish|paraphrase)\b(?![^.?!\n]{0,40}\b(?:quer(?:y|ies)|"
+    r"sql|statements?|procedures?|views?|index(?:es)?|triggers?|functions?)\b)"
+    r"|\b(?:talking\s+points|slide\s+(?:outline|deck)|(?:apology|thank[- ]you|follow[- ]up)\s+"
+    r"(?:e-?mail|note|message|letter)|out[- ]of[- ]office)\b"
     # a unit conversion
     r"|\b(?:celsius|fahrenheit|kelvin)\b|\bconvert\s+[\d.,]+\s*(?:°|degrees?\b|kg\b|lbs?\b|"
     r"pounds\b|miles?\b|km\b|kilomet|feet\b|ft\b|inch|cm\b|met(?:er|re)s?\b|ounces?\b|oz\b|"

@@ -66,8 +66,14 @@ _ARTIFACT = re.compile(
     r"|\b(?:buy|purchase|buying|purchasing)\s+(?:a|an|me\s+a|the)?\s*(?:new\s+|used\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:laptop|phone|monitor|keyboard|mouse|car|bike|tv|headphones|chair|"
     r"desk|camera|tablet|computer|pc|macbook|iphone|console|sofa|mattress)s?\b"
-    # front-end or shell code, infrastructure
-     + r"|" + _ASK + r"(?:react|vue|svelte|angular|css|html|tailwind|bash|shell|powershell|"
+    # scheduling a script (not pg_cron, not "a cron job that runs this query")
+    + r"|\b(?:cron(?:tab)?|systemd|task\s+scheduler|launchd)\b"
+    + _DB_AFTER
+    # front-end or shell code, infrastructure ("now the vue component for the list page")
+    + r"|(?:"
+    + _ASK
+    + r"|\b(?:now|next|then|and)\s+(?:the|a|an)\s+)"
+    r"(?:react|vue|svelte|angular|css|html|tailwind|bash|shell|powershell|"
     r"zsh|dockerfile|docker-compose|kubernetes|k8s|helm|nginx|apache|github\s+actions?|"
     r"gitlab\s+ci)\s+(?:component|script|file|config(?:uration)?|manifest|page|template|"
     r"workflow|stylesheet|module|chart|one-liner|alias|function|form|layout)s?\b" + _DB_AFTER

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from router._sql_shapes import SHAPE_CUES, orm_sql
+from router._sql_texts import CAREER, CREATIVE, INTO_TEXT, PATTERNS_IN
 
 __all__ = [
     "CUE_GATE",
@@ -117,51 +118,29 @@ def idiom(lower: str) -> bool:
     return any(i in lower for i in IDIOMS)
 
 
-# A task at the start of the request (or of its second line, after a greeting). "text":
-# work on prose (summarise, proofread, a post or an email about it); "rewrite": rewrite or
-# translate, whose object may be SQL ("rewrite this:" before a query).
-# "turn these alerts into a handover note", "convert this chat log into meeting minutes":
-# a document turned into a text genre (not "turn this query into a view").
-_INTO_TEXT = (
-    r"(?:turn|convert|make)\s+(?:these|this|the|my|our)\s+(?:following\s+)?(?:[\w-]+\s+){0,3}?"
-    r"into\s+(?:an?\s+|the\s+|some\s+|my\s+)?(?:[\w-]+\s+){0,3}?(?:action\s+items|summary|"
-    r"minutes|follow-?ups|handover|hand-?off|bullet\s+points|bullets|e-?mail|report|checklist|"
-    r"timeline|faq|slides?|tweet|memo|agenda|to-?do\s+list|status\s+update|post-?mortem|"
-    r"paragraph|story|poem|notes?)\b(?!\s+(?:table|column|query|statement|view))|"
-)
-# Patterns across pasted alerts, logs or incidents ("what do these alerts have in common"):
-# the quoted statements are their material (not "analyze these slow query logs").
-_PATTERNS_IN = (
-    r"(?:what\s+(?:is|are)\s+(?:common|similar)\s+(?:in|among|between|across)|what\s+do|"
-    r"find\s+(?:the\s+)?(?:common\s+)?(?:patterns?|themes?|similarities)\s+"
-    r"(?:in|among|across)|correlate|analy[sz]e|group|cluster|triage)\s+(?:these|this|the\s+"
-    r"following|the)\s+(?:[\w-]+\s+){0,2}?(?:alerts|logs?|log\s+lines|events|errors|"
-    r"incidents|tickets|notifications|entries)\b|"
-)
-# Creative forms: their subject may be SQL ("a haiku about a slow sql query"), their answer
-# holds no SQL that must be right.
-_CREATIVE = (
-    r"(?P<creative>(?:write|compose|create|make\s+up|tell)\s+(?:me\s+|us\s+)?(?:a|an|some)\s+"
-    r"(?:[\w-]+\s+){0,2}?(?:poem|haiku|limerick|sonnet|song|rap|lyrics|joke|short\s+story|"
-    r"bedtime\s+story)s?)\b|"
-)
 # An acknowledgement before the task ("cool. can you write a poem ...", "great, thanks! now").
 _LEAD_IN = re.compile(
     r"(?:(?:ok(?:ay)?|cool|great|thanks?|thank\s+you|thx|nice|perfect|awesome|got\s+it|sure|"
     r"alright|lol|haha|now|also|and)\b[\s!.,]*)*"
 )
+# A task at the start of the request (or of its second line, after a greeting). "text":
+# work on prose (summarise, proofread, a post or an email about it); "rewrite": rewrite or
+# translate, whose object may be SQL ("rewrite this:" before a query).
+# The text genres (INTO_TEXT ... CAREER) are in router._sql_texts.
 _TASK = re.compile(
     r"(?:please\s+|can\s+you\s+|could\s+you\s+|pls\s+|help\s+me\s+)?(?:also\s+|now\s+|just\s+)?(?:"
-    + _INTO_TEXT
-    + _PATTERNS_IN
-    + _CREATIVE
+    + INTO_TEXT
+    + PATTERNS_IN
+    + CREATIVE
     + r"(?P<rewrite>translate|rewrite|convert)|summari[sz]e|proof-?read|paraphrase|rephrase|"
     r"reword|classify|categori[sz]e|sort\s+these|extract\s+(?:the\s+)?(?:action\s+items|key\s+"
     r"points)|turn\s+(?:these|this|the|my)\s+(?:\w+\s+)?(?:notes|text|paragraph|email)|"
     r"make\s+(?:this|it)\s+(?:sound|more)|correct\s+(?:the\s+)?grammar|"
     r"(?:write|draft|compose|create)\s+(?:me\s+)?(?:a|an)\s+(?:\w+\s+)?(?:post|poem|story|song|"
     r"tweet|bio|speech|essay|cover\s+letter|email|letter|press\s+release|haiku|limerick|"
-    r"announcement|newsletter)|explain\s+in\s+simple\s+(?:words|terms)\s+what\s+this\s+"
+    r"announcement|newsletter)|"
+    + CAREER
+    + r"|explain\s+in\s+simple\s+(?:words|terms)\s+what\s+this\s+"
     r"(?:readme|text|paragraph|document|email|article))\b"
 )
 # Code in another tool built from an SQL schema ("Create symfony repository based on this
@@ -199,8 +178,8 @@ def task_kind(lower: str) -> str | None:
         m = _TASK.match(head)
         if m is None:
             continue
-        if m.group("creative"):
-            return "text"
+        if m.group("creative") or m.group("career"):
+            return "text"  # SQL named in a poem, a bio or a study plan is its topic
         obj = re.split(r"[:\n]", head[m.end() : m.end() + _OBJECT_SPAN], maxsplit=1)[0]
         if _SQL_OBJECT.search(head[: m.end()] + obj):
             return None

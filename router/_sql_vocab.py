@@ -99,23 +99,19 @@ LOOKALIKE = wordset(
     "smartsheet notion"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
-CAREER_WORDS = wordset("resume cv")
-CAREER_PHRASES = (
-    "job description",
-    "job ad",
-    "jobposting",
-    "job posting",
-    "job listing",
-    "job opening",
-    "years of experience",
-    "years of expertise",
-    "proven track record",
-    "cover letter",
+CAREER_WORDS = wordset("resume cv lernplan lernpfad")
+CAREER_PHRASES = tuple(
+    "job description|job ad|jobposting|job posting|job listing|job opening|years of experience|"
+    "years of expertise|proven track record|cover letter|"
+    # eighth pass: interview preparation, study plans in other languages
+    "behavioural question|behavioral question|plan d'étude|plan de estudio|plano de estudo".split(
+        "|"
+    )
 )
 # Other query languages: their prompts share SQL's query words, so they cost 5 points.
 QUERY_LANGUAGES = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
-    "neo4j sparql dynamodb firestore kql kusto"
+    "neo4j sparql dynamodb firestore kql kusto influxql influxdb promql logql"
 )
 # ORMs count as look-alikes unless SQL itself is named ("what SQL does Django generate").
 ORM_WORDS = wordset(
@@ -151,7 +147,10 @@ LOOKALIKE_BY_WORD = {
         ("instead", "instead of sql"),
     )
 }
-OTHER_QL = ("couchbase", "n1ql", "cosmos", "cypher", "neo4j", "sparql", "kusto", "soql")
+# (eighth pass: time-series and log stores whose languages borrow SELECT and GROUP BY)
+OTHER_QL = tuple(
+    "couchbase n1ql cosmos cypher neo4j sparql kusto soql influxql influxdb promql logql".split()
+)
 
 # The gate's substrings that are searched only when their word is in the prompt (each
 # substring searched in every prompt would cost every prompt a pass): the keyed error

@@ -129,6 +129,8 @@ _CONVERSATION_FILES = [
     ("probes9", 25),
     ("dev_sixth", 40),
     ("dev_seventh", 15),
+    ("dev_eighth", 8),
+    ("probes10", 25),
 ]
 
 
