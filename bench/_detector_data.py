@@ -39,7 +39,10 @@ CONV_DEV_SEVENTH = CONVERSATIONS / "dev_seventh.jsonl"  # tuning material (seven
 # the second outsider's other set: blind until the eighth pass read its false alarms
 CONV_PROBES9 = CONVERSATIONS / "probes_fresh9.jsonl"
 CONV_DEV_EIGHTH = CONVERSATIONS / "dev_eighth.jsonl"  # tuning material (eighth pass)
-CONV_PROBES10 = CONVERSATIONS / "probes_fresh10.jsonl"  # a third outsider's set, never tuned on
+# a third outsider's set: blind until the ninth pass read its errors
+CONV_PROBES10 = CONVERSATIONS / "probes_fresh10.jsonl"
+CONV_DEV_NINTH = CONVERSATIONS / "dev_ninth.jsonl"  # tuning material (ninth pass)
+CONV_PROBES11 = CONVERSATIONS / "probes_fresh11.jsonl"  # a fourth outsider's set, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -227,7 +230,9 @@ def conversation_examples(source: str) -> list[Example]:
     tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material) or
     ``probes9`` (the second outsider's other set: measured after the seventh pass, its
     false alarms read by the eighth), ``dev_eighth`` (the eighth pass's tuning material) or
-    ``probes10`` (a third outsider's set: measured, never tuned on)."""
+    ``probes10`` (a third outsider's set: measured, then its errors read by the ninth pass)
+    ``dev_ninth`` (the ninth pass's tuning material) or ``probes11`` (a fourth outsider's
+    set: measured, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -254,6 +259,8 @@ def conversation_examples(source: str) -> list[Example]:
         "probes9": CONV_PROBES9,
         "dev_eighth": CONV_DEV_EIGHTH,
         "probes10": CONV_PROBES10,
+        "dev_ninth": CONV_DEV_NINTH,
+        "probes11": CONV_PROBES11,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

@@ -255,6 +255,8 @@ def _print_probes(misses: int) -> int:
         "probes9",
         "dev_eighth",
         "probes10",
+        "dev_ninth",
+        "probes11",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

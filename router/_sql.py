@@ -23,7 +23,7 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_foreign import FOREIGN_WORDS, to_english
+from router._sql_foreign import FOREIGN_WORDS, spaced_cjk, to_english
 from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
@@ -317,8 +317,8 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
 
     The rules read the detectors' bounded view; the scorer weighs the words of the wider
     ``word_view`` (what it was trained on: a long prompt's word set, 3,600 characters)."""
-    wide = word_view(text)
-    text = detector_view(text)
+    wide = spaced_cjk(word_view(text))
+    text = spaced_cjk(detector_view(text))
     words = words_of(text)
     lower = text.lower()
     # a table in relation notation, Orders(order_id, ...), read before any translation

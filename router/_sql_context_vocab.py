@@ -57,7 +57,14 @@ _LEAVING = (  # not "never mind" ("never mind, make it faster" stays SQL)
     r"(?:unrelated|(?:different|new|separate)\s+(?:q|question|topic|subject|thing))|"
     r"enough\s+(?:sql|databases?|queries|of\s+(?:that|this|sql))"
     r"(?:\s+for\s+(?:today|now|tonight))?|enough\s+for\s+today|forget\s+(?:about\s+)?"
-    r"(?:the\s+)?(?:sql|databases?)|switching\s+gears|on\s+another\s+note)\b"
+    r"(?:the\s+)?(?:sql|databases?)|switching\s+gears|on\s+another\s+note|"
+    # the same in other languages (ninth pass): "autre question :", "andere Frage:", "换个话题"
+    r"autre\s+(?:question|chose|sujet)|changement\s+de\s+sujet|rien\s+à\s+voir|andere\s+"
+    r"(?:frage|sache|thema)|anderes\s+thema|themenwechsel|otra\s+(?:pregunta|cosa)|otro\s+tema|"
+    r"cambiando\s+de\s+tema|cambio\s+de\s+tema|outra\s+(?:pergunta|coisa)|outro\s+assunto|"
+    r"mudando\s+de\s+assunto|altra\s+domanda|un'?altra\s+cosa|cambiando\s+argomento|"
+    r"другой\s+вопрос|другая\s+тема|кстати)\b|换个话题|另外问一下|另一个问题|顺便问一下|"
+    r"別の質問|話は変わ"
 )
 _LEAVING_RX = re.compile(_LEAVING)
 _TOPIC_CHANGE = re.compile(
@@ -97,6 +104,7 @@ _TOPIC_CHANGE = re.compile(
     r"data\s*frames?|formulas?|equivalent|version)\b"
     r"|\b" + _FORMATS + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|models?|class(?:es)?|interfaces?|"
     r"types|structs?|equivalent)\b"
+    r"|\bschema\.prisma\b"  # Prisma's schema file (ninth pass)
     r"|\b(?:now|instead|same\s+thing|redo\s+it|do\s+it|rewrite\s+it|write\s+it|the\s+same)\b"
     r"[^.?!\n]{0,30}\b(?:in|with|using|as|for)\s+(?:an?\s+)?" + _STORES + r"\b"
 )
@@ -155,6 +163,8 @@ def without_leaving_cue(text: str) -> str:
 _OTHER_TASK = re.compile(
     # a role: "You are a translator", "Act as a recruiter"
     r"\b(?:translator|traducteur|traductrice|traductor|traduttore|übersetzer|copywriter|"
+    r"lektor|lektorin|korrektor|korrektorin|relecteur|relectrice|correcteur|correctrice|"
+    r"corrector|correctora|revisor|revisora|"
     r"copy\s+editor|proofreader|recruiter|headhunter|career\s+coach|summari[sz]er|poet|"
     r"journalist|ghostwriter|marketing\s+assistant|social\s+media\s+manager)\b"
     # a text task as the prompt's verb: at a sentence start or after "you", "that", "who"
@@ -162,7 +172,8 @@ _OTHER_TASK = re.compile(
     # concisely and summarise when long")
     r"|(?:^|[.!?:;\n]\s*|\b(?:you|that|who|tu|vous|tú|du)\s+(?:only\s+|always\s+|will\s+|"
     r"must\s+|should\s+)?)(?:translat(?:e|es)|tradui[st]|traduisez|tradu[cz]es?|traduci|"
-    r"übersetze|summari[sz](?:e|es)|proofreads?|paraphrases?|rephrases?|rewrites?|"
+    r"übersetze|korrigiere|corrige[sz]?|summari[sz](?:e|es)|proofreads?|paraphrases?|"
+    r"rephrases?|rewrites?|"
     r"classif(?:y|ies)|categori[sz]es?)\b"
     # writing something that is not code: "You write job ads", "that drafts cover letters"
     r"|\b(?:write|writes|draft|drafts|create|creates|compose|composes|produce|produces)\s+"
@@ -184,6 +195,13 @@ _TASK_STEMS = (
     "transl",
     "tradu",
     "übersetz",
+    "lektor",
+    "korrekt",
+    "korrig",
+    "relect",
+    "correct",
+    "corrig",
+    "revisor",
     "summar",
     "proofread",
     "paraphras",
@@ -251,13 +269,19 @@ _LOOKALIKE = re.compile(
     # ORM model or mapping configuration
     r"|(?P<orm>\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
     r"navigation\s+propert(?:y|ies)|data\s+annotations)\b)"
+    # a database as a container among services (ninth pass): networking, not SQL
+    r"|(?P<infra>\bdocker[\s-]compose\b|\bcompose\s+file\b|\bhelm\s+chart\b)"
     # a library recommendation (README: "a library recommendation for SQL migration files")
     r"|(?P<library>\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
     r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
     r"|\b(?:which|what|best)\s+(?:[\w-]+\s+){0,2}?(?:library|libraries|package|crate|gem)\s+"
     r"(?:for|to|should|would|do|is)\b"
     r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
-    r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b)"
+    r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b"
+    # a migration tool picked among others: "sqitch or atlas or dbmate ... which one"
+    r"|\b(?:flyway|liquibase|sqitch|dbmate|golang-migrate|goose|alembic|atlas|skeema|"
+    r"bytebase)\s+(?:vs\.?|versus|or|,)\s+(?:[\w-]+\s+){0,1}?(?:flyway|liquibase|sqitch|"
+    r"dbmate|golang-migrate|goose|alembic|atlas|skeema|bytebase)\b)"
     # converting files between CSV, JSON, XML, YAML
     r"|(?P<files>\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
     r"\s+files?\b)"
@@ -270,17 +294,20 @@ _DATABASE = re.compile(
 
 _BI_ORM_WORDS = frozenset(
     "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
-    "calc ef annotations navigation bi studio lod".split()
+    "calc ef annotations navigation bi studio lod docker compose helm".split()
 )
-_LIBRARY_WORDS = frozenset("library libraries package packages crate crates gem gems".split())
+_LIBRARY_WORDS = frozenset(
+    "library libraries package packages crate crates gem gems flyway liquibase sqitch dbmate "
+    "golang-migrate goose alembic atlas skeema bytebase".split()
+)
 _FILE_FORMATS = frozenset("csv json xml yaml tsv xlsx".split())
 
 
 def lookalike(lower: str, words: frozenset[str]) -> bool:
     """The lower-cased request (``words``: its words) is a single-message SQL look-alike: a
-    BI calculated field or ORM mapping configuration that names no SQL ("what SQL does EF
-    Core generate" stays SQL), a library recommendation, a CSV/JSON file conversion with no
-    database in it."""
+    BI calculated field, ORM mapping configuration or a compose file that names no SQL
+    ("what SQL does EF Core generate" stays SQL), a library or migration-tool pick, a
+    CSV/JSON file conversion with no database in it."""
     if (
         words.isdisjoint(_BI_ORM_WORDS)
         and words.isdisjoint(_LIBRARY_WORDS)

@@ -1,4 +1,5 @@
-"""SQL vocabulary in German, French, Spanish and Portuguese, read as English.
+"""SQL vocabulary in German, French, Spanish and Portuguese, read as English; CJK text
+split into words.
 
 "Wie lösche ich in Oracle doppelte Zeilen aus einer Tabelle, wenn es keinen
 Primärschlüssel gibt?" is the English "delete duplicate rows from a table in Oracle without a
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOREIGN_WORDS", "to_english"]
+__all__ = ["FOREIGN_WORDS", "spaced_cjk", "to_english"]
 
 # English word: its foreign forms, "|"-separated (multi-word forms allowed).
 _LEXICON = {
@@ -44,3 +45,16 @@ def to_english(text: str) -> str:
     """``text`` (lower case) with its German, French, Spanish and Portuguese database words
     in English ("doppelte Zeilen aus einer Tabelle" -> "duplicate rows aus einer table")."""
     return _FOREIGN.sub(lambda m: _FORMS[m.group(0)], text.lower())
+
+
+# Chinese, Japanese and Korean text has no spaces, and its characters are word characters,
+# so "请帮我写一个SQL查询" would be one word and hide "SQL" (ninth pass). Each run of them is
+# set apart by spaces (the CJK symbols and full-width punctuation blocks included).
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]+")
+
+
+def spaced_cjk(text: str) -> str:
+    """``text`` with spaces around its runs of CJK characters (unchanged when it has none)."""
+    if text.isascii() or not _CJK.search(text):
+        return text
+    return _CJK.sub(lambda m: f" {m.group(0)} ", text)

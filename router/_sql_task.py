@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from router._sql_shapes import SHAPE_CUES, orm_sql
-from router._sql_texts import CAREER, CREATIVE, INTO_TEXT, PATTERNS_IN
+from router._sql_texts import CAREER, CREATIVE, INTO_TEXT, PATTERNS_IN, text_task
 
 __all__ = [
     "CUE_GATE",
@@ -186,7 +186,7 @@ def task_kind(lower: str) -> str | None:
         if m.group("rewrite") and not _HUMAN_LANGUAGE.search(obj):
             return "rewrite"
         return "text"
-    return None
+    return "text" if text_task(lower) else None
 
 
 def other_task(lower: str) -> bool:

@@ -1,11 +1,15 @@
 """Text tasks whose material or subject may be SQL (``router._sql_task.task_kind``): a
 document turned into another genre, patterns across pasted alerts, creative forms, and
 career or learning texts. Each is a regex fragment ending in ``|`` (or a named group) for
-the task alternation; matched against the lower-cased start of the request."""
+the task alternation; matched against the lower-cased start of the request.
+:func:`text_task` finds the ones named elsewhere in the first sentence (another language,
+a deliverable for people)."""
 
 from __future__ import annotations
 
-__all__ = ["CAREER", "CREATIVE", "INTO_TEXT", "PATTERNS_IN"]
+import re
+
+__all__ = ["CAREER", "CREATIVE", "INTO_TEXT", "PATTERNS_IN", "text_task"]
 
 # "turn these alerts into a handover note", "convert this chat log into meeting minutes":
 # a document turned into a text genre (not "turn this query into a view").
@@ -43,3 +47,41 @@ CAREER = (
     r"curriculum|(?:linkedin\s+)?headline|about\s+section|(?:speaker\s+)?bio|motivational\s+"
     r"(?:message|note|speech)|pep\s+talk))"
 )
+
+# Text tasks named in German, French, Spanish, Portuguese, Italian, Russian or Chinese
+# (ninth pass): translate, rephrase, proofread or summarise. German puts the verb last ("den
+# folgenden Absatz ins Englische übersetzen"), so the verb is searched in the request's
+# first sentence rather than matched at its start.
+_FOREIGN_TASK = re.compile(
+    r"\b(?:tradui[st]|traduire|traduisez|tradu[cz]e|traduci[rs]?|traduza|traduzir|traduca|"
+    r"übersetz\w*|reformul\w*|umformulier\w*|korrigier\w*|corrig(?:e|ez|er|ir)|revisa|"
+    r"révise[rz]?|relis|relire|resum[ae]|résume[rz]?|resumir|zusammenfass\w*|"
+    r"перевед\w*|переведи|перефраз\w*|исправь)\b|翻译|润色|改写"
+)
+# A non-SQL deliverable for people, named anywhere in the request's opening (ninth pass):
+# "need 4 slides for the trustees", "sales email to brewery owners", "a 5-bullet summary
+# of this migration plan", "a short newsletter blurb announcing ..."
+_DELIVERABLE = re.compile(
+    r"(?:^|\b(?:\d+|a|an|one|two|three|four|five|six|short|quick)[\s-]+(?:[\w'-]+[\s-]+){0,2}?)"
+    r"(?:slides?|slide\s+deck|deck|one-?pager|blurb|(?:sales|cold|marketing|outreach)\s+"
+    r"e-?mail|press\s+release|memo|executive\s+summary|bullet\s+summary)\b"
+    r"(?=\s+(?:for|to|on|about|of|announcing|explaining|that)\b)"
+)
+# What makes such a task SQL after all: its object is a query, a statement or a procedure
+# ("4 bullets explaining what this query does"; "traduis cette requête en PostgreSQL" reads
+# "query" after the foreign lexicon).
+_CODE_OBJECT = re.compile(
+    r"quer(?:y|ies)|statements?|procedures?|\bselect\b|\bjoin\b|\bddl\b|запрос|查询|语句|"
+    r"\bsql\s+(?:code|for|to|that|version)\b"
+)
+_FIRST_SENTENCE = re.compile(r"[^:\n.?!。：]{0,160}")
+
+
+def text_task(lower: str) -> bool:
+    """The lower-cased request's first sentence asks for a text task in another language or a
+    deliverable for people (slides, a sales email, a memo) whose object is not SQL code."""
+    m = _FIRST_SENTENCE.match(lower)
+    first = m.group(0) if m else ""
+    if not (_FOREIGN_TASK.search(first) or _DELIVERABLE.search(first)):
+        return False
+    return not _CODE_OBJECT.search(first)

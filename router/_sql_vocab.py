@@ -96,7 +96,9 @@ LOOKALIKE = wordset(
     "graphql gql elasticsearch opensearch es mongodb mongo mongoose couchbase n1ql cypher "
     "neo4j sparql dynamodb firestore firebase kql kusto jquery excel spreadsheet spreadsheets "
     "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq airtable "
-    "smartsheet notion"
+    "smartsheet notion "
+    # ninth pass: OpenPGP keys ("my primary key and subkeys"), container wiring of a database
+    "gpg gnupg openpgp pgp subkey subkeys yubikey keyring nginx"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv lernplan lernpfad")

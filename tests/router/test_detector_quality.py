@@ -131,6 +131,8 @@ _CONVERSATION_FILES = [
     ("dev_seventh", 15),
     ("dev_eighth", 8),
     ("probes10", 25),
+    ("dev_ninth", 12),
+    ("probes11", 25),
 ]
 
 
