@@ -42,7 +42,9 @@ CONV_DEV_EIGHTH = CONVERSATIONS / "dev_eighth.jsonl"  # tuning material (eighth 
 # a third outsider's set: blind until the ninth pass read its errors
 CONV_PROBES10 = CONVERSATIONS / "probes_fresh10.jsonl"
 CONV_DEV_NINTH = CONVERSATIONS / "dev_ninth.jsonl"  # tuning material (ninth pass)
-CONV_PROBES11 = CONVERSATIONS / "probes_fresh11.jsonl"  # a fourth outsider's set, never tuned on
+# a fourth outsider's set: blind until the tenth pass read its errors
+CONV_PROBES11 = CONVERSATIONS / "probes_fresh11.jsonl"
+CONV_DEV_TENTH = CONVERSATIONS / "dev_tenth.jsonl"  # tuning material (tenth pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -231,8 +233,9 @@ def conversation_examples(source: str) -> list[Example]:
     ``probes9`` (the second outsider's other set: measured after the seventh pass, its
     false alarms read by the eighth), ``dev_eighth`` (the eighth pass's tuning material) or
     ``probes10`` (a third outsider's set: measured, then its errors read by the ninth pass)
-    ``dev_ninth`` (the ninth pass's tuning material) or ``probes11`` (a fourth outsider's
-    set: measured, never tuned on)."""
+    ``dev_ninth`` (the ninth pass's tuning material), ``probes11`` (a fourth outsider's
+    set: measured, then its errors read by the tenth pass) or ``dev_tenth`` (the tenth
+    pass's tuning material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -261,6 +264,7 @@ def conversation_examples(source: str) -> list[Example]:
         "probes10": CONV_PROBES10,
         "dev_ninth": CONV_DEV_NINTH,
         "probes11": CONV_PROBES11,
+        "dev_tenth": CONV_DEV_TENTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

@@ -257,6 +257,7 @@ def _print_probes(misses: int) -> int:
         "probes10",
         "dev_ninth",
         "probes11",
+        "dev_tenth",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

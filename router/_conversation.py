@@ -129,7 +129,7 @@ def _sql_turn(
     if change:
         return None  # "thanks! now write a haiku": its own task, in both modes
     around = (*(() if system is None else (system.text,)), *(t.text for t in prompt.context))
-    if self_contained(last.text, around):
+    if self_contained(last.text, around, anaphors=bool(prompt.context)):
         return None  # "what's a good name for a kitten?": nothing ties it to the SQL work
     if system is not None and detect(system.text):
         return system.index

@@ -23,7 +23,7 @@ from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_foreign import FOREIGN_WORDS, spaced_cjk, to_english
+from router._sql_foreign import FOREIGN_WORDS, has_stem, spaced_cjk, to_english
 from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
@@ -279,7 +279,8 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
         return 5
     if not words.isdisjoint(_CQL_WORDS) or "allow filtering" in s:
         return 5  # Cassandra's CQL, like another query language
-    if cv.lookalike(s, words):  # BI calculated field, ORM mapping, library pick, CSV-to-JSON files
+    # BI calculated field, ORM mapping, library pick, CSV-to-JSON files, product prices
+    if cv.lookalike(s, words) or cv.pricing(s, words):
         return 5
     if no_sql(s, words):
         return 5  # "dataframe api only, no spark sql": a veto, like another query language
@@ -324,10 +325,13 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     # a table in relation notation, Orders(order_id, ...), read before any translation
     # (relation_signature needs the text and its lower case to line up)
     signature = "(" in text and relation_signature(text, lower, words)
-    foreign = not words.isdisjoint(FOREIGN_WORDS)  # "doppelte Zeilen aus einer Tabelle"
+    # "doppelte Zeilen aus einer Tabelle", "tablolarim", "테이블에서"
+    foreign = not words.isdisjoint(FOREIGN_WORDS) or has_stem(text, word_starts(lower))
     if foreign:
         lower, wide = to_english(text), to_english(wide)
         words = words | words_of(lower)
+        if not signature and "(" in text and not words.isdisjoint(("table", "query")):
+            signature = relation_signature(text, text.lower(), words, named_table=True)
     bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
     if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):
         return False

@@ -25,6 +25,7 @@ import functools
 import re
 
 from router._sql_followup import artifact_task, other_artifact
+from router._sql_vocab import DIALECTS
 
 __all__ = [
     "asks_for_sql",
@@ -32,6 +33,7 @@ __all__ = [
     "lock_error",
     "lookalike",
     "other_tool_task",
+    "pricing",
     "sets_other_task",
     "tool_words",
     "without_leaving_cue",
@@ -119,6 +121,12 @@ _OTHER_TOOL_TASK = re.compile(
     r"validators?|equivalent)\b"
     r"|\b(?:into|to|as)\s+(?:an?\s+|the\s+)?(?:equivalent\s+)?" + _STORES + r"\s+"
     r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?)\b"
+    # another language's types or an API schema of a pasted table (tenth pass): "give me
+    # Kotlin data classes matching this table", "write zod schemas and TypeScript types"
+    r"|\b(?:write|give|generate|create|make|produce|need|want|build)\s+(?:me\s+|us\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:kotlin|swift|dart|rust|go|java|c#|python|typescript|zod|pydantic|"
+    r"protobuf)\s+(?:[\w-]+\s+){0,2}?(?:schemas?|models?|class(?:es)?|interfaces?|types|"
+    r"structs?|records?|enums?)\b|\bopenapi\s+(?:component\s+)?schemas?\b"
     r"|(?P<infra>^[^.?!\n]{0,60}?\b(?:terraform|cloudformation|pulumi|aws\s+cdk|ansible|bicep|"
     r"arm\s+template|crossplane)\b)"
 )
@@ -270,7 +278,8 @@ _LOOKALIKE = re.compile(
     r"|(?P<orm>\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
     r"navigation\s+propert(?:y|ies)|data\s+annotations)\b)"
     # a database as a container among services (ninth pass): networking, not SQL
-    r"|(?P<infra>\bdocker[\s-]compose\b|\bcompose\s+file\b|\bhelm\s+chart\b)"
+    r"|(?P<infra>\bdocker[\s-]compose\b|\bcompose\s+file\b|\bhelm\b|\bstatefulsets?\b|"
+    r"\bkubernetes\b|\bk8s\b|\boomkilled\b)"
     # a library recommendation (README: "a library recommendation for SQL migration files")
     r"|(?P<library>\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
     r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
@@ -294,7 +303,8 @@ _DATABASE = re.compile(
 
 _BI_ORM_WORDS = frozenset(
     "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
-    "calc ef annotations navigation bi studio lod docker compose helm".split()
+    "calc ef annotations navigation bi studio lod docker compose helm statefulset statefulsets "
+    "kubernetes k8s oomkilled".split()
 )
 _LIBRARY_WORDS = frozenset(
     "library libraries package packages crate crates gem gems flyway liquibase sqitch dbmate "
@@ -321,7 +331,31 @@ def lookalike(lower: str, words: frozenset[str]) -> bool:
         return not _DATABASE.search(lower)
     if m.group("library"):
         return True
+    if m.group("infra"):  # a database server as a container: unless SQL work is asked for
+        return not _SQL_WORK.search(lower)
     return not re.search(r"\bsql\b|n\+1", lower)
+
+
+# SQL work named in a request about a database server's operations or prices ("postgres on
+# kubernetes: this query got slow", "which is cheaper for this query").
+_SQL_WORK = re.compile(
+    r"\b(?:sql|quer(?:y|ies)|select|joins?|index(?:es)?|tables?|schemas?|explain|rows|"
+    r"deadlocks?|transactions?|vacuum|procedures?|triggers?|views?|functions?)\b"
+)
+# Prices and licences of database products (tenth pass): "Aurora vs Cloud SQL: monthly
+# price", "SQL Server Standard licensing per core".
+_PRICING = re.compile(
+    r"\b(?:pricing|prices?|cheapest|cheaper|licen[cs](?:e|es|ing)|per\s+core|tco|"
+    r"monthly\s+(?:cost|price|bill))\b"
+)
+
+
+def pricing(lower: str, words: frozenset[str]) -> bool:
+    """The lower-cased request asks about database products' prices or licences ("Aurora vs
+    Cloud SQL, which is cheapest") and names no SQL work (product names aside)."""
+    if words.isdisjoint(DIALECTS) or not _PRICING.search(lower):
+        return False
+    return not _SQL_WORK.search(lower.replace("sql", "_"))
 
 
 _ES_CONTEXT = frozenset(

@@ -102,12 +102,14 @@ def artifact_task(text: str) -> str:
 
 # What ties a follow-up to the SQL work before it: anaphors, elliptical cues, and the
 # words of data work (a follow-up about the rows or the query, in any phrasing).
-_TIES = frozenset(
-    # anaphors and elliptical cues
+_ANAPHORS = frozenset(
     "it it's its this that that's these those them they their theirs same above previous "
-    "earlier last result results output answer instead also too again now then and but or "
+    "earlier last result results output answer instead also too again now "
     "why else more less only except plus without with per each every here there so still "
-    "rather other compare compared comparison "
+    "rather other compare compared comparison".split()
+)
+_DATA_WORDS = frozenset(
+    # database operations, edits and judgements (they tie under a system prompt too)
     "disk space memory cpu server backup lock locks slow faster slower fast quicker "
     "efficient performance optimize optimise wrong correct "
     "right works work working fails failed fail error errors broken "
@@ -127,6 +129,16 @@ _TIES = frozenset(
     "postgres postgresql mysql sqlite oracle mssql tsql t-sql bigquery snowflake redshift "
     "mariadb clickhouse duckdb".split()
 )
+_TIES = _ANAPHORS | _DATA_WORDS
+# Words of a system prompt too generic to tie a request to it ("the database team" and "a
+# team offsite"; tenth pass).
+_GENERIC = frozenset(
+    "team teams company help helping support supporting expert experts assistant people "
+    "work working question questions answer answers please always never".split()
+)
+# Conjunctions tie a request to the work only as its first word (tenth pass): "and the
+# average per weekday?" continues, "ask for Friday off and swap a shift" does not.
+_OPENERS = frozenset("and but or so then".split())
 _WORD = re.compile(r"[a-z][a-z'-]*")
 # The ties above are English: a request is judged self-contained only when it reads as
 # English (one of these function words), so "y los que NO compraron en marzo?" after a
@@ -145,20 +157,25 @@ def _stem(word: str) -> str:
     return word
 
 
-def self_contained(text: str, context: Iterable[str]) -> bool:
+def self_contained(text: str, context: Iterable[str], anaphors: bool = True) -> bool:
     """The request ``text`` (at least four words, at most ``_HEAD`` characters) holds no
     anaphor, elliptical cue or data word, and no word of the ``context`` turns (the system
     prompt's or an earlier turn's tables: "which carrier is late most often" after "a
-    Postgres database of shipments and carriers"): nothing ties it to the work before it."""
+    Postgres database of shipments and carriers"): nothing ties it to the work before it.
+    ``anaphors=False`` (a system prompt and no earlier turn: "it" and "this" have no SQL
+    work to point back to; tenth pass): only data words and context words tie."""
     lower = text.lower()
     if len(lower) > _HEAD or any(ch.isdigit() for ch in lower):
         return False
     words = _WORD.findall(lower)
-    if len(words) < 4 or any(w in _TIES or w.strip("'") in _TIES for w in words):
+    ties = _TIES if anaphors else _DATA_WORDS
+    if len(words) < 4 or any(w in ties or w.strip("'") in ties for w in words):
         return False
+    if words[0] in _OPENERS:
+        return False  # "and for each region?", "also sort it": elliptical only at the start
     if _ENGLISH.isdisjoint(words):
         return False  # not English: the ties cannot be read
-    stems = {_stem(w) for w in words if len(w) >= 4}
+    stems = {_stem(w) for w in words if len(w) >= 4 and w not in _GENERIC}
     for turn in context:
         if not stems.isdisjoint(_stem(w) for w in _WORD.findall(turn[:_CONTEXT].lower())):
             return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOREIGN_WORDS", "spaced_cjk", "to_english"]
+__all__ = ["FOREIGN_WORDS", "STEM_STARTS", "has_stem", "spaced_cjk", "to_english"]
 
 # English word: its foreign forms, "|"-separated (multi-word forms allowed).
 _LEXICON = {
@@ -33,7 +33,22 @@ _LEXICON = {
     "duplicate": "doppelte|doppelten|duplikate|doublons|duplicados|duplicadas|repetidos|repetidas",
     "delete": "lösche|löschen|loesche|supprimer|supprime|eliminar|elimino|borrar|excluir|apagar",
 }
-_FORMS = {form: english for english, forms in _LEXICON.items() for form in forms.split("|")}
+# tenth pass: Italian, Dutch and Polish forms
+_MORE = {
+    "table": "tabella|tabel|tabeli|tabelce",
+    "rows": "righe|rijen|wiersze|wierszy",
+    "columns": "colonne|kolommen|kolumny",
+    "column": "colonna|kolom|kolumna",
+    "query": "zapytanie|zapytania|interrogazione|zoekvraag",
+    "primary key": "chiave primaria|primaire sleutel|klucz główny|klucz glowny",
+    "database": "baza danych|bazie danych|bazy danych",
+}
+_FORMS = {
+    form: english
+    for lexicon in (_LEXICON, _MORE)
+    for english, forms in lexicon.items()
+    for form in forms.split("|")
+}
 # One word of every form: a request holding none of them is not rewritten.
 FOREIGN_WORDS = frozenset(form.split()[-1] for form in _FORMS)
 _FOREIGN = re.compile(
@@ -41,10 +56,44 @@ _FOREIGN = re.compile(
 )
 
 
+# Languages whose words take suffixes (Turkish "tablolarim", Russian "таблице") or have no
+# spaces (Korean "테이블에서", Japanese, Chinese, Arabic "وجدول"): stems, found inside words.
+# Turkish and Russian stems must start a word; the others may sit anywhere.
+_STEMS = {
+    "table": r"\btablo\w*|\bтаблиц\w*|테이블|テーブル|数据表|جدول",
+    "query": r"\bsorgu\w*|\bзапрос\w*|쿼리|クエリ|查询|استعلام",
+    "database": r"\bveritaban\w*|\bбаз\w*\s+данных|데이터베이스|データベース|数据库|"
+    r"قاعدة\s+(?:ال)?بيانات",
+    "column": r"\bs[üu]tun\w*|\bстолб\w*|컬럼|칼럼|カラム|字段|عمود|أعمدة",
+    "primary key": r"\bпервичн\w*\s+ключ\w*|기본\s?키|主キー|主键|مفتاح\s+أساسي",
+    "foreign key": r"\bвнешн\w*\s+ключ\w*|외래\s?키|外部キー|外键",
+    "oracle database": r"오라클|オラクル",  # "Oracle" alone is ambiguous in English
+    "postgres": r"\bпостгр\w*|포스트그레\w*|ポスグレ",
+}
+_STEM_ENGLISH = list(_STEMS)
+_STEM_RX = re.compile("|".join(f"(?P<s{i}>{rx})" for i, rx in enumerate(_STEMS.values())))
+# The first characters of the ASCII stems (Turkish): a request with none of them as a word
+# start skips the stem search unless it has non-ASCII text.
+STEM_STARTS = frozenset(("tabl", "sorg", "veri", "sütu", "sutu"))
+
+
+def has_stem(text: str, starts: frozenset[str]) -> bool:
+    """``text`` may hold a stem of ``_STEMS`` (``starts``: its words' first characters)."""
+    return (not text.isascii() or not starts.isdisjoint(STEM_STARTS)) and bool(
+        _STEM_RX.search(text.lower())
+    )
+
+
+def _stem_english(m: re.Match[str]) -> str:
+    return f" {_STEM_ENGLISH[int(str(m.lastgroup)[1:])]} "
+
+
 def to_english(text: str) -> str:
-    """``text`` (lower case) with its German, French, Spanish and Portuguese database words
-    in English ("doppelte Zeilen aus einer Tabelle" -> "duplicate rows aus einer table")."""
-    return _FOREIGN.sub(lambda m: _FORMS[m.group(0)], text.lower())
+    """``text`` (lower case) with its German, French, Spanish, Portuguese, Italian, Dutch and
+    Polish database words in English ("doppelte Zeilen aus einer Tabelle" -> "duplicate rows
+    aus einer table"), and the stems of Turkish, Russian, Korean, Japanese, Chinese and Arabic
+    ones ("sorguyu" -> " query ")."""
+    return _STEM_RX.sub(_stem_english, _FOREIGN.sub(lambda m: _FORMS[m.group(0)], text.lower()))
 
 
 # Chinese, Japanese and Korean text has no spaces, and its characters are word characters,

@@ -184,17 +184,31 @@ _CODE_WORDS = frozenset(
 )
 
 
-def relation_signature(text: str, lower: str, words: frozenset[str]) -> bool:
+# The same beside a foreign word for table or query (tenth pass): "tabelle soci(id, nome)",
+# "notlar(ogrenci_id, ders) tablolarim": any name, two or more columns.
+_SIGNATURE_2 = re.compile(
+    r"(?:^|(?<=[\s:;,(]))([a-z][a-z0-9_]*)\s?\(\s*(?:[a-z_][a-z0-9_]*\s*,\s*)+"
+    r"[a-z_][a-z0-9_]*\s*\)",
+    re.M,
+)
+
+
+def relation_signature(
+    text: str, lower: str, words: frozenset[str], named_table: bool = False
+) -> bool:
     """A table written as ``name(id, col, col)`` in ``text`` (``lower``: its lower case);
     callers look only when "(" is there, and only texts with a key column ("id", "_id")
-    are searched."""
+    are searched. ``named_table``: a foreign word for table or query is there, so any name
+    with two columns one of them a key ("soci(id, nome)"), or with three columns, counts."""
     if len(text) > 1000 or ("id" not in words and "_id" not in lower) or len(lower) != len(text):
         return False  # short prompts only: a long one shows its schema in other ways
     if not words.isdisjoint(_CODE_WORDS):
         return False
-    for m in _SIGNATURE.finditer(lower):
+    for m in (_SIGNATURE_2 if named_table else _SIGNATURE).finditer(lower):
         name = m.group(1)
-        if (text[m.start(1)].isupper() or name.endswith("s")) and _KEY_COLUMN.search(m.group()):
+        plural = text[m.start(1)].isupper() or name.endswith("s")
+        keyed = _KEY_COLUMN.search(m.group()) or (named_table and m.group().count(",") >= 2)
+        if (named_table or plural) and keyed:
             return True
     return False
 

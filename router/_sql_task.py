@@ -328,6 +328,16 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
     ),
     ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
+    # relational design asked in prose (tenth pass): "design tables for a ski school",
+    # "what tables would you create", "tables and relationships please"
+    (
+        "design designing tables",
+        4,
+        r"design\w*\s+(?:the\s+|a\s+|my\s+|our\s+)?(?:relational\s+)?(?:tables|database|db|"
+        r"schema)\s+(?:for|of)\b|\b(?:what|which)\s+tables\s+(?:would|should|do|must)\s+"
+        r"(?:you|i|we)\s+(?:create|need|make|use|have)\b|\btables\s+(?:and|with\s+their)\s+"
+        r"(?:keys|relationships|relations)\b",
+    ),
     ("sargable", 4, r"sargab"),
     (
         "many",
