@@ -45,6 +45,10 @@ CONV_DEV_NINTH = CONVERSATIONS / "dev_ninth.jsonl"  # tuning material (ninth pas
 # a fourth outsider's set: blind until the tenth pass read its errors
 CONV_PROBES11 = CONVERSATIONS / "probes_fresh11.jsonl"
 CONV_DEV_TENTH = CONVERSATIONS / "dev_tenth.jsonl"  # tuning material (tenth pass)
+# a fifth outsider's set of long pastes: blind until the eleventh pass read its errors
+CONV_PROBES12 = CONVERSATIONS / "probes_fresh12.jsonl"
+CONV_DEV_ELEVENTH = CONVERSATIONS / "dev_eleventh.jsonl"  # tuning material (eleventh pass)
+CONV_PROBES13 = CONVERSATIONS / "probes_fresh13.jsonl"  # a sixth outsider's set, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -234,8 +238,10 @@ def conversation_examples(source: str) -> list[Example]:
     false alarms read by the eighth), ``dev_eighth`` (the eighth pass's tuning material) or
     ``probes10`` (a third outsider's set: measured, then its errors read by the ninth pass)
     ``dev_ninth`` (the ninth pass's tuning material), ``probes11`` (a fourth outsider's
-    set: measured, then its errors read by the tenth pass) or ``dev_tenth`` (the tenth
-    pass's tuning material)."""
+    set: measured, then its errors read by the tenth pass), ``dev_tenth`` (the tenth
+    pass's tuning material), ``probes12`` (a fifth outsider's long pastes, read by the
+    eleventh pass), ``dev_eleventh`` (its tuning material) or ``probes13`` (a sixth
+    outsider's long pastes: measured, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -265,6 +271,9 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_ninth": CONV_DEV_NINTH,
         "probes11": CONV_PROBES11,
         "dev_tenth": CONV_DEV_TENTH,
+        "probes12": CONV_PROBES12,
+        "dev_eleventh": CONV_DEV_ELEVENTH,
+        "probes13": CONV_PROBES13,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

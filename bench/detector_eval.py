@@ -258,6 +258,9 @@ def _print_probes(misses: int) -> int:
         "dev_ninth",
         "probes11",
         "dev_tenth",
+        "probes12",
+        "dev_eleventh",
+        "probes13",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

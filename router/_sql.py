@@ -24,6 +24,7 @@ from router import _sql_errors as errors
 from router import _sql_model
 from router import _sql_vocab as v
 from router._sql_foreign import FOREIGN_WORDS, has_stem, spaced_cjk, to_english
+from router._sql_paste import paste_task
 from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
 from router._textscan import (
@@ -339,8 +340,10 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         text = text.replace("\\_", "_").replace("\\*", "*")
         lower = lower.replace("\\_", "_").replace("\\*", "*")
     kind = "code" if cv.other_tool_task(lower) else task_kind(lower[: 2 * ASK_SPAN])
+    if (kind is None or kind == "rewrite") and paste_task(text):
+        return False  # a long paste whose instruction is another task: its SQL is material
     if kind in ("text", "code"):  # SQL as the material of a text or code task
-        return _has_error(lower, words)  # a database error still decides
+        return _has_error(lower, words) and not paste_task(text)  # an error still decides
     if _has_statement(text, lower, words):
         # look-alike languages' statements (Cypher, N1QL) count only when SQL is named
         other = "sql" not in words and any(q in lower for q in _OTHER_QL)

@@ -47,15 +47,16 @@ def test_sql_quality_on_the_held_out_half(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
     assert overall.f1 >= 0.95, f"overall held-out F1 {overall.f1:.3f}"
     # Regression guards at the measured levels (docs/detectors.md), default mode: real
-    # traffic P 0.788, R 0.854; the conversational set P 0.924, R 0.893 (tenth pass; sixth:
+    # traffic P 0.796, R 0.854; the conversational set P 0.930, R 0.893 (eleventh pass;
+    # tenth: 0.788 / 0.854 and 0.924 / 0.893; sixth:
     # 0.781 / 0.854 and 0.917 / 0.893; fifth:
     # 0.774 / 0.854 and 0.917 / 0.886 after the bounded view, which costs two real-traffic
     # requests whose SQL sits mid-paste; fourth pass:
     # P 0.761 / R 0.896 and P 0.899 / R 0.899) (rules alone: P 0.784 / R 0.792 and
     # P 0.909 / R 0.805; before issue 14 conversational R was 0.42).
-    assert real.precision >= 0.78, f"real-traffic held-out precision {real.precision:.3f}"
+    assert real.precision >= 0.79, f"real-traffic held-out precision {real.precision:.3f}"
     assert real.recall >= 0.85, f"real-traffic held-out recall {real.recall:.3f}"
-    assert chat.precision >= 0.92, f"conversational held-out precision {chat.precision:.3f}"
+    assert chat.precision >= 0.925, f"conversational held-out precision {chat.precision:.3f}"
     assert chat.recall >= 0.88, f"conversational held-out recall {chat.recall:.3f}"
 
 
@@ -65,17 +66,17 @@ def test_sql_recall_mode_finds_more_on_the_held_out_half(bench: ModuleType) -> N
     for row in ("real_traffic", "conversational", "overall"):
         assert recall[row].recall >= default[row].recall, row
     assert recall["overall"].f1 >= 0.95
-    # guards at the tenth pass's high-recall levels: conversational P 0.907 / R 0.919, real
-    # traffic P 0.759 / R 0.885 (sixth pass: 0.901 / 0.919 and 0.752 / 0.885)
+    # guards at the eleventh pass's high-recall levels: conversational P 0.913 / R 0.919,
+    # real traffic P 0.766 / R 0.885 (sixth pass: 0.901 / 0.919 and 0.752 / 0.885)
     assert recall["conversational"].recall >= 0.91
-    assert recall["conversational"].precision >= 0.90
-    assert recall["real_traffic"].precision >= 0.75
+    assert recall["conversational"].precision >= 0.91
+    assert recall["real_traffic"].precision >= 0.76
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out real-traffic precision is 0.788 (22 FP in 5,725 "
-    "prompts; recall 0.854) in the default mode, 0.759 (27 FP; recall 0.885) in the "
+    reason="target not met: held-out real-traffic precision is 0.796 (21 FP in 5,725 "
+    "prompts; recall 0.854) in the default mode, 0.766 (26 FP; recall 0.885) in the "
     "high-recall mode; see docs/detectors.md",
 )
 def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
@@ -85,8 +86,8 @@ def test_sql_real_traffic_precision_target(sql_results: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: held-out conversational P 0.924 / R 0.893 (default mode) and "
-    "P 0.907 / R 0.919 (high-recall mode); see docs/detectors.md",
+    reason="target not met: held-out conversational P 0.930 / R 0.893 (default mode) and "
+    "P 0.913 / R 0.919 (high-recall mode); see docs/detectors.md",
 )
 def test_sql_conversational_recall_target(sql_results: dict[str, Any]) -> None:
     chat = sql_results["conversational"].counts["test"]
@@ -136,6 +137,9 @@ _CONVERSATION_FILES = [
     ("dev_ninth", 12),
     ("probes11", 25),
     ("dev_tenth", 15),
+    ("probes12", 25),
+    ("dev_eleventh", 8),
+    ("probes13", 25),
 ]
 
 
