@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from labeling.transfer._bag import BAG_CAP, BAG_CHARS_PER_TOKEN, bag_vectors, static_embeddings
 from labeling.transfer._benchmark import Source, SourceResult, group_sources
+from labeling.transfer._bootstrap import BootCompare, SourceInterval, paired_bootstrap
 from labeling.transfer._candidates import CANDIDATES
 from labeling.transfer._dataset import build_outcome_dataset
 from labeling.transfer._run import (
     BLENDS,
     DEFAULT_CANDIDATES,
+    HeldOut,
     TransferConfig,
     TransferReport,
     run_transfer,
@@ -26,11 +28,14 @@ __all__ = [
     "BAG_CAP",
     "BAG_CHARS_PER_TOKEN",
     "BLENDS",
+    "BootCompare",
     "CANDIDATES",
     "DEFAULT_CANDIDATES",
+    "HeldOut",
     "MACRO_MARGIN",
     "SOURCE_MARGIN",
     "Source",
+    "SourceInterval",
     "SourceResult",
     "TransferConfig",
     "TransferReport",
@@ -38,6 +43,7 @@ __all__ = [
     "bag_vectors",
     "build_outcome_dataset",
     "group_sources",
+    "paired_bootstrap",
     "read_outcome_sources",
     "run_transfer",
     "static_embeddings",
