@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
 from labeling.transfer._benchmark import SourceResult
-from labeling.transfer._bootstrap import _apgr, paired_bootstrap
+from labeling.transfer._bootstrap import BootCompare, _apgr, paired_bootstrap
 from labeling.transfer._run import HeldOut, TransferConfig, TransferReport
 from policies import LabelingError
 
@@ -21,7 +21,7 @@ def _outcomes(rng: np.random.Generator, n: int) -> tuple[Floats, Floats]:
     return strong, weak
 
 
-def _report(scorers: dict[str, Scorer], sources: int = 12, n: int = 300) -> TransferReport:
+def _report(scorers: Mapping[str, Scorer], sources: int = 12, n: int = 300) -> TransferReport:
     """Synthetic report: each scorer maps (rng, strong, weak) -> scores on a source's rows."""
     rng = np.random.default_rng(7)
     held: list[HeldOut] = []
@@ -38,6 +38,22 @@ def _report(scorers: dict[str, Scorer], sources: int = 12, n: int = 300) -> Tran
 
 def _length(rng: np.random.Generator, strong: Floats, weak: Floats) -> Floats:
     return rng.random(len(strong))  # an uninformative baseline
+
+
+def _oracle(rng: np.random.Generator, strong: Floats, weak: Floats) -> Floats:
+    return strong - weak  # strong first exactly where it gains
+
+
+def _inverted(rng: np.random.Generator, strong: Floats, weak: Floats) -> Floats:
+    return weak - strong
+
+
+def _noisy_oracle(rng: np.random.Generator, strong: Floats, weak: Floats) -> Floats:
+    return (strong - weak) + 2 * rng.random(len(strong))
+
+
+def _width(row: BootCompare) -> float:
+    return float(np.mean([s.high - s.low for s in row.sources]))
 
 
 def test_a_candidate_equal_to_length_differs_by_exactly_zero_on_every_resample() -> None:
@@ -61,8 +77,7 @@ def test_an_unrelated_scorer_of_equal_skill_is_rarely_called_significant() -> No
 
 
 def test_a_perfect_oracle_is_significantly_above_length_on_every_source() -> None:
-    oracle = lambda rng, strong, weak: strong - weak  # noqa: E731
-    report = _report({"length": _length, "oracle": oracle})
+    report = _report({"length": _length, "oracle": _oracle})
     (row,) = paired_bootstrap(report, 200)
     assert row.above == len(report.held_out) and row.below == 0
     assert all(s.low > 0.2 for s in row.sources)
@@ -71,8 +86,7 @@ def test_a_perfect_oracle_is_significantly_above_length_on_every_source() -> Non
 
 
 def test_an_inverted_oracle_is_significantly_below_and_the_gaps_match_the_report() -> None:
-    inverted = lambda rng, strong, weak: weak - strong  # noqa: E731
-    report = _report({"length": _length, "inverted": inverted})
+    report = _report({"length": _length, "inverted": _inverted})
     (row,) = paired_bootstrap(report, 100)
     assert row.below == len(report.held_out) and row.above == 0
     base = [r.apgr for r in report.results["length"]]
@@ -82,11 +96,10 @@ def test_an_inverted_oracle_is_significantly_below_and_the_gaps_match_the_report
 
 
 def test_more_rows_give_narrower_intervals() -> None:
-    half = lambda rng, strong, weak: (strong - weak) + 2 * rng.random(len(strong))  # noqa: E731
-    small = paired_bootstrap(_report({"length": _length, "half": half}, n=100), 200)[0]
-    large = paired_bootstrap(_report({"length": _length, "half": half}, n=2000), 200)[0]
-    width = lambda b: np.mean([s.high - s.low for s in b.sources])  # noqa: E731
-    assert width(large) < 0.5 * width(small)
+    scorers = {"length": _length, "noisy": _noisy_oracle}
+    small = paired_bootstrap(_report(scorers, n=100), 200)[0]
+    large = paired_bootstrap(_report(scorers, n=2000), 200)[0]
+    assert _width(large) < 0.5 * _width(small)  # ~ 1 / sqrt(20) of it
 
 
 def test_the_same_seed_gives_the_same_intervals() -> None:
