@@ -29,12 +29,14 @@ from labeling.transfer import (
     CANDIDATES,
     DEFAULT_CANDIDATES,
     SOURCE_MARGIN,
+    BootCompare,
     TransferConfig,
     TransferReport,
+    bootstrap_to_dict,
+    paired_bootstrap,
     run_transfer,
     versus,
 )
-from labeling.transfer._bootstrap import BootCompare, as_dict, paired_bootstrap
 
 
 def table(report: TransferReport, metric: str) -> Table:
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.boot > 0 and "length" in report.results and len(report.results) > 1:
         boot = paired_bootstrap(report, args.boot, seed=args.boot_seed)
         console.print(boot_table(boot, args.boot))
-        result["bootstrap"] = as_dict(boot, args.boot, 0.95)
+        result["bootstrap"] = bootstrap_to_dict(boot, args.boot, 0.95)
     if "length" in report.results:
         console.print(bar_table(report, boot))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from labeling.transfer._bag import BAG_CAP, BAG_CHARS_PER_TOKEN, bag_vectors, static_embeddings
 from labeling.transfer._benchmark import Source, SourceResult, group_sources
-from labeling.transfer._bootstrap import BootCompare, SourceInterval, paired_bootstrap
+from labeling.transfer._bootstrap import (
+    BootCompare,
+    SourceInterval,
+    bootstrap_to_dict,
+    paired_bootstrap,
+)
 from labeling.transfer._candidates import CANDIDATES
 from labeling.transfer._dataset import build_outcome_dataset
 from labeling.transfer._run import (
@@ -41,6 +46,7 @@ __all__ = [
     "TransferReport",
     "Versus",
     "bag_vectors",
+    "bootstrap_to_dict",
     "build_outcome_dataset",
     "group_sources",
     "paired_bootstrap",

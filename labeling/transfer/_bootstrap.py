@@ -22,7 +22,13 @@ from classifier.evaluation import RoutingTable, apgr, routing_curve
 from labeling.transfer._run import HeldOut, TransferReport
 from policies import LabelingError
 
-__all__ = ["BootCompare", "SourceInterval", "as_dict", "paired_bootstrap", "source_differences"]
+__all__ = [
+    "BootCompare",
+    "SourceInterval",
+    "bootstrap_to_dict",
+    "paired_bootstrap",
+    "source_differences",
+]
 
 Floats = NDArray[np.float64]
 
@@ -156,7 +162,7 @@ def paired_bootstrap(
     return out
 
 
-def as_dict(compares: Sequence[BootCompare], n: int, level: float) -> dict[str, object]:
+def bootstrap_to_dict(compares: Sequence[BootCompare], n: int, level: float) -> dict[str, object]:
     """JSON-ready form for the benchmark's report file."""
     result: Mapping[str, object] = {
         c.candidate: {
