@@ -198,6 +198,17 @@ def _predict(
     return score
 
 
+def _base_candidates(candidates: Sequence[str]) -> list[str]:
+    """The candidates to predict: those asked for that are not blends, then blend parts."""
+    blends = [c for c in candidates if c in BLENDS]
+    base = [c for c in candidates if c not in BLENDS]
+    base += [c for b in blends for c, _ in BLENDS[b] if c not in base]
+    unknown = sorted(set(base) - set(CANDIDATES))
+    if unknown:
+        raise LabelingError(f"candidates {unknown}: expected names from {sorted(CANDIDATES)}")
+    return base
+
+
 def run_transfer(
     data_dir: Path,
     cache_dir: Path,
@@ -210,12 +221,7 @@ def run_transfer(
     ``fixed``: already-trained scorers (name -> strong-score of texts), scored on each
     held-out source as they are (``tierroute evaluate --transfer --model DIR``)."""
     config = config or TransferConfig()
-    blends = [c for c in config.candidates if c in BLENDS]
-    base = [c for c in config.candidates if c not in BLENDS]
-    base += [c for b in blends for c, _ in BLENDS[b] if c not in base]
-    unknown = sorted(set(base) - set(CANDIDATES))
-    if unknown:
-        raise LabelingError(f"candidates {unknown}: expected names from {sorted(CANDIDATES)}")
+    base = _base_candidates(config.candidates)
     sources = group_sources(read_outcome_sources(data_dir))
     offsets = np.cumsum([0] + [len(s.texts) for s in sources])
     texts = [t for s in sources for t in s.texts]
