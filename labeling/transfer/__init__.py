@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from labeling.transfer._bag import BAG_CAP, BAG_CHARS_PER_TOKEN, bag_vectors, static_embeddings
 from labeling.transfer._benchmark import Source, SourceResult, group_sources
+from labeling.transfer._bootstrap import (
+    BootCompare,
+    SourceInterval,
+    bootstrap_to_dict,
+    paired_bootstrap,
+)
 from labeling.transfer._candidates import CANDIDATES
 from labeling.transfer._dataset import build_outcome_dataset
 from labeling.transfer._run import (
     BLENDS,
     DEFAULT_CANDIDATES,
+    HeldOut,
     TransferConfig,
     TransferReport,
     run_transfer,
@@ -26,18 +33,23 @@ __all__ = [
     "BAG_CAP",
     "BAG_CHARS_PER_TOKEN",
     "BLENDS",
+    "BootCompare",
     "CANDIDATES",
     "DEFAULT_CANDIDATES",
+    "HeldOut",
     "MACRO_MARGIN",
     "SOURCE_MARGIN",
     "Source",
+    "SourceInterval",
     "SourceResult",
     "TransferConfig",
     "TransferReport",
     "Versus",
     "bag_vectors",
+    "bootstrap_to_dict",
     "build_outcome_dataset",
     "group_sources",
+    "paired_bootstrap",
     "read_outcome_sources",
     "run_transfer",
     "static_embeddings",

@@ -22,7 +22,7 @@ call on at most ``BAG_CAP * BAG_CHARS_PER_TOKEN`` characters plus a gather and a
 Candidates: ``ord:BLOCKS`` with a bag block among the blocks, the same ordinal head
 (:func:`classifier.training.fit_ordinal_head`, C = 0.1) as ``ord:struct+logits+pooled``.
 
-Measured (29 held-out sources, docs/routing_quality.md, round 4): none beats both the
+Measured (30 held-out sources, docs/routing_quality.md, round 4): none beats both the
 shipped student and ``ord:struct+logits+pooled``; the closest, ``ord:struct+logits+pooled+bagt``,
 has 9 sources below length - 0.01 but macro APGR 0.529 against the head's 0.532. At the
 2,048-token cap the tokenizer call alone takes p99 ~5.7 ms on ShareGPT, over route()'s

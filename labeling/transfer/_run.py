@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from labeling.transfer._candidates import CANDIDATES, FeatureBank, Fold, code_ha
 from labeling.transfer._sources import read_outcome_sources
 from policies import LabelingError
 
-__all__ = ["BLENDS", "TransferConfig", "TransferReport", "run_transfer"]
+__all__ = ["BLENDS", "HeldOut", "TransferConfig", "TransferReport", "run_transfer"]
 
 Floats = NDArray[np.float64]
 
@@ -49,6 +49,17 @@ BLENDS: dict[str, tuple[tuple[str, float], ...]] = {
         ("shipped", 1 / 3),
     ),
     "blend:length+tfidf": (("length", 0.5), ("tfidf-lr", 0.5)),
+    # round 5 (fixed weights, nothing tuned)
+    "blend:ord+shipped": (("ord:struct+logits+pooled", 0.5), ("shipped", 0.5)),
+    "blend:length20+ord+shipped": (
+        ("length", 0.2),
+        ("ord:struct+logits+pooled", 0.4),
+        ("shipped", 0.4),
+    ),
+    "blend:ord+ordbagt": (
+        ("ord:struct+logits+pooled", 0.5),
+        ("ord:struct+logits+pooled+bagt", 0.5),
+    ),
 }
 
 
@@ -76,9 +87,22 @@ class TransferConfig:
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """One held-out source's routing rows: the pair's outcomes and every candidate's
+    scores, row for row (what a paired bootstrap resamples)."""
+
+    source: str
+    strong_correct: Floats
+    weak_correct: Floats
+    scores: dict[str, Floats]  # candidate -> one score per row
+
+
+@dataclass(frozen=True)
 class TransferReport:
     config: TransferConfig
     results: dict[str, list[SourceResult]]  # candidate -> one result per held-out source
+    # the rows behind ``results``, in the same source order (not in ``to_dict``)
+    held_out: tuple[HeldOut, ...] = field(default=())
 
     def macro(self, candidate: str, metric: str = "apgr") -> float:
         return float(np.mean([getattr(r, metric) for r in self.results[candidate]]))
@@ -174,6 +198,17 @@ def _predict(
     return score
 
 
+def _base_candidates(candidates: Sequence[str]) -> list[str]:
+    """The candidates to predict: those asked for that are not blends, then blend parts."""
+    blends = [c for c in candidates if c in BLENDS]
+    base = [c for c in candidates if c not in BLENDS]
+    base += [c for b in blends for c, _ in BLENDS[b] if c not in base]
+    unknown = sorted(set(base) - set(CANDIDATES))
+    if unknown:
+        raise LabelingError(f"candidates {unknown}: expected names from {sorted(CANDIDATES)}")
+    return base
+
+
 def run_transfer(
     data_dir: Path,
     cache_dir: Path,
@@ -186,12 +221,7 @@ def run_transfer(
     ``fixed``: already-trained scorers (name -> strong-score of texts), scored on each
     held-out source as they are (``tierroute evaluate --transfer --model DIR``)."""
     config = config or TransferConfig()
-    blends = [c for c in config.candidates if c in BLENDS]
-    base = [c for c in config.candidates if c not in BLENDS]
-    base += [c for b in blends for c, _ in BLENDS[b] if c not in base]
-    unknown = sorted(set(base) - set(CANDIDATES))
-    if unknown:
-        raise LabelingError(f"candidates {unknown}: expected names from {sorted(CANDIDATES)}")
+    base = _base_candidates(config.candidates)
     sources = group_sources(read_outcome_sources(data_dir))
     offsets = np.cumsum([0] + [len(s.texts) for s in sources])
     texts = [t for s in sources for t in s.texts]
@@ -206,6 +236,7 @@ def run_transfer(
     tier_probs_old = np.vstack([item_tier_probs(s, unsolved="frontier") for s in sources])
     fixed = dict(fixed or {})
     results: dict[str, list[SourceResult]] = {c: [] for c in (*fixed, *config.candidates)}
+    held_out: list[HeldOut] = []
     for j, source in enumerate(sources):
         if config.sources and not any(source.name.startswith(p) for p in config.sources):
             continue
@@ -221,16 +252,19 @@ def run_transfer(
         test[test_rows] = True
         fold_weight = weight if config.mode == "transfer" else np.ones(len(texts))
         fold = Fold(train, target, fold_weight, tier_probs, tier_probs_old, test)
+        routed: dict[str, Floats] = {}
         for name, strong_score in fixed.items():
             score = np.asarray(strong_score([texts[i] for i in test_rows]), dtype=np.float64)
-            results[name].append(score_source(source, rows, table, score))
+            routed[name] = score
         scores: dict[str, Floats] = {}
         for name in base:
             key = _cache_key(name, config, source.name, bank.digest())
             scores[name] = _predict(cache_dir / "preds" / f"{key}.npy", name, bank, fold, test_rows)
         for name in config.candidates:
-            score = _rank_blend(name, scores) if name in BLENDS else scores[name]
+            routed[name] = _rank_blend(name, scores) if name in BLENDS else scores[name]
+        for name, score in routed.items():
             results[name].append(score_source(source, rows, table, score))
+        held_out.append(HeldOut(source.name, table.strong_correct, table.weak_correct, routed))
         if progress:
             progress(source.name)
-    return TransferReport(config, results)
+    return TransferReport(config, results, tuple(held_out))

@@ -19,7 +19,7 @@ part move a prompt only as far as the training sources say it should:
   MMLU-Pro, LLMRouter, RouterArena) and per source within it, so no benchmark family
   with many sources dominates.
 
-Measured (29 held-out sources; the model card's round-3 table): none beats the shipped
+Measured (30 held-out sources; the model card's round-3 table): none beats the shipped
 student on both macro APGR and the number of sources below length - 0.01.
 
 Nested selection (:func:`inner_select`): the training sources are cut into
