@@ -49,6 +49,15 @@ _STORES = (
     r"eloquent|activerecord|gorm|pandas|polars|pyspark|dplyr|excel|google\s+sheets|airtable|"
     r"power\s+bi|tableau)"
 )
+# The first word of every spelling of a store in _STORES ("ef" of "ef core"): in
+# _OTHER_TOOL_TASK a store stands between whitespace, so it is one of the text's
+# whitespace-split words.
+STORE_WORDS = frozenset(
+    "mongoose mongo mongodb elasticsearch elastic opensearch firestore firebase dynamodb "
+    "cassandra redis couchbase neo4j cypher graphql prisma typeorm sequelize mikro-orm mikroorm "
+    "drizzle django sqlalchemy hibernate jpa doctrine ef entity eloquent activerecord gorm "
+    "pandas polars pyspark dplyr excel google airtable power tableau".split()
+)
 _FORMATS = r"(?:json|yaml|protobuf|avro|zod|pydantic|typescript|openapi|swagger)"
 # Said outright: "unrelated, ...", "enough SQL for today", "different topic:".
 _LEAVING = (  # not "never mind" ("never mind, make it faster" stays SQL)
@@ -108,20 +117,37 @@ _OTHER_TOOL_TASK = re.compile(
     r"|(?P<infra>^[^.?!\n]{0,60}?\b(?:terraform|cloudformation|pulumi|aws\s+cdk|ansible|bicep|"
     r"arm\s+template|crossplane)\b)"
 )
+# The infrastructure tools' first words; a match names one within its first 60 characters
+# plus the name (``^[^.?!\n]{0,60}?``).
+_INFRA_WORDS = tuple("terraform cloudformation pulumi aws ansible bicep arm crossplane".split())
+_INFRA_SPAN = 60 + max(map(len, _INFRA_WORDS))
 _SQL_ASKED = re.compile(
     r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
     r"create\s+(?:user|role))\b"
 )
 
 
+def may_name_tool(head: str) -> bool:
+    """Exact gate of ``_OTHER_TOOL_TASK`` (tried at every position, so costly): a match
+    holds a store as a whitespace-split word or an infrastructure tool's name near the
+    start; a ``head`` with neither cannot match."""
+    if not STORE_WORDS.isdisjoint(head.split()):
+        return True
+    infra = head[:_INFRA_SPAN]
+    return any(w in infra for w in _INFRA_WORDS)
+
+
 def other_tool_task(lower: str) -> bool:
     """The lower-cased request's task is another tool's code or config (a mongoose schema or
     Django models of a pasted CREATE TABLE, Terraform for an RDS instance): the SQL in it is
     material. Not when the infrastructure request asks for SQL too ("... and the GRANT")."""
-    m = _OTHER_TOOL_TASK.search(lower[:_HEAD])
+    head = lower[:_HEAD]
+    if not may_name_tool(head):
+        return False
+    m = _OTHER_TOOL_TASK.search(head)
     if m is None:
         return False
-    return not m.group("infra") or not _SQL_ASKED.search(lower[:_HEAD])
+    return not m.group("infra") or not _SQL_ASKED.search(head)
 
 
 def changes_topic(text: str) -> bool:
@@ -237,25 +263,63 @@ def asks_for_sql(text: str) -> bool:
 
 
 # --- single-message look-alikes (points against, like router._sql_vocab.LOOKALIKE) ----------
-_LOOKALIKE = re.compile(
+# (kind, pattern, literal groups): the look-alike kinds in the order they are tried at one
+# position; every match of a kind's pattern holds a literal of each of its groups.
+_LOOKALIKE_SOURCES = (
     # a BI tool's calculated field or table calculation
-    r"(?P<bi>\b(?:tableau|power\s+bi|looker\s+studio|qlik|data\s+studio)\b[^\n]{0,80}\b"
-    r"(?:calculated\s+fields?|table\s+calc(?:ulation)?s?|lod\s+expressions?|measures?|formulas?|"
-    r"dax)\b|\b(?:calculated\s+field|table\s+calc(?:ulation)?)s?\b)"
+    (
+        "bi",
+        r"\b(?:tableau|power\s+bi|looker\s+studio|qlik|data\s+studio)\b[^\n]{0,80}\b"
+        r"(?:calculated\s+fields?|table\s+calc(?:ulation)?s?|lod\s+expressions?|measures?|"
+        r"formulas?|dax)\b|\b(?:calculated\s+field|table\s+calc(?:ulation)?)s?\b",
+        ("tableau power looker qlik studio calc", "calc lod measure formula dax"),
+    ),
     # ORM model or mapping configuration
-    r"|(?P<orm>\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
-    r"navigation\s+propert(?:y|ies)|data\s+annotations)\b)"
+    (
+        "orm",
+        r"\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
+        r"navigation\s+propert(?:y|ies)|data\s+annotations)\b",
+        ("core fluent onmodelcreating dbcontext dbset modelbuilder navigation annotations",),
+    ),
     # a library recommendation (README: "a library recommendation for SQL migration files")
-    r"|(?P<library>\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
-    r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
-    r"|\b(?:which|what|best)\s+(?:[\w-]+\s+){0,2}?(?:library|libraries|package|crate|gem)\s+"
-    r"(?:for|to|should|would|do|is)\b"
-    r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
-    r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b)"
+    (
+        "library",
+        r"\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
+        r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
+        r"|\b(?:which|what|best)\s+(?:[\w-]+\s+){0,2}?(?:library|libraries|package|crate|gem)\s+"
+        r"(?:for|to|should|would|do|is)\b"
+        r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
+        r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b",
+        ("recommend suggest which what best", "librar package crate gem"),
+    ),
     # converting files between CSV, JSON, XML, YAML
-    r"|(?P<files>\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
-    r"\s+files?\b)"
+    (
+        "files",
+        r"\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
+        r"\s+files?\b",
+        ("csv json xml yaml tsv xlsx", "file"),
+    ),
 )
+_LOOKALIKES = tuple(
+    (kind, re.compile(pattern), tuple(tuple(g.split()) for g in groups))
+    for kind, pattern, groups in _LOOKALIKE_SOURCES
+)
+
+
+def lookalike_kind(head: str) -> str | None:
+    """The kind whose match starts first in ``head`` (the earlier kind on a tie), or None:
+    what one search of the kinds' alternation (``|`` in ``_LOOKALIKE_SOURCES`` order) would
+    name. A kind whose literal groups are not all in ``head`` cannot match: its pattern is
+    not run (the patterns try every position; a substring scan is much cheaper)."""
+    first, start = None, len(head) + 1
+    for kind, pattern, groups in _LOOKALIKES:
+        if all(any(w in head for w in group) for group in groups):
+            m = pattern.search(head)
+            if m is not None and m.start() < start:
+                first, start = kind, m.start()
+    return first
+
+
 # A database in a file conversion makes it SQL work ("load the CSV into a Postgres table").
 _DATABASE = re.compile(
     r"\b(?:database|db|sql|mysql|postgres(?:ql)?|sqlite3?|oracle|tables?|insert|select)\b"
@@ -281,12 +345,12 @@ def lookalike(lower: str, words: frozenset[str]) -> bool:
         and not (_FILE_FORMATS & words and ("file" in words or "files" in words))
     ):
         return False  # none of the words every look-alike needs: skip the regex
-    m = _LOOKALIKE.search(lower[: 2 * _HEAD])
-    if m is None:
+    kind = lookalike_kind(lower[: 2 * _HEAD])
+    if kind is None:
         return False
-    if m.group("files"):
+    if kind == "files":
         return not _DATABASE.search(lower)
-    if m.group("library"):
+    if kind == "library":
         return True
     return not re.search(r"\bsql\b|n\+1", lower)
 
