@@ -93,7 +93,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(functools.reduce(lambda s, k: s.replace(k, _PARTS[k]), _PARTS, pattern), re.M)
 
 
-_STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
+# (anchor, the word that must be in the prompt, whether to match the original case, pattern)
+_STATEMENTS = tuple(
+    (a, a.lower(), a.isupper(), _rx(s)) for a, s in ((anchor(s), s) for s in _STATEMENT_SOURCES)
+)
 # The vocabulary's phrase lists, searched where a word starts (``Needles``: a set
 # intersection with the text's word starts instead of one ``in`` per phrase).
 _ERROR_MARKERS = Needles(errors.ERROR_MARKERS)
@@ -109,8 +112,8 @@ _TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
 
 def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
     return any(
-        a.lower() in words and at(text if a.isupper() else lower, (a,), pattern)
-        for a, pattern in _STATEMENTS
+        key in words and at(text if upper else lower, (a,), pattern)
+        for a, key, upper, pattern in _STATEMENTS
     )
 
 
