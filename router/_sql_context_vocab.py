@@ -121,6 +121,10 @@ _OTHER_TOOL_TASK = re.compile(
 # plus the name (``^[^.?!\n]{0,60}?``).
 _INFRA_WORDS = tuple("terraform cloudformation pulumi aws ansible bicep arm crossplane".split())
 _INFRA_SPAN = 60 + max(map(len, _INFRA_WORDS))
+# What a store's match ends with: "schemas?", "models?", "entit(?:y|ies)"...
+_TOOL_OBJECTS = tuple(
+    "schema model mapping entit collection document class validator equivalent".split()
+)
 _SQL_ASKED = re.compile(
     r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
     r"create\s+(?:user|role))\b"
@@ -129,9 +133,10 @@ _SQL_ASKED = re.compile(
 
 def may_name_tool(head: str) -> bool:
     """Exact gate of ``_OTHER_TOOL_TASK`` (tried at every position, so costly): a match
-    holds a store as a whitespace-split word or an infrastructure tool's name near the
-    start; a ``head`` with neither cannot match."""
-    if not STORE_WORDS.isdisjoint(head.split()):
+    holds a store as a whitespace-split word and the thing built for it (a schema, models,
+    a class...), or an infrastructure tool's name near the start; a ``head`` with neither
+    cannot match."""
+    if not STORE_WORDS.isdisjoint(head.split()) and any(w in head for w in _TOOL_OBJECTS):
         return True
     infra = head[:_INFRA_SPAN]
     return any(w in infra for w in _INFRA_WORDS)
