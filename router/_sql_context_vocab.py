@@ -268,8 +268,10 @@ def asks_for_sql(text: str) -> bool:
 
 
 # --- single-message look-alikes (points against, like router._sql_vocab.LOOKALIKE) ----------
-# (kind, pattern, literal groups): the look-alike kinds in the order they are tried at one
-# position; every match of a kind's pattern holds a literal of each of its groups.
+# (kind, pattern, literal groups, core): the look-alike kinds in the order they are tried at
+# one position; every match of a kind's pattern holds a literal of each of its groups and a
+# match of its core (a part that opens with a literal, which the regex engine scans for
+# fast; "" for none).
 _LOOKALIKE_SOURCES = (
     # a BI tool's calculated field or table calculation
     (
@@ -278,6 +280,7 @@ _LOOKALIKE_SOURCES = (
         r"(?:calculated\s+fields?|table\s+calc(?:ulation)?s?|lod\s+expressions?|measures?|"
         r"formulas?|dax)\b|\b(?:calculated\s+field|table\s+calc(?:ulation)?)s?\b",
         ("tableau power looker qlik studio calc", "calc lod measure formula dax"),
+        r"calculated\s+field|table\s+calc|lod\s+expression|measure|formula|dax",
     ),
     # ORM model or mapping configuration
     (
@@ -285,6 +288,8 @@ _LOOKALIKE_SOURCES = (
         r"\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
         r"navigation\s+propert(?:y|ies)|data\s+annotations)\b",
         ("core fluent onmodelcreating dbcontext dbset modelbuilder navigation annotations",),
+        r"ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
+        r"navigation\s+propert|data\s+annotations",
     ),
     # a library recommendation (README: "a library recommendation for SQL migration files")
     (
@@ -296,6 +301,7 @@ _LOOKALIKE_SOURCES = (
         r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
         r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b",
         ("recommend suggest which what best", "librar package crate gem"),
+        "",
     ),
     # converting files between CSV, JSON, XML, YAML
     (
@@ -303,22 +309,24 @@ _LOOKALIKE_SOURCES = (
         r"\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
         r"\s+files?\b",
         ("csv json xml yaml tsv xlsx", "file"),
+        r"(?:csv|json|xml|yaml|tsv|xlsx)\s+files?\b",
     ),
 )
 _LOOKALIKES = tuple(
-    (kind, re.compile(pattern), tuple(tuple(g.split()) for g in groups))
-    for kind, pattern, groups in _LOOKALIKE_SOURCES
+    (kind, re.compile(pattern), tuple(tuple(g.split()) for g in groups), re.compile(core))
+    for kind, pattern, groups, core in _LOOKALIKE_SOURCES
 )
 
 
 def lookalike_kind(head: str) -> str | None:
     """The kind whose match starts first in ``head`` (the earlier kind on a tie), or None:
     what one search of the kinds' alternation (``|`` in ``_LOOKALIKE_SOURCES`` order) would
-    name. A kind whose literal groups are not all in ``head`` cannot match: its pattern is
-    not run (the patterns try every position; a substring scan is much cheaper)."""
+    name. A kind whose literal groups are not all in ``head``, or whose core is not in it,
+    cannot match: its pattern is not run (the patterns try every position; a substring
+    scan and the core's literal-led search are much cheaper)."""
     first, start = None, len(head) + 1
-    for kind, pattern, groups in _LOOKALIKES:
-        if all(any(w in head for w in group) for group in groups):
+    for kind, pattern, groups, core in _LOOKALIKES:
+        if all(any(w in head for w in group) for group in groups) and core.search(head):
             m = pattern.search(head)
             if m is not None and m.start() < start:
                 first, start = kind, m.start()

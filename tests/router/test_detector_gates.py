@@ -100,21 +100,24 @@ def test_other_tool_gate_stops_text_without_a_tool() -> None:
     assert cv.may_name_tool("terraform for an rds postgres instance")
 
 
-@pytest.mark.parametrize("kind", [k for k, _, _ in cv._LOOKALIKES])
-def test_lookalike_literals_are_in_every_match(kind: str) -> None:
-    pattern, groups = next((p, g) for k, p, g in cv._LOOKALIKES if k == kind)
+@pytest.mark.parametrize("kind", [k for k, _, _, _ in cv._LOOKALIKES])
+def test_lookalike_literals_and_core_are_in_every_match(kind: str) -> None:
+    pattern, groups, core = next((p, g, c) for k, p, g, c in cv._LOOKALIKES if k == kind)
     drawn = samples(pattern)
     assert len(drawn) > 300
     for text in drawn:
-        assert all(any(w in text for w in group) for group in groups), text
+        match = pattern.search(text)
+        assert match is not None
+        assert all(any(w in match.group() for w in group) for group in groups), text
+        assert core.search(match.group()), text
 
 
 def test_lookalike_kind_is_what_one_alternation_names() -> None:
     """The first-starting kind, the earlier kind on a tie: one search of the kinds joined by
     ``|`` (what the detector ran before the kinds were split) names the same."""
-    joined = re.compile("|".join(f"(?P<{k}>{p})" for k, p, _ in cv._LOOKALIKE_SOURCES))
+    joined = re.compile("|".join(f"(?P<{k}>{p})" for k, p, _, _ in cv._LOOKALIKE_SOURCES))
     rng = random.Random(7)
-    pieces = [s for _, p, _ in cv._LOOKALIKES for s in samples(p, 300)]
+    pieces = [s for _, p, _, _ in cv._LOOKALIKES for s in samples(p, 300)]
     pieces += ["which library should I use", "convert csv files", "in tableau a calculated field"]
     for _ in range(3000):
         head = " and ".join(rng.sample(pieces, rng.randint(1, 3)))[:800]
