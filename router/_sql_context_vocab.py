@@ -27,10 +27,13 @@ import re
 from router._sql_followup import artifact_task, other_artifact
 
 __all__ = [
+    "STORE_WORDS",
     "asks_for_sql",
     "changes_topic",
     "lock_error",
     "lookalike",
+    "lookalike_kind",
+    "may_name_tool",
     "other_tool_task",
     "sets_other_task",
     "tool_words",
@@ -122,9 +125,7 @@ _OTHER_TOOL_TASK = re.compile(
 _INFRA_WORDS = tuple("terraform cloudformation pulumi aws ansible bicep arm crossplane".split())
 _INFRA_SPAN = 60 + max(map(len, _INFRA_WORDS))
 # What a store's match ends with: "schemas?", "models?", "entit(?:y|ies)"...
-_TOOL_OBJECTS = tuple(
-    "schema model mapping entit collection document class validator equivalent".split()
-)
+_TOOL_OBJECTS = "schema model mapping entit collection document class validator equivalent".split()
 _SQL_ASKED = re.compile(
     r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
     r"create\s+(?:user|role))\b"
