@@ -74,7 +74,11 @@ from _detector_data import (  # noqa: E402
 from _detector_data import LABELS as LABELS  # noqa: E402
 from _detector_data import SHAREGPT as SHAREGPT  # noqa: E402
 from _detector_data import read_jsonl as read_jsonl  # noqa: E402
-from _detector_speed import scan_latency_markdown, speed_markdown  # noqa: E402
+from _detector_speed import (  # noqa: E402
+    detector_breakdown_markdown,
+    scan_latency_markdown,
+    speed_markdown,
+)
 
 from router import (  # noqa: E402
     DETECTORS,
@@ -304,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sql-only", action="store_true", help="skip other detectors and speed")
     parser.add_argument("--dev", action="store_true", help="tuning view: dev half only")
     parser.add_argument("--latency", action="store_true", help="only the scan latency table")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="with --latency: each detector's own share"
+    )
     parser.add_argument("--probes", action="store_true", help="only the fresh probes' P/R")
     args = parser.parse_args(argv)
     if not data_available():
@@ -311,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.latency:
         print(scan_latency_markdown())
+        if args.breakdown:
+            print("\n" + detector_breakdown_markdown())
         return 0
     if args.probes:
         return _print_probes(args.misses)

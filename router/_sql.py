@@ -21,6 +21,7 @@ import re
 
 from router import _sql_context_vocab as cv
 from router import _sql_errors as errors
+from router import _sql_lookalikes as lk
 from router import _sql_model
 from router import _sql_vocab as v
 from router._sql_foreign import FOREIGN_WORDS, has_stem, spaced_cjk, to_english
@@ -94,7 +95,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(functools.reduce(lambda s, k: s.replace(k, _PARTS[k]), _PARTS, pattern), re.M)
 
 
-_STATEMENTS = tuple((anchor(s), _rx(s)) for s in _STATEMENT_SOURCES)
+# (anchor, the word that must be in the prompt, whether to match the original case, pattern)
+_STATEMENTS = tuple(
+    (a, a.lower(), a.isupper(), _rx(s)) for a, s in ((anchor(s), s) for s in _STATEMENT_SOURCES)
+)
 # The vocabulary's phrase lists, searched where a word starts (``Needles``: a set
 # intersection with the text's word starts instead of one ``in`` per phrase).
 _ERROR_MARKERS = Needles(errors.ERROR_MARKERS)
@@ -110,8 +114,8 @@ _TABLE_BEFORE = _rx(v.TABLE_BEFORE_SOURCE)
 
 def _has_statement(text: str, lower: str, words: frozenset[str]) -> bool:
     return any(
-        a.lower() in words and at(text if a.isupper() else lower, (a,), pattern)
-        for a, pattern in _STATEMENTS
+        key in words and at(text if upper else lower, (a,), pattern)
+        for a, key, upper, pattern in _STATEMENTS
     )
 
 
@@ -273,7 +277,7 @@ _CQL_WORDS = frozenset("cql cqlsh scylla scylladb keyspace keyspaces".split())
 def _lookalike(s: str, words: frozenset[str]) -> int:
     """Points against: the request is about something that only looks like SQL (pandas, a
     CV...: 3), or another query language whose prompts share SQL's words (MongoDB: 5)."""
-    words = cv.tool_words(words)  # "Tu es un assistant": "es" is not Elasticsearch
+    words = lk.tool_words(words)  # "Tu es un assistant": "es" is not Elasticsearch
     if any(has_word(s, w) for w in words & v.QUERY_LANGUAGES):
         return 5
     if not words.isdisjoint(v.CAREER_WORDS) or _CAREER_PHRASES.found(s, word_starts(s)):
@@ -281,7 +285,7 @@ def _lookalike(s: str, words: frozenset[str]) -> int:
     if not words.isdisjoint(_CQL_WORDS) or "allow filtering" in s:
         return 5  # Cassandra's CQL, like another query language
     # BI calculated field, ORM mapping, library pick, CSV-to-JSON files, product prices
-    if cv.lookalike(s, words) or cv.pricing(s, words):
+    if lk.lookalike(s, words) or lk.pricing(s, words):
         return 5
     if no_sql(s, words):
         return 5  # "dataframe api only, no spark sql": a veto, like another query language

@@ -1,4 +1,4 @@
-"""When the conversation around a request stops making it SQL, and single-message look-alikes.
+"""When the conversation around a request stops making it SQL.
 
 ``router._conversation`` lets a system prompt or an earlier turn make a short follow-up SQL
 ("now only 2023", "why?"). These cues decide when it must not:
@@ -11,12 +11,10 @@
 * :func:`sets_other_task` / :func:`asks_for_sql`: a system prompt that sets a non-SQL task
   ("You write job ads", "Tu es un traducteur. Traduis ...", "Summarise what the user
   sends") makes the database words of the user's message the task's material, unless the
-  user asks for SQL itself ("write me a query that ...");
-* :func:`lookalike`: single messages that look like SQL work and are not (README rule): a BI
-  tool's calculated field (Tableau, Power BI, Looker Studio), ORM model or mapping
-  configuration (EF Core's fluent API, DbContext), a library recommendation, converting
-  CSV/JSON/XML files; :func:`tool_words` drops "es" (Elasticsearch) from a French or
-  Spanish sentence ("Tu es un assistant qui écrit du SQL").
+  user asks for SQL itself ("write me a query that ...").
+
+Single-message look-alikes (a BI calculated field, ORM mapping, a library pick...) are in
+router._sql_lookalikes.
 """
 
 from __future__ import annotations
@@ -25,17 +23,15 @@ import functools
 import re
 
 from router._sql_followup import artifact_task, other_artifact
-from router._sql_vocab import DIALECTS
 
 __all__ = [
+    "STORE_WORDS",
     "asks_for_sql",
     "changes_topic",
     "lock_error",
-    "lookalike",
+    "may_name_tool",
     "other_tool_task",
-    "pricing",
     "sets_other_task",
-    "tool_words",
     "without_leaving_cue",
 ]
 
@@ -50,6 +46,15 @@ _STORES = (
     r"mikro-?orm|drizzle|django|sqlalchemy|hibernate|jpa|doctrine|ef\s+core|entity\s+framework|"
     r"eloquent|activerecord|gorm|pandas|polars|pyspark|dplyr|excel|google\s+sheets|airtable|"
     r"power\s+bi|tableau)"
+)
+# The first word of every spelling of a store in _STORES ("ef" of "ef core"): in
+# _OTHER_TOOL_TASK a store stands between whitespace, so it is one of the text's
+# whitespace-split words.
+STORE_WORDS = frozenset(
+    "mongoose mongo mongodb elasticsearch elastic opensearch firestore firebase dynamodb "
+    "cassandra redis couchbase neo4j cypher graphql prisma typeorm sequelize mikro-orm mikroorm "
+    "drizzle django sqlalchemy hibernate jpa doctrine ef entity eloquent activerecord gorm "
+    "pandas polars pyspark dplyr excel google airtable power tableau".split()
 )
 _FORMATS = r"(?:json|yaml|protobuf|avro|zod|pydantic|typescript|openapi|swagger)"
 # Said outright: "unrelated, ...", "enough SQL for today", "different topic:".
@@ -130,20 +135,53 @@ _OTHER_TOOL_TASK = re.compile(
     r"|(?P<infra>^[^.?!\n]{0,60}?\b(?:terraform|cloudformation|pulumi|aws\s+cdk|ansible|bicep|"
     r"arm\s+template|crossplane)\b)"
 )
+# The infrastructure tools' first words; a match names one within its first 60 characters
+# plus the name (``^[^.?!\n]{0,60}?``).
+_INFRA_WORDS = tuple("terraform cloudformation pulumi aws ansible bicep arm crossplane".split())
+_INFRA_SPAN = 60 + max(map(len, _INFRA_WORDS))
+# What a store's match ends with: "schemas?", "models?", "entit(?:y|ies)"...
+_TOOL_OBJECTS = "schema model mapping entit collection document class validator equivalent".split()
 _SQL_ASKED = re.compile(
     r"\b(?:(?<!cloud )(?<!azure )sql|quer(?:y|ies)|select|insert|grant|join|stored\s+procedure|"
     r"create\s+(?:user|role))\b"
 )
 
 
+# The tenth pass's languages and what is built in them ("Kotlin data classes", "zod
+# schemas", "TypeScript interfaces"), and an OpenAPI schema.
+_LANGUAGE_WORDS = frozenset(
+    "kotlin swift dart rust go java c# python typescript zod pydantic protobuf".split()
+)
+_LANGUAGE_OBJECTS = "schema model class interface type struct record enum".split()
+
+
+def may_name_tool(head: str) -> bool:
+    """Exact gate of ``_OTHER_TOOL_TASK`` (tried at every position, so costly): a match
+    holds a store or a language as a whitespace-split word and the thing built for it (a
+    schema, models, a class...), "openapi", or an infrastructure tool's name near the
+    start; a ``head`` with none of them cannot match."""
+    words = head.split()
+    if not STORE_WORDS.isdisjoint(words) and any(w in head for w in _TOOL_OBJECTS):
+        return True
+    if not _LANGUAGE_WORDS.isdisjoint(words) and any(w in head for w in _LANGUAGE_OBJECTS):
+        return True
+    if "openapi" in head:
+        return True
+    infra = head[:_INFRA_SPAN]
+    return any(w in infra for w in _INFRA_WORDS)
+
+
 def other_tool_task(lower: str) -> bool:
     """The lower-cased request's task is another tool's code or config (a mongoose schema or
     Django models of a pasted CREATE TABLE, Terraform for an RDS instance): the SQL in it is
     material. Not when the infrastructure request asks for SQL too ("... and the GRANT")."""
-    m = _OTHER_TOOL_TASK.search(lower[:_HEAD])
+    head = lower[:_HEAD]
+    if not may_name_tool(head):
+        return False
+    m = _OTHER_TOOL_TASK.search(head)
     if m is None:
         return False
-    return not m.group("infra") or not _SQL_ASKED.search(lower[:_HEAD])
+    return not m.group("infra") or not _SQL_ASKED.search(head)
 
 
 def changes_topic(text: str) -> bool:
@@ -266,110 +304,6 @@ _ASKS_FOR_SQL = re.compile(
 def asks_for_sql(text: str) -> bool:
     """The user asks for SQL itself (under a system prompt that set another task)."""
     return bool(_ASKS_FOR_SQL.search(text.lower()[:_HEAD]))
-
-
-# --- single-message look-alikes (points against, like router._sql_vocab.LOOKALIKE) ----------
-_LOOKALIKE = re.compile(
-    # a BI tool's calculated field or table calculation
-    r"(?P<bi>\b(?:tableau|power\s+bi|looker\s+studio|qlik|data\s+studio)\b[^\n]{0,80}\b"
-    r"(?:calculated\s+fields?|table\s+calc(?:ulation)?s?|lod\s+expressions?|measures?|formulas?|"
-    r"dax)\b|\b(?:calculated\s+field|table\s+calc(?:ulation)?)s?\b)"
-    # ORM model or mapping configuration
-    r"|(?P<orm>\b(?:ef\s+core|fluent\s+api|onmodelcreating|dbcontext|dbset|modelbuilder|"
-    r"navigation\s+propert(?:y|ies)|data\s+annotations)\b)"
-    # a database as a container among services (ninth pass): networking, not SQL
-    r"|(?P<infra>\bdocker[\s-]compose\b|\bcompose\s+file\b|\bhelm\b|\bstatefulsets?\b|"
-    r"\bkubernetes\b|\bk8s\b|\boomkilled\b)"
-    # a library recommendation (README: "a library recommendation for SQL migration files")
-    r"|(?P<library>\b(?:recommend|suggest)(?:\s+me)?\s+(?:a|an|some|any|the\s+best|good)?\s*"
-    r"(?:[\w-]+\s+){0,2}?(?:library|libraries|package|packages|crate|crates|gem|gems)\b"
-    r"|\b(?:which|what|best)\s+(?:[\w-]+\s+){0,2}?(?:library|libraries|package|crate|gem)\s+"
-    r"(?:for|to|should|would|do|is)\b"
-    r"|\b(?:library|libraries|package|packages|crate|crates|gem|gems)\b[^.?!\n]{0,30}"
-    r"\b(?:recommend|suggest)(?:ed|ion|ions)?\b"
-    # a migration tool picked among others: "sqitch or atlas or dbmate ... which one"
-    r"|\b(?:flyway|liquibase|sqitch|dbmate|golang-migrate|goose|alembic|atlas|skeema|"
-    r"bytebase)\s+(?:vs\.?|versus|or|,)\s+(?:[\w-]+\s+){0,1}?(?:flyway|liquibase|sqitch|"
-    r"dbmate|golang-migrate|goose|alembic|atlas|skeema|bytebase)\b)"
-    # converting files between CSV, JSON, XML, YAML
-    r"|(?P<files>\b(?:csv|json|xml|yaml|tsv|xlsx)\b[^\n]{0,80}\b(?:csv|json|xml|yaml|tsv|xlsx)"
-    r"\s+files?\b)"
-)
-# A database in a file conversion makes it SQL work ("load the CSV into a Postgres table").
-_DATABASE = re.compile(
-    r"\b(?:database|db|sql|mysql|postgres(?:ql)?|sqlite3?|oracle|tables?|insert|select)\b"
-)
-
-
-_BI_ORM_WORDS = frozenset(
-    "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
-    "calc ef annotations navigation bi studio lod docker compose helm statefulset statefulsets "
-    "kubernetes k8s oomkilled".split()
-)
-_LIBRARY_WORDS = frozenset(
-    "library libraries package packages crate crates gem gems flyway liquibase sqitch dbmate "
-    "golang-migrate goose alembic atlas skeema bytebase".split()
-)
-_FILE_FORMATS = frozenset("csv json xml yaml tsv xlsx".split())
-
-
-def lookalike(lower: str, words: frozenset[str]) -> bool:
-    """The lower-cased request (``words``: its words) is a single-message SQL look-alike: a
-    BI calculated field, ORM mapping configuration or a compose file that names no SQL
-    ("what SQL does EF Core generate" stays SQL), a library or migration-tool pick, a
-    CSV/JSON file conversion with no database in it."""
-    if (
-        words.isdisjoint(_BI_ORM_WORDS)
-        and words.isdisjoint(_LIBRARY_WORDS)
-        and not (_FILE_FORMATS & words and ("file" in words or "files" in words))
-    ):
-        return False  # none of the words every look-alike needs: skip the regex
-    m = _LOOKALIKE.search(lower[: 2 * _HEAD])
-    if m is None:
-        return False
-    if m.group("files"):
-        return not _DATABASE.search(lower)
-    if m.group("library"):
-        return True
-    if m.group("infra"):  # a database server as a container: unless SQL work is asked for
-        return not _SQL_WORK.search(lower)
-    return not re.search(r"\bsql\b|n\+1", lower)
-
-
-# SQL work named in a request about a database server's operations or prices ("postgres on
-# kubernetes: this query got slow", "which is cheaper for this query").
-_SQL_WORK = re.compile(
-    r"\b(?:sql|quer(?:y|ies)|select|joins?|index(?:es)?|tables?|schemas?|explain|rows|"
-    r"deadlocks?|transactions?|vacuum|procedures?|triggers?|views?|functions?)\b"
-)
-# Prices and licences of database products (tenth pass): "Aurora vs Cloud SQL: monthly
-# price", "SQL Server Standard licensing per core".
-_PRICING = re.compile(
-    r"\b(?:pricing|prices?|cheapest|cheaper|licen[cs](?:e|es|ing)|per\s+core|tco|"
-    r"monthly\s+(?:cost|price|bill))\b"
-)
-
-
-def pricing(lower: str, words: frozenset[str]) -> bool:
-    """The lower-cased request asks about database products' prices or licences ("Aurora vs
-    Cloud SQL, which is cheapest") and names no SQL work (product names aside)."""
-    if words.isdisjoint(DIALECTS) or not _PRICING.search(lower):
-        return False
-    return not _SQL_WORK.search(lower.replace("sql", "_"))
-
-
-_ES_CONTEXT = frozenset(
-    "index indices cluster mapping mappings shard shards kibana dsl bulk analyzer ingest "
-    "logstash elastic _search".split()
-)
-
-
-def tool_words(words: frozenset[str]) -> frozenset[str]:
-    """``words`` without "es" when nothing else names Elasticsearch: "es" is also a French
-    and Spanish word ("Tu es un assistant", "¿Qué es una clave primaria?")."""
-    if "es" in words and words.isdisjoint(_ES_CONTEXT):
-        return words - {"es"}
-    return words
 
 
 # Lock errors worded by one engine only: each decides alone, like router._sql_vocab's
