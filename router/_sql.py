@@ -331,7 +331,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     # (relation_signature needs the text and its lower case to line up)
     signature = "(" in text and relation_signature(text, lower, words)
     # "doppelte Zeilen aus einer Tabelle", "tablolarim", "테이블에서"
-    foreign = not words.isdisjoint(FOREIGN_WORDS) or has_stem(text, word_starts(lower))
+    foreign = not words.isdisjoint(FOREIGN_WORDS) or has_stem(lower)
     if foreign:
         lower, wide = to_english(text), to_english(wide)
         words = words | words_of(lower)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOREIGN_WORDS", "STEM_STARTS", "has_stem", "spaced_cjk", "to_english"]
+__all__ = ["FOREIGN_WORDS", "has_stem", "spaced_cjk", "to_english"]
 
 # English word: its foreign forms, "|"-separated (multi-word forms allowed).
 _LEXICON = {
@@ -72,16 +72,26 @@ _STEMS = {
 }
 _STEM_ENGLISH = list(_STEMS)
 _STEM_RX = re.compile("|".join(f"(?P<s{i}>{rx})" for i, rx in enumerate(_STEMS.values())))
-# The first characters of the ASCII stems (Turkish): a request with none of them as a word
-# start skips the stem search unless it has non-ASCII text.
-STEM_STARTS = frozenset(("tabl", "sorg", "veri", "sütu", "sutu"))
+# Every stem match holds one of these literals: a request with none of them (nearly all)
+# skips the stem search, which tries every position.
+_STEM_LITERALS = tuple(
+    "tablo sorgu veritaban sütun sutun таблиц запрос баз столб первичн внешн постгр 테이블 쿼리 "
+    "데이터베이스 컬럼 칼럼 기본 외래 오라클 포스트그레 テーブル クエリ データベース カラム 主キー "
+    "外部キー オラクル ポスグレ 数据表 查询 数据库 字段 主键 外键 "
+    "جدول استعلام قاعدة عمود أعمدة مفتاح".split()
+)
 
 
-def has_stem(text: str, starts: frozenset[str]) -> bool:
-    """``text`` may hold a stem of ``_STEMS`` (``starts``: its words' first characters)."""
-    return (not text.isascii() or not starts.isdisjoint(STEM_STARTS)) and bool(
-        _STEM_RX.search(text.lower())
-    )
+_LATIN_STEMS = ("tablo", "sorgu", "veritaban", "sütun", "sutun")
+# Characters of the Cyrillic, Arabic, Japanese, Chinese and Korean blocks.
+_SCRIPTS = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def has_stem(lower: str) -> bool:
+    """The lower-cased ``lower`` holds a stem of ``_STEMS`` ("tablolarim", "таблице",
+    "테이블에서")."""
+    literals = _STEM_LITERALS if _SCRIPTS.search(lower) else _LATIN_STEMS
+    return any(lit in lower for lit in literals) and bool(_STEM_RX.search(lower))
 
 
 def _stem_english(m: re.Match[str]) -> str:
@@ -93,7 +103,8 @@ def to_english(text: str) -> str:
     Polish database words in English ("doppelte Zeilen aus einer Tabelle" -> "duplicate rows
     aus einer table"), and the stems of Turkish, Russian, Korean, Japanese, Chinese and Arabic
     ones ("sorguyu" -> " query ")."""
-    return _STEM_RX.sub(_stem_english, _FOREIGN.sub(lambda m: _FORMS[m.group(0)], text.lower()))
+    out = _FOREIGN.sub(lambda m: _FORMS[m.group(0)], text.lower())
+    return _STEM_RX.sub(_stem_english, out) if has_stem(out) else out
 
 
 # Chinese, Japanese and Korean text has no spaces, and its characters are word characters,

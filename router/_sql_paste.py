@@ -26,7 +26,7 @@ _CODE_START = re.compile(
     r"fn|const|let|var|select|create|insert|update|delete|with)\b)",
     re.IGNORECASE,
 )
-_SYMBOLS = frozenset("{}();=<>[]$\\`|")
+_SYMBOLS = tuple("{}();=<>[]$\\`|")
 # Phrases that keep the SQL out of the task: removed before looking for SQL work.
 _KEEP_OUT = re.compile(
     r"\b(?:leave|keep)\s+(?:the\s+|all\s+)?(?:sql|quer(?:y|ies)|stored\s+procedures?|"
@@ -78,7 +78,7 @@ def _prose(paragraph: str) -> bool:
         return False
     if any(ln[:1] in (" ", "\t") or _CODE_START.match(ln.lstrip()) for ln in lines):
         return False
-    symbols = sum(ch in _SYMBOLS for ch in paragraph)
+    symbols = sum(map(paragraph.count, _SYMBOLS))
     return symbols <= max(2, len(paragraph) // 40) and not any(ch.isdigit() for ch in lines[0][:4])
 
 
@@ -95,9 +95,11 @@ _SQL_LINE = re.compile(
 
 
 def _mostly_sql(paragraphs: list[str]) -> bool:
-    """The pasted (non-prose) lines are mostly SQL: the paste is a query or a schema, so any
-    task on it ("explain what this does", "tidy this up") is SQL work."""
+    """The pasted lines (those of the paragraphs that are not prose, at most 40) are mostly
+    SQL: the paste is a query or a schema, so any task on it ("explain what this does",
+    "tidy this up") is SQL work."""
     lines = [ln for p in paragraphs if not _prose(p) for ln in p.splitlines() if ln.strip()]
+    lines = lines[:20] + lines[-20:] if len(lines) > 40 else lines
     return bool(lines) and 2 * sum(bool(_SQL_LINE.match(ln)) for ln in lines) >= len(lines)
 
 
