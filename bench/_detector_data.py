@@ -48,7 +48,9 @@ CONV_DEV_TENTH = CONVERSATIONS / "dev_tenth.jsonl"  # tuning material (tenth pas
 # a fifth outsider's set of long pastes: blind until the eleventh pass read its errors
 CONV_PROBES12 = CONVERSATIONS / "probes_fresh12.jsonl"
 CONV_DEV_ELEVENTH = CONVERSATIONS / "dev_eleventh.jsonl"  # tuning material (eleventh pass)
-CONV_PROBES13 = CONVERSATIONS / "probes_fresh13.jsonl"  # a sixth outsider's set, never tuned on
+# a sixth outsider's long pastes: blind until the twelfth pass read its errors
+CONV_PROBES13 = CONVERSATIONS / "probes_fresh13.jsonl"
+CONV_DEV_TWELFTH = CONVERSATIONS / "dev_twelfth.jsonl"  # tuning material (twelfth pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -240,8 +242,9 @@ def conversation_examples(source: str) -> list[Example]:
     ``dev_ninth`` (the ninth pass's tuning material), ``probes11`` (a fourth outsider's
     set: measured, then its errors read by the tenth pass), ``dev_tenth`` (the tenth
     pass's tuning material), ``probes12`` (a fifth outsider's long pastes, read by the
-    eleventh pass), ``dev_eleventh`` (its tuning material) or ``probes13`` (a sixth
-    outsider's long pastes: measured, never tuned on)."""
+    eleventh pass), ``dev_eleventh`` (its tuning material), ``probes13`` (a sixth
+    outsider's long pastes, read by the twelfth pass) or ``dev_twelfth`` (its tuning
+    material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -274,6 +277,7 @@ def conversation_examples(source: str) -> list[Example]:
         "probes12": CONV_PROBES12,
         "dev_eleventh": CONV_DEV_ELEVENTH,
         "probes13": CONV_PROBES13,
+        "dev_twelfth": CONV_DEV_TWELFTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

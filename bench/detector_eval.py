@@ -265,6 +265,7 @@ def _print_probes(misses: int) -> int:
         "probes12",
         "dev_eleventh",
         "probes13",
+        "dev_twelfth",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

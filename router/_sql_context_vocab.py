@@ -106,7 +106,7 @@ _TOPIC_CHANGE = re.compile(
     r"(?!\s+(?:table|column|id|schema))"
     r"|\b(?:book|movie|film|podcast|restaurant|recipe)\s+recommendations?\b"
     # another tool's schema, mapping or model built from the conversation's schema
-    r"|\b" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|mappings?|models?|entit(?:y|ies)|"
+    r"|\b" + _STORES + r"\s+(?:[\w.-]+\s+){0,2}?(?:schemas?|mappings?|models?|entit(?:y|ies)|"
     r"index(?:es)?|collections?|documents?|class(?:es)?|interfaces?|types|structs?|"
     r"data\s*frames?|formulas?|equivalent|version)\b"
     r"|\b" + _FORMATS + r"\s+(?:[\w-]+\s+){0,2}?(?:schemas?|models?|class(?:es)?|interfaces?|"
@@ -121,7 +121,7 @@ _TOPIC_CHANGE = re.compile(
 # config from a DDL"): a store's schema or an ORM's models, infrastructure code ----------------
 _OTHER_TOOL_TASK = re.compile(
     r"\b(?:write|give|generate|create|make|produce|need|want|build)\s+(?:me\s+|us\s+)?"
-    r"(?:(?!from\b|tables?\b|sql\b|quer)[\w-]+\s+){0,3}?" + _STORES + r"\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:(?!from\b|tables?\b|sql\b|quer)[\w-]+\s+){0,3}?" + _STORES + r"\s+(?:[\w.-]+\s+){0,2}?"
     r"(?:schemas?|models?|mappings?|entit(?:y|ies)|collections?|documents?|class(?:es)?|"
     r"validators?|equivalent)\b"
     r"|\b(?:into|to|as)\s+(?:an?\s+|the\s+)?(?:equivalent\s+)?" + _STORES + r"\s+"
@@ -225,7 +225,10 @@ _OTHER_TASK = re.compile(
     r"|\b(?:write|writes|draft|drafts|create|creates|compose|composes|produce|produces)\s+"
     r"(?:[\w,-]+\s+){0,3}?(?:job\s+(?:ads?|posts?|postings?|descriptions?)|product\s+"
     r"descriptions?|marketing\s+copy|blog\s+posts?|tweets?|press\s+releases?|"
-    r"cover\s+letters?|newsletters?|emails?|poems?|stories|slogans?)\b",
+    r"cover\s+letters?|newsletters?|emails?|poems?|stories|slogans?|(?:system\s+)?prompts?)\b"
+    # a prompt engineer (twelfth pass): the user's database words are the prompt's material
+    r"|\bprompt\s+(?:engineer|writer)\b|\b(?:write|improve|shorten)s?\s+(?:and\s+\w+\s+)?"
+    r"(?:system\s+)?prompts\b",
     re.M,
 )
 _CONDITION = re.compile(r"\b(?:if|when|whenever|unless|only\s+for)\b")
@@ -274,6 +277,7 @@ _TASK_STEMS = (
     "poem",
     "stories",
     "slogan",
+    "prompt",
 )
 
 
@@ -297,13 +301,15 @@ _ASKS_FOR_SQL = re.compile(
     r"stored\s+procedure|ddl|create\s+table)\b"
     r"|\b(?:why|what|how)\b[^.?!\n]{0,40}\b(?:this|my|the)\s+(?:sql|query|queries)\b"
     r"|\b(?:in|as|using)\s+(?:plain\s+)?sql\b"
-    r"|\bsql\s+(?:for|to|that)\b"
+    r"|\bsql\s+(?:for|to|that)\b|\b(?:what|which)\s+sql\b"
 )
+# A quoted passage (a prompt, a message) is material: its words do not ask for SQL.
+_QUOTED = re.compile(r"(?<!\w)['\"“‘«].{12,}?['\"”’»](?!\w)")
 
 
 def asks_for_sql(text: str) -> bool:
     """The user asks for SQL itself (under a system prompt that set another task)."""
-    return bool(_ASKS_FOR_SQL.search(text.lower()[:_HEAD]))
+    return bool(_ASKS_FOR_SQL.search(_QUOTED.sub(" ", text.lower()[:_HEAD])))
 
 
 # Lock errors worded by one engine only: each decides alone, like router._sql_vocab's

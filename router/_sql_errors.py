@@ -70,6 +70,8 @@ _WORD_MARKERS = (
     ("sqlexception", "sqlexception"),
     ("compilation", "sql compilation error"),
     ("deadlock", "deadlock found when trying to get lock"),
+    # twelfth pass: PostgreSQL's type mismatch on INSERT or UPDATE
+    ("expression", "but expression is of type"),
 )
 ERROR_MARKERS_BY_WORD = {w: tuple(m.split("|")) for w, m in _WORD_MARKERS}
 

@@ -66,6 +66,12 @@ _ARTIFACT = re.compile(
     r"|\b(?:buy|purchase|buying|purchasing)\s+(?:a|an|me\s+a|the)?\s*(?:new\s+|used\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:laptop|phone|monitor|keyboard|mouse|car|bike|tv|headphones|chair|"
     r"desk|camera|tablet|computer|pc|macbook|iphone|console|sofa|mattress)s?\b"
+    # code chores on the function just discussed (twelfth pass): type hints, a docstring,
+    # tests, logging (not "add an index", not "add a column to the query")
+     + r"|\b(?:add|write|give\s+me|generate)\s+(?:[\w-]+\s+){0,2}?(?:type\s+hints|type\s+"
+    r"annotations|docstrings?|unit\s+tests?|pytest\s+(?:unit\s+)?tests?|tests\s+for|logging|"
+    r"retr(?:y|ies))\b"
+    + _DB_AFTER
     # scheduling a script (not pg_cron, not "a cron job that runs this query")
     + r"|\b(?:cron(?:tab)?|systemd|task\s+scheduler|launchd)\b"
     + _DB_AFTER

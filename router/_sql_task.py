@@ -136,7 +136,7 @@ _TASK = re.compile(
     r"reword|classify|categori[sz]e|sort\s+these|extract\s+(?:the\s+)?(?:action\s+items|key\s+"
     r"points)|turn\s+(?:these|this|the|my)\s+(?:\w+\s+)?(?:notes|text|paragraph|email)|"
     r"make\s+(?:this|it)\s+(?:sound|more)|correct\s+(?:the\s+)?grammar|"
-    r"(?:write|draft|compose|create)\s+(?:me\s+)?(?:a|an)\s+(?:\w+\s+)?(?:post|poem|story|song|"
+    r"(?:write|draft|compose|create)\s+(?:me\s+)?(?:a|an)\s+(?:\w+\s+){0,2}?(?:post|poem|story|song|"
     r"tweet|bio|speech|essay|cover\s+letter|email|letter|press\s+release|haiku|limerick|"
     r"announcement|newsletter)|"
     + CAREER
@@ -147,8 +147,10 @@ _TASK = re.compile(
 # sql", "generate TypeScript types from these tables"): the DDL is the material.
 _CODE_FROM_SQL = re.compile(
     r"(?:please\s+|can\s+you\s+)?(?:create|generate|write|build|make|implement)\s+(?:me\s+)?"
-    r"(?:an?\s+|the\s+)?(?:[\w\"'#+.-]+\s+){0,6}?(?:repository|repositories|entity|entities|"
+    r"(?:an?\s+|the\s+)?(?:[\w\"'#+./-]+\s+){0,8}?(?:repository|repositories|entity|entities|"
     r"class|classes|dto|dtos|api|endpoints?|controller|form|component|command|mapping|struct|"
+    r"(?:eloquent|jpa|orm|django|sqlalchemy|prisma|sequelize|typeorm|doctrine|hibernate)\s+"
+    r"models?|factor(?:y|ies)|"
     r"structs|interfaces?|types|model\s+class)\b[^\n]{0,80}?\b(?:based\s+on|from|for|using)\s+"
     r"(?:this|the|these|following|my)\s+(?:following\s+)?(?:sql|schema|table|tables|ddl)\b"
 )

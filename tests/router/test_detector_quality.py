@@ -140,6 +140,7 @@ _CONVERSATION_FILES = [
     ("probes12", 25),
     ("dev_eleventh", 8),
     ("probes13", 25),
+    ("dev_twelfth", 9),
 ]
 
 
