@@ -51,6 +51,9 @@ CONV_DEV_ELEVENTH = CONVERSATIONS / "dev_eleventh.jsonl"  # tuning material (ele
 # a sixth outsider's long pastes: blind until the twelfth pass read its errors
 CONV_PROBES13 = CONVERSATIONS / "probes_fresh13.jsonl"
 CONV_DEV_TWELFTH = CONVERSATIONS / "dev_twelfth.jsonl"  # tuning material (twelfth pass)
+# a seventh outsider's set: blind until the thirteenth pass read its errors
+CONV_PROBES14 = CONVERSATIONS / "probes_fresh14.jsonl"
+CONV_DEV_THIRTEENTH = CONVERSATIONS / "dev_thirteenth.jsonl"  # tuning material (13th pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -243,8 +246,9 @@ def conversation_examples(source: str) -> list[Example]:
     set: measured, then its errors read by the tenth pass), ``dev_tenth`` (the tenth
     pass's tuning material), ``probes12`` (a fifth outsider's long pastes, read by the
     eleventh pass), ``dev_eleventh`` (its tuning material), ``probes13`` (a sixth
-    outsider's long pastes, read by the twelfth pass) or ``dev_twelfth`` (its tuning
-    material)."""
+    outsider's long pastes, read by the twelfth pass), ``dev_twelfth`` (its tuning
+    material), ``probes14`` (a seventh outsider's set, read by the thirteenth pass) or
+    ``dev_thirteenth`` (its tuning material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -278,6 +282,8 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_eleventh": CONV_DEV_ELEVENTH,
         "probes13": CONV_PROBES13,
         "dev_twelfth": CONV_DEV_TWELFTH,
+        "probes14": CONV_PROBES14,
+        "dev_thirteenth": CONV_DEV_THIRTEENTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

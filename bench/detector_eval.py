@@ -266,6 +266,8 @@ def _print_probes(misses: int) -> int:
         "dev_eleventh",
         "probes13",
         "dev_twelfth",
+        "probes14",
+        "dev_thirteenth",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

@@ -65,6 +65,9 @@ _LEAVING = (  # not "never mind" ("never mind, make it faster" stays SQL)
     r"enough\s+(?:sql|databases?|queries|of\s+(?:that|this|sql))"
     r"(?:\s+for\s+(?:today|now|tonight))?|enough\s+for\s+today|forget\s+(?:about\s+)?"
     r"(?:the\s+)?(?:sql|databases?)|switching\s+gears|on\s+another\s+note|"
+    # the user says the SQL is not the problem (thirteenth pass)
+    r"the\s+(?:query|sql|database|db)\s+(?:isn'?t|is\s+not)\s+the\s+(?:problem|issue)|"
+    r"(?:it'?s|this\s+is)\s+not\s+an?\s+(?:sql|query|database|db)\s+(?:problem|issue)|"
     # the same in other languages (ninth pass): "autre question :", "andere Frage:", "换个话题"
     r"autre\s+(?:question|chose|sujet)|changement\s+de\s+sujet|rien\s+à\s+voir|andere\s+"
     r"(?:frage|sache|thema)|anderes\s+thema|themenwechsel|otra\s+(?:pregunta|cosa)|otro\s+tema|"

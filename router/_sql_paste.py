@@ -30,7 +30,9 @@ _SYMBOLS = tuple("{}();=<>[]$\\`|")
 # Phrases that keep the SQL out of the task: removed before looking for SQL work.
 _KEEP_OUT = re.compile(
     r"\b(?:leave|keep)\s+(?:the\s+|all\s+)?(?:sql|quer(?:y|ies)|stored\s+procedures?|"
-    r"procedures?|schema|database)\s+(?:alone|as\s+(?:it\s+is|they\s+are|is)|unchanged)\b|"
+    r"procedures?|schema|database)\s+(?:exactly\s+|just\s+)?(?:alone|as\s+(?:it\s+is|they\s+"
+    r"are|is)|unchanged)\b|"
+    r"\b(?:don'?t|do\s+not)\s+want\s+to\s+change\s+how\s+the\s+(?:db|database)\s+\w+\s+is\b|"
     r"\b(?:don'?t|do\s+not|without|no\s+need\s+to)\s+(?:change|changing|touch|touching|modify|"
     r"modifying|edit|editing)\s+(?:the\s+|any\s+|my\s+)?(?:sql|quer(?:y|ies)|stored\s+"
     r"procedures?|schema|database)\b|\bquer(?:y|ies)\s+(?:are|is)\s+being\s+\w+|"
@@ -40,7 +42,7 @@ _KEEP_OUT = re.compile(
 )
 # SQL work named by the instruction (after _KEEP_OUT): then the paste's SQL is the task.
 _SQL_WORK = re.compile(
-    r"\b(?:sql|quer(?:y|ies)|databases?|db|(?:database|db|sql|relational)\s+schemas?|"
+    r"\b(?:sql|quer(?:y|ies)|(?:databases?|db)(?!\s+files?\b)|(?:database|db|sql|relational)\s+schemas?|"
     r"normali[sz]\w*|index(?:es)?|indices|joins?|select|insert|constraints?|stored\s+"
     r"procedures?|procedures?|triggers?|transactions?|deadlocks?|migrations?|n\+1|"
     r"duplicates?|double[\s-]count\w*|slow\w*|faster|performance|optimi[sz]\w*|explain\s+"

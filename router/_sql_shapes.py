@@ -163,7 +163,7 @@ _DB_PLACE = re.compile(
     r"named)\s+[a-z_]+|\bsql\b|\b(?:a|one|single|sql)\s+quer(?:y|ies)\s+(?:to|that|for)\b|"
     r"\bin\s+(?:one|a\s+single|a)\s+query\b"
     # a table the user has: "i have table of student and marks", "we have a sales table with"
-    r"|\b(?:i|we)\s+(?:have|got|keep)\s+(?:a\s+|an\s+|one\s+)?(?:[a-z_]+\s+)?tables?\s+"
+    r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:have|got|keep)\s+(?:a\s+|an\s+|one\s+)?(?:[a-z_]+\s+)?tables?\s+"
     r"(?:of|with|for|called|named|that|where)\b"
 )
 

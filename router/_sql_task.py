@@ -330,6 +330,13 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
     ),
     ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
+    # one table or two (thirteenth pass): "should vendors and trucks be one table or two?"
+    (
+        "table tables",
+        4,
+        r"\b(?:one|a\s+single|same|separate|two)\s+tables?\s+or\s+(?:two|separate|one|a\s+single)"
+        r"\b|\bseparate\s+tables\s+for\b",
+    ),
     # relational design asked in prose (tenth pass): "design tables for a ski school",
     # "what tables would you create", "tables and relationships please"
     (

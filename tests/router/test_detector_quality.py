@@ -141,6 +141,8 @@ _CONVERSATION_FILES = [
     ("dev_eleventh", 8),
     ("probes13", 25),
     ("dev_twelfth", 9),
+    ("probes14", 25),
+    ("dev_thirteenth", 9),
 ]
 
 
