@@ -54,6 +54,9 @@ CONV_DEV_TWELFTH = CONVERSATIONS / "dev_twelfth.jsonl"  # tuning material (twelf
 # a seventh outsider's set: blind until the thirteenth pass read its errors
 CONV_PROBES14 = CONVERSATIONS / "probes_fresh14.jsonl"
 CONV_DEV_THIRTEENTH = CONVERSATIONS / "dev_thirteenth.jsonl"  # tuning material (13th pass)
+# an eighth outsider's set: blind until the fourteenth pass read its errors
+CONV_PROBES15 = CONVERSATIONS / "probes_fresh15.jsonl"
+CONV_DEV_FOURTEENTH = CONVERSATIONS / "dev_fourteenth.jsonl"  # tuning material (14th pass)
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -248,7 +251,8 @@ def conversation_examples(source: str) -> list[Example]:
     eleventh pass), ``dev_eleventh`` (its tuning material), ``probes13`` (a sixth
     outsider's long pastes, read by the twelfth pass), ``dev_twelfth`` (its tuning
     material), ``probes14`` (a seventh outsider's set, read by the thirteenth pass) or
-    ``dev_thirteenth`` (its tuning material)."""
+    ``dev_thirteenth`` (its tuning material), ``probes15`` (an eighth outsider's set, read
+    by the fourteenth pass) or ``dev_fourteenth`` (its tuning material)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -284,6 +288,8 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_twelfth": CONV_DEV_TWELFTH,
         "probes14": CONV_PROBES14,
         "dev_thirteenth": CONV_DEV_THIRTEENTH,
+        "probes15": CONV_PROBES15,
+        "dev_fourteenth": CONV_DEV_FOURTEENTH,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

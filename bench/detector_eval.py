@@ -268,6 +268,8 @@ def _print_probes(misses: int) -> int:
         "dev_twelfth",
         "probes14",
         "dev_thirteenth",
+        "probes15",
+        "dev_fourteenth",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

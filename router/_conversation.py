@@ -47,6 +47,8 @@ from router._sql_context_vocab import (
     without_leaving_cue,
 )
 from router._sql_followup import self_contained
+from router._sql_vocab import CONTEXT_DIALECTS, DIALECTS
+from router._textscan import words_of
 
 __all__ = ["RECALL_DETECTORS", "RECALL_SUFFIX", "DetectorHits", "detect_turn", "scan_prompt"]
 
@@ -56,6 +58,10 @@ RECALL_DETECTORS: dict[str, Callable[[str], bool]] = {
     "sql": functools.partial(detect_sql, recall=True)
 }
 _SHORT_FOLLOW_UP = 240  # characters: "ok now sort it by the sum", "about 50M rows, why?"
+_ENGINE_SPAN = 400  # characters of a request read for an engine name
+# Engine names, the ambiguous ones ("snowflake", "oracle") included: after a data
+# conversation they name where the work moves.
+_ENGINE_NAMES = (DIALECTS | frozenset(CONTEXT_DIALECTS)) - {"sql"}
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,11 @@ def _about_lookalike(prompt: PromptInput) -> bool:
     return any(other_query_tool(t.text) for t in turns)
 
 
+def _names_engine(text: str) -> bool:
+    """The request names an SQL engine (PostgreSQL, Redshift, Snowflake...) as a word."""
+    return not words_of(text[:_ENGINE_SPAN]).isdisjoint(_ENGINE_NAMES)
+
+
 def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int | None:
     """The system prompt or earlier turn that makes the request SQL, if any."""
     if prompt.system is not None and sql_context(prompt.system.text):
@@ -152,7 +163,9 @@ def _sql_from_context(prompt: PromptInput, last: Turn, *, recall: bool) -> int |
         return None
     leaves = not recall and leaves_sql(last.text)
     if any(other_query_tool(t.text) for t in prompt.context):
-        return None  # a MongoDB (pandas, Excel...) conversation: its index is not SQL's
+        # a MongoDB (pandas, Excel...) conversation: its index is not SQL's, unless the work
+        # moves to an SQL engine ("the data lives in redshift, do the same there")
+        return last.index if recall and _names_engine(last.text) else None
     short = len(last.text) <= _SHORT_FOLLOW_UP
     for turn in prompt.context:
         strength = sql_context(turn.text)

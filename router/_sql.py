@@ -317,6 +317,18 @@ def _gated(text: str, lower: str, words: frozenset[str]) -> bool:
     )
 
 
+# Two database words read from another language ("la table ... doublons ... la ligne",
+# "数据库 ... 两张表") or SQL keywords in capitals ("mein LEFT JOIN"): an SQL request without an
+# engine name (fourteenth pass).
+_DB_WORDS = frozenset(
+    "table tables rows row columns column duplicate query queries database".split()
+)
+
+
+def _FOREIGN_DB_WORDS(words: frozenset[str]) -> int:
+    return len(words & _DB_WORDS) + 2 * ("join" in words or "where" in words)
+
+
 def _evidence(text: str) -> _sql_model.Evidence | bool:
     """What the rules see in ``text``: True for a statement or error message (decides
     alone), False when no SQL word passes the gate, else the points for and against.
@@ -362,7 +374,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     score, engine, moves = _nl_score(lower, text, words)
     score += 4 * signature  # a table in relation notation: a schema, like DDL
-    if foreign and not (engine or signature or ddl):
+    if foreign and not (engine or signature or ddl or _FOREIGN_DB_WORDS(words) >= 2):
         return False  # "Welche Tabelle zeigt die Zeilen ...": a foreign table needs an engine
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)

@@ -179,12 +179,17 @@ def other_tool_task(lower: str) -> bool:
     Django models of a pasted CREATE TABLE, Terraform for an RDS instance): the SQL in it is
     material. Not when the infrastructure request asks for SQL too ("... and the GRANT")."""
     head = lower[:_HEAD]
-    if not may_name_tool(head):
-        return False
-    m = _OTHER_TOOL_TASK.search(head)
-    if m is None:
-        return False
-    return not m.group("infra") or not _SQL_ASKED.search(head)
+    if may_name_tool(head):
+        m = _OTHER_TOOL_TASK.search(head)
+        if m is not None:
+            return not m.group("infra") or not _SQL_ASKED.search(head)
+    # the task after a pasted DDL (fourteenth pass): "...);\n\nGenerate the EF Core 8
+    # entities and the DbContext" (not an infrastructure tool, which must lead)
+    tail = lower[max(_HEAD, len(lower) - _HEAD) :]
+    if tail and may_name_tool(tail):
+        m = _OTHER_TOOL_TASK.search(tail)
+        return m is not None and not m.group("infra")
+    return False
 
 
 def changes_topic(text: str) -> bool:

@@ -60,7 +60,7 @@ _FOREIGN = re.compile(
 # spaces (Korean "테이블에서", Japanese, Chinese, Arabic "وجدول"): stems, found inside words.
 # Turkish and Russian stems must start a word; the others may sit anywhere.
 _STEMS = {
-    "table": r"\btablo\w*|\bтаблиц\w*|테이블|テーブル|数据表|جدول",
+    "table": r"\btablo\w*|\bтаблиц\w*|테이블|テーブル|数据表|张表|個表|جدول",
     "query": r"\bsorgu\w*|\bзапрос\w*|쿼리|クエリ|查询|استعلام",
     "database": r"\bveritaban\w*|\bбаз\w*\s+данных|데이터베이스|データベース|数据库|"
     r"قاعدة\s+(?:ال)?بيانات",
@@ -77,7 +77,7 @@ _STEM_RX = re.compile("|".join(f"(?P<s{i}>{rx})" for i, rx in enumerate(_STEMS.v
 _STEM_LITERALS = tuple(
     "tablo sorgu veritaban sütun sutun таблиц запрос баз столб первичн внешн постгр 테이블 쿼리 "
     "데이터베이스 컬럼 칼럼 기본 외래 오라클 포스트그레 テーブル クエリ データベース カラム 主キー "
-    "外部キー オラクル ポスグレ 数据表 查询 数据库 字段 主键 外键 "
+    "外部キー オラクル ポスグレ 数据表 张表 個表 查询 数据库 字段 主键 外键 "
     "جدول استعلام قاعدة عمود أعمدة مفتاح".split()
 )
 

@@ -91,7 +91,8 @@ SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
 # SQL excluded outright: "dataframe api only, no spark sql", "not sql", "without sqldf"
 # (matched on the few characters before each "sql")
 _NO_SQL = re.compile(
-    r"\b(?:no|not|without(?:\s+using)?|instead\s+of|(?:bans?|forbids?|prohibits?|disallows?)"
+    r"\b(?:(?:no|not|without)\s+(?:a\s+)?(?:re)?writ\w*\s+(?:it\s+)?(?:in|into|as|to)|"
+    r"no|not|without(?:\s+using)?|instead\s+of|(?:bans?|forbids?|prohibits?|disallows?)"
     r"(?:\s+(?:using|writing|raw))?|(?:don'?t|do\s+not|rather\s+not|avoid)\s+"
     r"(?:want\s+to\s+|wanna\s+)?(?:switch(?:ing)?\s+to|us(?:e|ing)|go(?:ing)?\s+to|"
     r"mov(?:e|ing)\s+to|writ(?:e|ing)))\s+(?:spark[\s.]\s*|raw\s+)?\Z"

@@ -58,6 +58,8 @@ IDIOMS = (
     "slowly changing dimension",
     "scd type",
     "scd2",
+    # fourteenth pass: relational algebra's join symbol ("π_name(σ_grade='7a'(R) ⋈ S)")
+    "⋈",
 )
 GATE_LOWER = (
     *IDIOMS,
@@ -185,7 +187,8 @@ def task_kind(lower: str) -> str | None:
         obj = re.split(r"[:\n]", head[m.end() : m.end() + _OBJECT_SPAN], maxsplit=1)[0]
         if _SQL_OBJECT.search(head[: m.end()] + obj):
             return None
-        if m.group("rewrite") and not _HUMAN_LANGUAGE.search(obj):
+        further = head[m.end() : m.end() + 2 * _OBJECT_SPAN].split("\n", 1)[0]
+        if m.group("rewrite") and not _HUMAN_LANGUAGE.search(further):
             return "rewrite"
         return "text"
     return "text" if text_task(lower) else None

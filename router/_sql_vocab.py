@@ -98,7 +98,7 @@ LOOKALIKE = wordset(
     "dax vba faiss pinecone weaviate chromadb cassandra apollo nosql dns kafka rabbitmq airtable "
     "smartsheet notion "
     # ninth pass: OpenPGP keys ("my primary key and subkeys"), container wiring of a database
-    "gpg gnupg openpgp pgp subkey subkeys yubikey keyring nginx"
+    "gpg gnupg openpgp pgp subkey subkeys yubikey keyring nginx latex"
 )
 # CVs, job ads and cover letters list SQL among skills: 5 points against.
 CAREER_WORDS = wordset("resume cv lernplan lernpfad")
@@ -106,9 +106,10 @@ CAREER_PHRASES = tuple(
     "job description|job ad|jobposting|job posting|job listing|job opening|years of experience|"
     "years of expertise|proven track record|cover letter|"
     # eighth pass: interview preparation, study plans in other languages
-    "behavioural question|behavioral question|plan d'étude|plan de estudio|plano de estudo".split(
-        "|"
-    )
+    "behavioural question|behavioral question|plan d'étude|plan de estudio|plano de estudo|"
+    # fourteenth pass: job ads in other languages
+    "annuncio di lavoro|offerta di lavoro|offre d'emploi|oferta de empleo|oferta de trabajo|"
+    "stellenanzeige|stellenausschreibung|anúncio de vaga|vaga de emprego".split("|")
 )
 # Other query languages: their prompts share SQL's query words, so they cost 5 points.
 QUERY_LANGUAGES = wordset(

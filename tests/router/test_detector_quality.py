@@ -143,6 +143,8 @@ _CONVERSATION_FILES = [
     ("dev_twelfth", 9),
     ("probes14", 25),
     ("dev_thirteenth", 9),
+    ("probes15", 25),
+    ("dev_fourteenth", 8),
 ]
 
 
