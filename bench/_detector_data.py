@@ -57,6 +57,7 @@ CONV_DEV_THIRTEENTH = CONVERSATIONS / "dev_thirteenth.jsonl"  # tuning material 
 # an eighth outsider's set: blind until the fourteenth pass read its errors
 CONV_PROBES15 = CONVERSATIONS / "probes_fresh15.jsonl"
 CONV_DEV_FOURTEENTH = CONVERSATIONS / "dev_fourteenth.jsonl"  # tuning material (14th pass)
+CONV_PROBES16 = CONVERSATIONS / "probes_fresh16.jsonl"  # a ninth outsider's set, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -252,7 +253,8 @@ def conversation_examples(source: str) -> list[Example]:
     outsider's long pastes, read by the twelfth pass), ``dev_twelfth`` (its tuning
     material), ``probes14`` (a seventh outsider's set, read by the thirteenth pass) or
     ``dev_thirteenth`` (its tuning material), ``probes15`` (an eighth outsider's set, read
-    by the fourteenth pass) or ``dev_fourteenth`` (its tuning material)."""
+    by the fourteenth pass), ``dev_fourteenth`` (its tuning material) or ``probes16`` (a
+    ninth outsider's set: measured, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -290,6 +292,7 @@ def conversation_examples(source: str) -> list[Example]:
         "dev_thirteenth": CONV_DEV_THIRTEENTH,
         "probes15": CONV_PROBES15,
         "dev_fourteenth": CONV_DEV_FOURTEENTH,
+        "probes16": CONV_PROBES16,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

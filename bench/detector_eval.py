@@ -270,6 +270,7 @@ def _print_probes(misses: int) -> int:
         "dev_thirteenth",
         "probes15",
         "dev_fourteenth",
+        "probes16",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

@@ -24,7 +24,7 @@ from router import _sql_errors as errors
 from router import _sql_lookalikes as lk
 from router import _sql_model
 from router import _sql_vocab as v
-from router._sql_foreign import FOREIGN_WORDS, has_stem, spaced_cjk, to_english
+from router._sql_foreign import FOREIGN_WORDS, db_request, has_stem, spaced_cjk, to_english
 from router._sql_paste import paste_task
 from router._sql_shapes import analytics, bare_analytics, no_sql, orm_sql, relation_signature
 from router._sql_task import GATE_LOWER, GATE_UPPER, IDIOMS, cue_score, task_kind
@@ -317,18 +317,6 @@ def _gated(text: str, lower: str, words: frozenset[str]) -> bool:
     )
 
 
-# Two database words read from another language ("la table ... doublons ... la ligne",
-# "数据库 ... 两张表") or SQL keywords in capitals ("mein LEFT JOIN"): an SQL request without an
-# engine name (fourteenth pass).
-_DB_WORDS = frozenset(
-    "table tables rows row columns column duplicate query queries database".split()
-)
-
-
-def _FOREIGN_DB_WORDS(words: frozenset[str]) -> int:
-    return len(words & _DB_WORDS) + 2 * ("join" in words or "where" in words)
-
-
 def _evidence(text: str) -> _sql_model.Evidence | bool:
     """What the rules see in ``text``: True for a statement or error message (decides
     alone), False when no SQL word passes the gate, else the points for and against.
@@ -374,7 +362,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
         text = text[:ASK_SPAN] + "\n" + text[-ASK_SPAN:]
     score, engine, moves = _nl_score(lower, text, words)
     score += 4 * signature  # a table in relation notation: a schema, like DDL
-    if foreign and not (engine or signature or ddl or _FOREIGN_DB_WORDS(words) >= 2):
+    if foreign and not (engine or signature or ddl or db_request(words)):
         return False  # "Welche Tabelle zeigt die Zeilen ...": a foreign table needs an engine
     # data moving between an SQL engine and a look-alike (Excel, pandas) is SQL work
     penalty = 0 if moves else _lookalike(lower, words)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOREIGN_WORDS", "has_stem", "spaced_cjk", "to_english"]
+__all__ = ["FOREIGN_WORDS", "db_request", "has_stem", "spaced_cjk", "to_english"]
 
 # English word: its foreign forms, "|"-separated (multi-word forms allowed).
 _LEXICON = {
@@ -118,3 +118,17 @@ def spaced_cjk(text: str) -> str:
     if text.isascii() or not _CJK.search(text):
         return text
     return _CJK.sub(lambda m: f" {m.group(0)} ", text)
+
+
+# What makes a foreign request about a table an SQL request without an engine name
+# (fourteenth pass): a word for duplicates, a query, the database or a column, or JOIN or
+# WHERE or GROUP (BY), beside a table ("la table ... doublons", "数据库 ... 两张表", "mein
+# LEFT JOIN");
+# "Welche Tabelle zeigt die Zeilen ..." (a table and rows only) is not.
+_STRONG = frozenset("duplicate query queries database databases column columns".split())
+
+
+def db_request(words: frozenset[str]) -> bool:
+    """``words`` (read as English) hold strong database words, or one beside a table."""
+    strong = len(words & _STRONG) + 2 * (not words.isdisjoint(("join", "where", "group")))
+    return strong >= 2 or (strong == 1 and not words.isdisjoint(("table", "tables")))

@@ -145,6 +145,7 @@ _CONVERSATION_FILES = [
     ("dev_thirteenth", 9),
     ("probes15", 25),
     ("dev_fourteenth", 8),
+    ("probes16", 25),
 ]
 
 
