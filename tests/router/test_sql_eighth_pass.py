@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
 from router._detectors import detect_sql
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _SQL_EXCHANGE = [
     {
@@ -27,10 +27,6 @@ _SQL_SYSTEM = [
         "content": "You are LabQuery, you answer SQL questions about our LIMS database.",
     }
 ]
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
 
 
 @pytest.mark.parametrize(

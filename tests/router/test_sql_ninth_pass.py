@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
 from router._detectors import detect_sql
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _SQL_EXCHANGE = [
     {"role": "user", "content": "litres brewed per tank per month from brews(tank, litres, day)"},
@@ -18,10 +18,6 @@ _SQL_EXCHANGE = [
         "FROM brews GROUP BY 1, 2 ORDER BY 2;\n```",
     },
 ]
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
 
 
 @pytest.mark.parametrize(

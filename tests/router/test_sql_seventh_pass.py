@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from router import detect_turn, normalize_prompt, route
+from router import detect_turn, normalize_prompt
 from router._detectors import detect_sql
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _SQL_EXCHANGE = [
     {
@@ -24,10 +25,6 @@ _SQL_EXCHANGE = [
 _SQL_SYSTEM = [
     {"role": "system", "content": "You are QueryBuddy. You write T-SQL for our SQL Server."}
 ]
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
 from router._detectors import detect_sql
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _DBA_SYSTEM = {"role": "system", "content": "You are a PostgreSQL expert for the lounge IT team."}
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
 
 
 @pytest.mark.parametrize(

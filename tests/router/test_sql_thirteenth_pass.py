@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
 from router._detectors import detect_sql
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
-
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _SCRIPT = "\n".join(
     [

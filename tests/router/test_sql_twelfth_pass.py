@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from router import route
 from router._detectors import detect_sql
+from tests.router.sql_rule import sql_rule_fires as _fires
 
 _EXCHANGE = [
     {
@@ -18,10 +18,6 @@ _EXCHANGE = [
     },
     {"role": "assistant", "content": "Yes, it returns the loans that are past due and not back."},
 ]
-
-
-def _fires(messages: list[dict[str, str]]) -> bool:
-    return "sql-no-speculation" in route(messages).to_dict().get("rules", [])
 
 
 @pytest.mark.parametrize(
