@@ -57,7 +57,10 @@ CONV_DEV_THIRTEENTH = CONVERSATIONS / "dev_thirteenth.jsonl"  # tuning material 
 # an eighth outsider's set: blind until the fourteenth pass read its errors
 CONV_PROBES15 = CONVERSATIONS / "probes_fresh15.jsonl"
 CONV_DEV_FOURTEENTH = CONVERSATIONS / "dev_fourteenth.jsonl"  # tuning material (14th pass)
-CONV_PROBES16 = CONVERSATIONS / "probes_fresh16.jsonl"  # a ninth outsider's set, never tuned on
+# a ninth outsider's set: blind until the fifteenth pass read its errors
+CONV_PROBES16 = CONVERSATIONS / "probes_fresh16.jsonl"
+CONV_DEV_FIFTEENTH = CONVERSATIONS / "dev_fifteenth.jsonl"  # tuning material (15th pass)
+CONV_PROBES17 = CONVERSATIONS / "probes_fresh17.jsonl"  # a tenth outsider's set, never tuned on
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -254,7 +257,8 @@ def conversation_examples(source: str) -> list[Example]:
     material), ``probes14`` (a seventh outsider's set, read by the thirteenth pass) or
     ``dev_thirteenth`` (its tuning material), ``probes15`` (an eighth outsider's set, read
     by the fourteenth pass), ``dev_fourteenth`` (its tuning material) or ``probes16`` (a
-    ninth outsider's set: measured, never tuned on)."""
+    ninth outsider's set, read by the fifteenth pass), ``dev_fifteenth`` (its tuning
+    material) or ``probes17`` (a tenth outsider's set: measured, never tuned on)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -293,6 +297,8 @@ def conversation_examples(source: str) -> list[Example]:
         "probes15": CONV_PROBES15,
         "dev_fourteenth": CONV_DEV_FOURTEENTH,
         "probes16": CONV_PROBES16,
+        "dev_fifteenth": CONV_DEV_FIFTEENTH,
+        "probes17": CONV_PROBES17,
     }
     for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]

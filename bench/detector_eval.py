@@ -271,6 +271,8 @@ def _print_probes(misses: int) -> int:
         "probes15",
         "dev_fourteenth",
         "probes16",
+        "dev_fifteenth",
+        "probes17",
     )
     for source, recall in itertools.product(sources, (False, True)):
         examples = conversation_examples(source)

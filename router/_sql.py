@@ -335,7 +335,7 @@ def _evidence(text: str) -> _sql_model.Evidence | bool:
     if foreign:
         lower, wide = to_english(text), to_english(wide)
         words = words | words_of(lower)
-        if not signature and "(" in text and not words.isdisjoint(("table", "query")):
+        if not signature and "(" in text and not words.isdisjoint(("table", "query", "normal")):
             signature = relation_signature(text, text.lower(), words, named_table=True)
     bare = bare_analytics(lower, words)  # short prompts only: "rank each student in their class"
     if words.isdisjoint(v.GATE) and not (signature or bare or _gated(text, lower, words)):

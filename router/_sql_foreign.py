@@ -69,13 +69,18 @@ _STEMS = {
     "foreign key": r"\bвнешн\w*\s+ключ\w*|외래\s?키|外部キー|外键",
     "oracle database": r"오라클|オラクル",  # "Oracle" alone is ambiguous in English
     "postgres": r"\bпостгр\w*|포스트그레\w*|ポスグレ",
+    # fifteenth pass: Russian normal forms and schemas
+    "normal form": r"\bнормальн\w*\s+форм\w*",
+    "normalize": r"\bнормализ\w*",
+    "schema": r"\bсхем[уаые]\b",
 }
 _STEM_ENGLISH = list(_STEMS)
 _STEM_RX = re.compile("|".join(f"(?P<s{i}>{rx})" for i, rx in enumerate(_STEMS.values())))
 # Every stem match holds one of these literals: a request with none of them (nearly all)
 # skips the stem search, which tries every position.
 _STEM_LITERALS = tuple(
-    "tablo sorgu veritaban sütun sutun таблиц запрос баз столб первичн внешн постгр 테이블 쿼리 "
+    "tablo sorgu veritaban sütun sutun таблиц запрос баз столб первичн внешн постгр нормал схем "
+    "테이블 쿼리 "
     "데이터베이스 컬럼 칼럼 기본 외래 오라클 포스트그레 テーブル クエリ データベース カラム 主キー "
     "外部キー オラクル ポスグレ 数据表 张表 個表 查询 数据库 字段 主键 外键 "
     "جدول استعلام قاعدة عمود أعمدة مفتاح".split()
@@ -125,7 +130,9 @@ def spaced_cjk(text: str) -> str:
 # WHERE or GROUP (BY), beside a table ("la table ... doublons", "数据库 ... 两张表", "mein
 # LEFT JOIN");
 # "Welche Tabelle zeigt die Zeilen ..." (a table and rows only) is not.
-_STRONG = frozenset("duplicate query queries database databases column columns".split())
+_STRONG = frozenset(
+    "duplicate query queries database databases column columns schema normalize normal".split()
+)
 
 
 def db_request(words: frozenset[str]) -> bool:

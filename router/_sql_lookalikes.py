@@ -48,13 +48,14 @@ _LOOKALIKE_SOURCES = (
         "infra",
         r"\bdocker[\s-]compose\b|\bcompose\s+file\b|\bhelm\b|\bstatefulsets?\b|"
         r"\bkubernetes\b|\bk8s\b|\boomkilled\b|\blvm\b|\blvextend\b|\bresize2fs\b|\brsync\b|"
-        r"\bapt(?:-get)?\s+(?:-y\s+)?(?:install|upgrade|dist-upgrade|full-upgrade)\b|\bkept\s+back\b",
+        r"\bapt(?:-get)?\s+(?:-y\s+)?(?:install|upgrade|dist-upgrade|full-upgrade)\b|\bkept\s+back\b|"
+        r"\blogrotate\b",
         (
             "compose helm statefulset kubernetes k8s oomkilled lvm lvextend resize2fs rsync apt "
-            "kept",
+            "kept logrotate",
         ),
         r"docker[\s-]compose|compose\s+file|helm|statefulset|kubernetes|k8s|oomkilled|lvm|"
-        r"lvextend|resize2fs|rsync|apt(?:-get)?\s|kept\s+back",
+        r"lvextend|resize2fs|rsync|apt(?:-get)?\s|kept\s+back|logrotate",
     ),
     # a library recommendation (README: "a library recommendation for SQL migration files")
     (
@@ -117,7 +118,7 @@ _DATABASE = re.compile(
 _BI_ORM_WORDS = frozenset(
     "tableau qlik looker dax onmodelcreating dbcontext dbset modelbuilder fluent calculated "
     "calc ef annotations navigation bi studio lod docker compose helm statefulset statefulsets "
-    "kubernetes k8s oomkilled lvm lvextend resize2fs rsync apt apt-get kept".split()
+    "kubernetes k8s oomkilled lvm lvextend resize2fs rsync apt apt-get kept logrotate".split()
 )
 _LIBRARY_WORDS = frozenset(
     "library libraries package packages crate crates gem gems flyway liquibase sqitch dbmate "

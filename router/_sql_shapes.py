@@ -37,9 +37,33 @@ ORM_SQL = (
 )
 _ORM_SQL = re.compile(ORM_SQL)
 _WRITES = r"(?:inserts?|updates?|writes?|deletes?)"
-# Relational cues of the sixth pass, (trigger words, points, pattern), added to
+# Relational cues of the sixth pass (and of the tenth, thirteenth and fifteenth: relational
+# design in prose, one table or two, row locks), (trigger words, points, pattern), added to
 # ``router._sql_task``'s: each runs only when a trigger word is in the prompt.
 SHAPE_CUES: tuple[tuple[str, int, str], ...] = (
+    # one table or two (thirteenth pass): "should vendors and trucks be one table or two?"
+    (
+        "table tables",
+        4,
+        r"\b(?:one|a\s+single|same|separate|two)\s+tables?\s+or\s+(?:two|separate|one|a\s+single)"
+        r"\b|\bseparate\s+tables\s+for\b",
+    ),
+    # relational design asked in prose (tenth pass): "design tables for a ski school",
+    # "what tables would you create", "tables and relationships please"
+    (
+        "design designing tables",
+        4,
+        r"design\w*\s+(?:the\s+|a\s+|my\s+|our\s+)?(?:relational\s+)?(?:tables|database|db|"
+        r"schema)\s+(?:for|of)\b|\b(?:what|which)\s+tables\s+(?:would|should|do|must)\s+"
+        r"(?:you|i|we)\s+(?:create|need|make|use|have)\b|\btables\s+(?:and|with\s+their)\s+"
+        r"(?:keys|relationships|relations)\b",
+    ),
+    # row locks (fifteenth pass): "both do select ... for update on the same row"
+    (
+        "update",
+        4,
+        r"select\b[^.?!\n]{0,40}?\bfor\s+update\b|\bfor\s+update\s+(?:skip\s+locked|nowait)\b",
+    ),
     # DML/DDL commands compared in prose: "truncate vs delete", "can I rollback a truncate"
     (
         "truncate truncating",
@@ -192,6 +216,8 @@ _SIGNATURE_2 = re.compile(
     r"[a-z_][a-z0-9_]*\s*\)",
     re.M,
 )
+# The same in any script, for a foreign request ("Ремонт(номер, мастер, модель)").
+_SIGNATURE_ANY = re.compile(r"(?:^|(?<=[\s:;,(]))(\w+)\s?\(\s*(?:\w+\s*,\s*)+\w+\s*\)", re.M)
 
 
 def relation_signature(
@@ -201,17 +227,21 @@ def relation_signature(
     callers look only when "(" is there, and only texts with a key column ("id", "_id")
     are searched. ``named_table``: a foreign word for table or query is there, so any name
     with two columns one of them a key ("soci(id, nome)"), or with three columns, counts."""
-    if len(text) > 1000 or ("id" not in words and "_id" not in lower) or len(lower) != len(text):
+    keyless = not named_table and "id" not in words and "_id" not in lower
+    if len(text) > 1000 or keyless or len(lower) != len(text):
         return False  # short prompts only: a long one shows its schema in other ways
     if not words.isdisjoint(_CODE_WORDS):
         return False
-    for m in (_SIGNATURE_2 if named_table else _SIGNATURE).finditer(lower):
+    for m in (_SIGNATURE_ANY if named_table else _SIGNATURE).finditer(lower):
         name = m.group(1)
         plural = text[m.start(1)].isupper() or name.endswith("s")
         keyed = _KEY_COLUMN.search(m.group()) or (named_table and m.group().count(",") >= 2)
         if (named_table or plural) and keyed:
             return True
-    return False
+    # two tables of two columns each, keyed and plural (fifteenth pass): "bouts(id,
+    # played_on), lineups(bout_id, skater_id)"
+    pairs = (m for m in _SIGNATURE_2.finditer(lower) if _KEY_COLUMN.search(m.group()))
+    return sum(1 for m in pairs if m.group(1).endswith("s") or text[m.start(1)].isupper()) >= 2
 
 
 # Two tables joined on the latest row: "join customers to their most recent order"

@@ -135,8 +135,8 @@ _TASK = re.compile(
     + PATTERNS_IN
     + CREATIVE
     + r"(?P<rewrite>translate|rewrite|convert)|summari[sz]e|proof-?read|paraphrase|rephrase|"
-    r"reword|classify|categori[sz]e|sort\s+these|extract\s+(?:the\s+)?(?:action\s+items|key\s+"
-    r"points)|turn\s+(?:these|this|the|my)\s+(?:\w+\s+)?(?:notes|text|paragraph|email)|"
+    r"reword|classify|categori[sz]e|sort\s+these|(?:extract|give\s+me|list|pull\s+out)\s+"
+    r"(?:the\s+|all\s+)?(?:action\s+items|key\s+points)|turn\s+(?:these|this|the|my)\s+(?:\w+\s+)?(?:notes|text|paragraph|email)|"
     r"make\s+(?:this|it)\s+(?:sound|more)|correct\s+(?:the\s+)?grammar|"
     r"(?:write|draft|compose|create)\s+(?:me\s+)?(?:a|an)\s+(?:\w+\s+){0,2}?(?:post|poem|story|song|"
     r"tweet|bio|speech|essay|cover\s+letter|email|letter|press\s+release|haiku|limerick|"
@@ -333,23 +333,6 @@ _CUE_SOURCES: tuple[tuple[str, int, str], ...] = (  # (trigger words, points, pa
         r"(?:rows|records)\s+(?:with|that\s+have)\s+the\s+same\b",
     ),
     ("relational", 4, r"relational\s+(?:db|dbs|databases?|tables?|design)\b"),
-    # one table or two (thirteenth pass): "should vendors and trucks be one table or two?"
-    (
-        "table tables",
-        4,
-        r"\b(?:one|a\s+single|same|separate|two)\s+tables?\s+or\s+(?:two|separate|one|a\s+single)"
-        r"\b|\bseparate\s+tables\s+for\b",
-    ),
-    # relational design asked in prose (tenth pass): "design tables for a ski school",
-    # "what tables would you create", "tables and relationships please"
-    (
-        "design designing tables",
-        4,
-        r"design\w*\s+(?:the\s+|a\s+|my\s+|our\s+)?(?:relational\s+)?(?:tables|database|db|"
-        r"schema)\s+(?:for|of)\b|\b(?:what|which)\s+tables\s+(?:would|should|do|must)\s+"
-        r"(?:you|i|we)\s+(?:create|need|make|use|have)\b|\btables\s+(?:and|with\s+their)\s+"
-        r"(?:keys|relationships|relations)\b",
-    ),
     ("sargable", 4, r"sargab"),
     (
         "many",

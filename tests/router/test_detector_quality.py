@@ -146,6 +146,8 @@ _CONVERSATION_FILES = [
     ("probes15", 25),
     ("dev_fourteenth", 8),
     ("probes16", 25),
+    ("dev_fifteenth", 7),
+    ("probes17", 25),
 ]
 
 
