@@ -22,45 +22,45 @@ NL_REQUESTS = TEST_DATA / "sql_nl_requests.txt"
 CONVERSATIONS = REPO / "tests" / "data" / "sql_conversations"
 CONV_SHAREGPT = CONVERSATIONS / "sharegpt_labels.jsonl"
 CONV_HANDWRITTEN = CONVERSATIONS / "handwritten.jsonl"
-CONV_PROBES = CONVERSATIONS / "probes_fresh.jsonl"  # generalisation check, never tuned on
-CONV_PROBES2 = CONVERSATIONS / "probes_fresh2.jsonl"  # a second one, written before the scorer
-CONV_PROBES3 = CONVERSATIONS / "probes_fresh3.jsonl"  # a third, written before the fourth pass
-# a fourth, written blind by an outsider, then used for tuning by the context pass (dev set)
-CONV_PROBES4 = CONVERSATIONS / "probes_fresh4.jsonl"
-CONV_PROBES5 = CONVERSATIONS / "probes_fresh5.jsonl"  # the outsider's second set, never tuned on
-CONV_DEV_EXTRA = CONVERSATIONS / "dev_extra.jsonl"  # tuning material by category (issue 14, 5th)
-CONV_DEV_CHECKS = CONVERSATIONS / "dev_checks.jsonl"  # blind category checks, then tuned on
-CONV_PROBES6 = CONVERSATIONS / "probes_fresh6.jsonl"  # written after the fifth pass, never tuned on
-CONV_PROBES7 = CONVERSATIONS / "probes_fresh7.jsonl"  # likewise, written after probes_fresh6
-CONV_DEV_SIXTH = CONVERSATIONS / "dev_sixth.jsonl"  # tuning material by category (sixth pass)
-# written blind by a second outsider, then tuned on by the seventh pass (dev set)
-CONV_PROBES8 = CONVERSATIONS / "probes_fresh8.jsonl"
-CONV_DEV_SEVENTH = CONVERSATIONS / "dev_seventh.jsonl"  # tuning material (seventh pass)
-# the second outsider's other set: blind until the eighth pass read its false alarms
-CONV_PROBES9 = CONVERSATIONS / "probes_fresh9.jsonl"
-CONV_DEV_EIGHTH = CONVERSATIONS / "dev_eighth.jsonl"  # tuning material (eighth pass)
-# a third outsider's set: blind until the ninth pass read its errors
-CONV_PROBES10 = CONVERSATIONS / "probes_fresh10.jsonl"
-CONV_DEV_NINTH = CONVERSATIONS / "dev_ninth.jsonl"  # tuning material (ninth pass)
-# a fourth outsider's set: blind until the tenth pass read its errors
-CONV_PROBES11 = CONVERSATIONS / "probes_fresh11.jsonl"
-CONV_DEV_TENTH = CONVERSATIONS / "dev_tenth.jsonl"  # tuning material (tenth pass)
-# a fifth outsider's set of long pastes: blind until the eleventh pass read its errors
-CONV_PROBES12 = CONVERSATIONS / "probes_fresh12.jsonl"
-CONV_DEV_ELEVENTH = CONVERSATIONS / "dev_eleventh.jsonl"  # tuning material (eleventh pass)
-# a sixth outsider's long pastes: blind until the twelfth pass read its errors
-CONV_PROBES13 = CONVERSATIONS / "probes_fresh13.jsonl"
-CONV_DEV_TWELFTH = CONVERSATIONS / "dev_twelfth.jsonl"  # tuning material (twelfth pass)
-# a seventh outsider's set: blind until the thirteenth pass read its errors
-CONV_PROBES14 = CONVERSATIONS / "probes_fresh14.jsonl"
-CONV_DEV_THIRTEENTH = CONVERSATIONS / "dev_thirteenth.jsonl"  # tuning material (13th pass)
-# an eighth outsider's set: blind until the fourteenth pass read its errors
-CONV_PROBES15 = CONVERSATIONS / "probes_fresh15.jsonl"
-CONV_DEV_FOURTEENTH = CONVERSATIONS / "dev_fourteenth.jsonl"  # tuning material (14th pass)
-# a ninth outsider's set: blind until the fifteenth pass read its errors
-CONV_PROBES16 = CONVERSATIONS / "probes_fresh16.jsonl"
-CONV_DEV_FIFTEENTH = CONVERSATIONS / "dev_fifteenth.jsonl"  # tuning material (15th pass)
-CONV_PROBES17 = CONVERSATIONS / "probes_fresh17.jsonl"  # a tenth outsider's set, never tuned on
+# The probe and tuning sets of issue 14, by the name ``conversation_examples`` and
+# ``detector_eval --probes`` use, in the order --probes prints them. How each was written
+# and which pass read it: tests/data/sql_conversations/README.md.
+CONVERSATION_FILES: dict[str, Path] = {
+    name: CONVERSATIONS / file
+    for name, file in (
+        ("probes", "probes_fresh.jsonl"),  # a generalisation check, tuned on since
+        ("probes2", "probes_fresh2.jsonl"),  # written before the grey-zone scorer
+        ("probes3", "probes_fresh3.jsonl"),  # written before the fourth pass
+        ("probes4", "probes_fresh4.jsonl"),  # the first outsider, tuned on by the context pass
+        ("dev_extra", "dev_extra.jsonl"),  # tuning material by category (fifth pass)
+        ("dev_checks", "dev_checks.jsonl"),  # blind category checks, then tuned on
+        ("dev_sixth", "dev_sixth.jsonl"),  # tuning material (sixth pass)
+        ("probes5", "probes_fresh5.jsonl"),  # the first outsider's second set
+        ("probes6", "probes_fresh6.jsonl"),  # written after the fifth pass
+        ("probes7", "probes_fresh7.jsonl"),  # likewise, after probes_fresh6
+        ("probes8", "probes_fresh8.jsonl"),  # the second outsider, tuned on by the seventh
+        ("dev_seventh", "dev_seventh.jsonl"),  # tuning material (seventh pass)
+        # From here on each outsider's set was measured blind, then its errors were read by
+        # the next pass, whose tuning material follows it.
+        ("probes9", "probes_fresh9.jsonl"),
+        ("dev_eighth", "dev_eighth.jsonl"),
+        ("probes10", "probes_fresh10.jsonl"),
+        ("dev_ninth", "dev_ninth.jsonl"),
+        ("probes11", "probes_fresh11.jsonl"),
+        ("dev_tenth", "dev_tenth.jsonl"),
+        ("probes12", "probes_fresh12.jsonl"),  # long pastes
+        ("dev_eleventh", "dev_eleventh.jsonl"),
+        ("probes13", "probes_fresh13.jsonl"),  # long pastes
+        ("dev_twelfth", "dev_twelfth.jsonl"),
+        ("probes14", "probes_fresh14.jsonl"),
+        ("dev_thirteenth", "dev_thirteenth.jsonl"),
+        ("probes15", "probes_fresh15.jsonl"),
+        ("dev_fourteenth", "dev_fourteenth.jsonl"),
+        ("probes16", "probes_fresh16.jsonl"),
+        ("dev_fifteenth", "dev_fifteenth.jsonl"),
+        ("probes17", "probes_fresh17.jsonl"),  # the tenth outsider: never tuned on
+    )
+}
 SHAREGPT = DATA / "sharegpt_prompts" / "sharegpt_v3_first_turn_prompts.jsonl"
 
 QUESTION_TEMPLATES = (
@@ -238,27 +238,8 @@ def nl_request_examples() -> list[Example]:
 
 def conversation_examples(source: str) -> list[Example]:
     """The conversational set (tests/data/sql_conversations): ``sharegpt`` (labeled ShareGPT
-    prompts, text read from the shared data), ``handwritten`` (conversations we wrote) or
-    ``probes`` / ``probes2`` / ``probes3`` (fresh conversations, tuned on since),
-    ``probes4`` (written blind by an outsider, then tuned on by the SQL-context pass),
-    ``probes5`` (the outsider's second blind set: measured, never tuned on),
-    ``dev_extra`` / ``dev_checks`` (tuning material written by category) or ``probes6`` /
-    ``probes7`` (written after the fifth pass, tuned on by the sixth), ``dev_sixth`` (the
-    sixth pass's tuning material), ``probes8`` (written blind by a second outsider, then
-    tuned on by the seventh pass), ``dev_seventh`` (the seventh pass's tuning material) or
-    ``probes9`` (the second outsider's other set: measured after the seventh pass, its
-    false alarms read by the eighth), ``dev_eighth`` (the eighth pass's tuning material) or
-    ``probes10`` (a third outsider's set: measured, then its errors read by the ninth pass)
-    ``dev_ninth`` (the ninth pass's tuning material), ``probes11`` (a fourth outsider's
-    set: measured, then its errors read by the tenth pass), ``dev_tenth`` (the tenth
-    pass's tuning material), ``probes12`` (a fifth outsider's long pastes, read by the
-    eleventh pass), ``dev_eleventh`` (its tuning material), ``probes13`` (a sixth
-    outsider's long pastes, read by the twelfth pass), ``dev_twelfth`` (its tuning
-    material), ``probes14`` (a seventh outsider's set, read by the thirteenth pass) or
-    ``dev_thirteenth`` (its tuning material), ``probes15`` (an eighth outsider's set, read
-    by the fourteenth pass), ``dev_fourteenth`` (its tuning material) or ``probes16`` (a
-    ninth outsider's set, read by the fifteenth pass), ``dev_fifteenth`` (its tuning
-    material) or ``probes17`` (a tenth outsider's set: measured, never tuned on)."""
+    prompts, text read from the shared data), a probe or tuning set named in
+    ``CONVERSATION_FILES``, else ``handwritten`` (conversations we wrote)."""
     if source == "sharegpt":
         prompts = {str(r["id"]): str(r["prompt"]) for r in read_jsonl(SHAREGPT)}
         out = []
@@ -269,38 +250,7 @@ def conversation_examples(source: str) -> list[Example]:
             out.append(Example(key, text, bool(r["sql"]), (message,)))
         return out
     out = []
-    files = {
-        "probes": CONV_PROBES,
-        "probes2": CONV_PROBES2,
-        "probes3": CONV_PROBES3,
-        "probes4": CONV_PROBES4,
-        "probes5": CONV_PROBES5,
-        "dev_extra": CONV_DEV_EXTRA,
-        "dev_checks": CONV_DEV_CHECKS,
-        "probes6": CONV_PROBES6,
-        "probes7": CONV_PROBES7,
-        "dev_sixth": CONV_DEV_SIXTH,
-        "probes8": CONV_PROBES8,
-        "dev_seventh": CONV_DEV_SEVENTH,
-        "probes9": CONV_PROBES9,
-        "dev_eighth": CONV_DEV_EIGHTH,
-        "probes10": CONV_PROBES10,
-        "dev_ninth": CONV_DEV_NINTH,
-        "probes11": CONV_PROBES11,
-        "dev_tenth": CONV_DEV_TENTH,
-        "probes12": CONV_PROBES12,
-        "dev_eleventh": CONV_DEV_ELEVENTH,
-        "probes13": CONV_PROBES13,
-        "dev_twelfth": CONV_DEV_TWELFTH,
-        "probes14": CONV_PROBES14,
-        "dev_thirteenth": CONV_DEV_THIRTEENTH,
-        "probes15": CONV_PROBES15,
-        "dev_fourteenth": CONV_DEV_FOURTEENTH,
-        "probes16": CONV_PROBES16,
-        "dev_fifteenth": CONV_DEV_FIFTEENTH,
-        "probes17": CONV_PROBES17,
-    }
-    for r in read_jsonl(files.get(source, CONV_HANDWRITTEN)):
+    for r in read_jsonl(CONVERSATION_FILES.get(source, CONV_HANDWRITTEN)):
         messages = r["messages"]
         assert isinstance(messages, list)
         text = str(messages[-1]["content"])

@@ -60,6 +60,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 from _detector_data import CONV_HANDWRITTEN as CONV_HANDWRITTEN  # noqa: E402
 from _detector_data import CONV_SHAREGPT as CONV_SHAREGPT  # noqa: E402
 from _detector_data import (  # noqa: E402
+    CONVERSATION_FILES,
     CONVERSATION_ROWS,
     DATA,
     OTHER_SETS,
@@ -243,44 +244,14 @@ def _print_probes(misses: int) -> int:
     category-written tuning sets (dev_extra.jsonl, dev_checks.jsonl): all dev material now
     except probes_fresh5, probes_fresh6 and probes_fresh7, which no change was chosen on
     (see that folder's README)."""
-    sources = (
-        "probes",
-        "probes2",
-        "probes3",
-        "probes4",
-        "dev_extra",
-        "dev_checks",
-        "dev_sixth",
-        "probes5",
-        "probes6",
-        "probes7",
-        "probes8",
-        "dev_seventh",
-        "probes9",
-        "dev_eighth",
-        "probes10",
-        "dev_ninth",
-        "probes11",
-        "dev_tenth",
-        "probes12",
-        "dev_eleventh",
-        "probes13",
-        "dev_twelfth",
-        "probes14",
-        "dev_thirteenth",
-        "probes15",
-        "dev_fourteenth",
-        "probes16",
-        "dev_fifteenth",
-        "probes17",
-    )
-    for source, recall in itertools.product(sources, (False, True)):
+    for source, recall in itertools.product(CONVERSATION_FILES, (False, True)):
         examples = conversation_examples(source)
         predict, counts = sql_predictor(recall), Counts()
         wrong = []
         for ex in examples:
-            counts.add(predict(ex), ex.sql)
-            if predict(ex) != ex.sql:
+            predicted = predict(ex)
+            counts.add(predicted, ex.sql)
+            if predicted != ex.sql:
                 wrong.append(ex)
         mode = "recall" if recall else "default"
         print(
